@@ -1,0 +1,129 @@
+# ai-tools - a Unix toolchain for retrieval-augmented generation.
+#
+# GNU make.  Everything is built under $(BUILD), so a sanitizer build
+# (build-san) or a second developer's build can sit beside the normal one.
+# New sources need no edit here: lib/*/*.c make the library, cmd/ai-*.c
+# the tools, tests/unit/*.c the unit tests, tests/progs/*.c test helpers.
+
+PREFIX	= /usr/local
+BINDIR	= $(PREFIX)/bin
+MANDIR	= $(PREFIX)/share/man
+DATADIR	= $(PREFIX)/share/ai-tools
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  = $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR = $(PREFIX)/share/fish/vendor_completions.d
+
+BUILD	= build
+CC	= cc
+CFLAGS	= -O2 -g
+CPPFLAGS = -D_GNU_SOURCE
+LDFLAGS	= -Wl,--as-needed
+WARN	= -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	  -Wno-overlength-strings -Werror
+PKGS	= jansson sqlite3
+SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all
+PROVE	= prove
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS  = $(WARN) $(CFLAGS) $(CPPFLAGS) $(PKG_CFLAGS) \
+	      -DAI_DATADIR='"$(DATADIR)"' -Ilib
+LDLIBS	= $(PKG_LIBS) -lm -lpthread -ldl
+
+LIBSRC	:= $(sort $(wildcard lib/*/*.c))
+LIBOBJ	:= $(LIBSRC:%.c=$(BUILD)/%.o)
+LIBA	:= $(BUILD)/libaitools.a
+TOOLS	:= $(sort $(notdir $(basename $(wildcard cmd/ai-*.c))))
+BIN	:= $(TOOLS:%=$(BUILD)/bin/%)
+UNIT	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%.t,$(sort $(wildcard tests/unit/*.c)))
+PROGS	:= $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/progs/*.c)))
+MAN1	:= $(TOOLS:%=man/%.1)
+CLITESTS := $(sort $(wildcard tests/cli/t*.sh))
+
+# Debian packages the build and the tests need (make deps installs them).
+DEBS	= gcc make pkg-config libjansson-dev libcurl4-openssl-dev \
+	  libsqlite3-dev sqlite3 perl mandoc bash zsh fish ca-certificates
+
+.PHONY: all check check-sanitize clean install uninstall deps demo bench \
+	fuzz golden-update completions lint-man
+.SUFFIXES:
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c $(wildcard lib/*/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIBOBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+$(BUILD)/tests/%.t: $(BUILD)/tests/unit/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/progs/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+check: all $(UNIT) $(PROGS)
+	@sh .ci/deps --if-missing $(DEBS)
+	AI_BUILD=$(BUILD) $(PROVE) -j2 -e '' $(UNIT) $(CLITESTS)
+
+check-sanitize:
+	$(MAKE) BUILD=build-san CFLAGS='-O1 -g -fno-omit-frame-pointer $(SAN)' \
+	    LDFLAGS='$(SAN)' check
+
+golden-update: all
+	AI_BUILD=$(BUILD) AI_GOLDEN_UPDATE=1 sh tests/cli/t0100-golden.sh >/dev/null
+
+completions: all
+	AI_BUILD=$(BUILD) sh completions/gen.sh
+
+lint-man:
+	mandoc -Tlint -W warning man/*.[17]
+
+deps:
+	@sh .ci/deps $(DEBS)
+
+demo:
+	@sh .ci/deps --if-missing $(DEBS)
+	$(MAKE) all
+	AI_BUILD=$(BUILD) sh examples/demo.sh
+
+bench: all
+	AI_BUILD=$(BUILD) sh bench/run
+
+fuzz:
+	@echo "make fuzz: no fuzz targets yet"
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR) \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	cp -f $(BIN) $(DESTDIR)$(BINDIR)/
+	cp -f $(wildcard $(MAN1)) $(DESTDIR)$(MANDIR)/man1/
+	cp -f man/ai-tools.7 $(DESTDIR)$(MANDIR)/man7/
+	for t in $(TOOLS); do \
+	    cp -f completions/bash/$$t $(DESTDIR)$(BASHCOMPDIR)/$$t; \
+	    cp -f completions/zsh/_$$t $(DESTDIR)$(ZSHCOMPDIR)/_$$t; \
+	    cp -f completions/fish/$$t.fish $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; \
+	done
+	if [ -d data ]; then cp -Rf data/. $(DESTDIR)$(DATADIR)/; fi
+
+uninstall:
+	for t in $(TOOLS); do \
+	    rm -f $(DESTDIR)$(BINDIR)/$$t $(DESTDIR)$(MANDIR)/man1/$$t.1 \
+	        $(DESTDIR)$(BASHCOMPDIR)/$$t $(DESTDIR)$(ZSHCOMPDIR)/_$$t \
+	        $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; \
+	done
+	rm -f $(DESTDIR)$(MANDIR)/man7/ai-tools.7
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build build-san build-*

@@ -1,0 +1,433 @@
+/*
+ * cli.c - the frame every command stands in.  See cli.h.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "ndjson.h"
+
+const char *cli_progname = "ai-tools";
+
+static const struct cli_opt common_opts[] = {
+	{ "help", 'h', no_argument, NULL, NULL, "show this help and exit" },
+	{ "max-record", AI_OPT_MAX_RECORD, required_argument, "BYTES", NULL,
+	  "longest input line accepted (default 64M; env AI_MAX_RECORD)" },
+	{ "on-error", AI_OPT_ON_ERROR, required_argument, "MODE",
+	  "fail|skip|emit",
+	  "a failed record stops the tool, is dropped, or is written with an"
+	  " 'error' field (default fail; env AI_ON_ERROR)" },
+	{ "quiet", 'q', no_argument, NULL, NULL, "print no warnings" },
+	{ "verbose", 'v', no_argument, NULL, NULL,
+	  "print a summary on standard error at the end" },
+	{ "version", AI_OPT_VERSION, no_argument, NULL, NULL,
+	  "print the version and exit" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const char *const on_error_names[] = { "fail", "skip", "emit", NULL };
+
+static char stdout_buf[1 << 16];
+
+static void
+vwarn_plain(const char *fmt, va_list ap)
+{
+	struct buf b = BUF_INIT(0);
+
+	/* One write, so that lines from parallel tools do not interleave. */
+	buf_printf(&b, "%s: ", cli_progname);
+	buf_vprintf(&b, fmt, ap);
+	buf_putc(&b, '\n');
+	if (b.data != NULL)
+		fwrite(b.data, 1, b.len, stderr);
+	buf_release(&b);
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn_plain(fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_fatal(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	va_start(ap, fmt);
+	vwarn_plain(fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+cli_usage_error(struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarn_plain(fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "Try '%s --help' for more information.\n", c->tool);
+	exit(2);
+}
+
+size_t
+cli_parse_size(struct cli *c, const char *opt, const char *s)
+{
+	unsigned long long v, mul = 1;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (end == s || errno != 0 || *s == '-')
+		goto bad;
+	switch (*end) {
+	case 'k': case 'K': mul = 1ULL << 10; end++; break;
+	case 'm': case 'M': mul = 1ULL << 20; end++; break;
+	case 'g': case 'G': mul = 1ULL << 30; end++; break;
+	}
+	if (*end == 'i' && mul > 1)
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || v > SIZE_MAX / mul)
+		goto bad;
+	return (size_t)(v * mul);
+bad:
+	cli_usage_error(c, "option '--%s': '%s' is not a size", opt, s);
+}
+
+long long
+cli_parse_int(struct cli *c, const char *opt, const char *s, long long min,
+    long long max)
+{
+	long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || *end != '\0' || errno != 0)
+		cli_usage_error(c, "option '--%s': '%s' is not a whole number",
+		    opt, s);
+	if (v < min || v > max)
+		cli_usage_error(c, "option '--%s': %lld is out of range"
+		    " (%lld to %lld)", opt, v, min, max);
+	return v;
+}
+
+double
+cli_parse_double(struct cli *c, const char *opt, const char *s, double min,
+    double max)
+{
+	double v;
+	char *end;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno != 0 || !isfinite(v))
+		cli_usage_error(c, "option '--%s': '%s' is not a number", opt, s);
+	if (v < min || v > max)
+		cli_usage_error(c, "option '--%s': %g is out of range (%g to %g)",
+		    opt, v, min, max);
+	return v;
+}
+
+int
+cli_parse_choice(struct cli *c, const char *opt, const char *s,
+    const char *const *choices)
+{
+	struct buf b = BUF_INIT(0);
+	int i;
+
+	for (i = 0; choices[i] != NULL; i++)
+		if (strcmp(s, choices[i]) == 0)
+			return i;
+	for (i = 0; choices[i] != NULL; i++)
+		buf_printf(&b, "%s%s", i ? ", " : "", choices[i]);
+	cli_usage_error(c, "option '--%s': '%s' is not one of %s", opt, s,
+	    b.data);
+}
+
+void
+cli_init(struct cli *c, int argc, char *argv[])
+{
+	const char *e;
+
+	(void)argc;
+	(void)argv;
+	cli_progname = c->tool;
+	c->on_error = AI_ON_ERROR_FAIL;
+	c->max_record = AI_MAX_RECORD_DEFAULT;
+	c->rval = 0;
+	c->progress = isatty(STDERR_FILENO);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+	if ((e = getenv("AI_ON_ERROR")) != NULL && *e != '\0')
+		c->on_error = cli_parse_choice(c, "on-error", e, on_error_names);
+	if ((e = getenv("AI_MAX_RECORD")) != NULL && *e != '\0')
+		c->max_record = cli_parse_size(c, "max-record", e);
+}
+
+static size_t
+table_len(const struct cli_opt *t)
+{
+	size_t n = 0;
+
+	while (t != NULL && t[n].name != NULL)
+		n++;
+	return n;
+}
+
+static void
+build_tables(struct cli *c)
+{
+	const struct cli_opt *tabs[2] = { common_opts, c->opts };
+	size_t n = table_len(common_opts) + table_len(c->opts), k = 0, s = 0;
+	size_t i, t;
+
+	c->lopts = calloc(n + 1, sizeof(*c->lopts));
+	c->sopts = calloc(3 * n + 2, 1);
+	if (c->lopts == NULL || c->sopts == NULL)
+		cli_fatal(2, "out of memory");
+	c->sopts[s++] = ':';		/* so a missing argument returns ':' */
+	for (t = 0; t < 2; t++)
+		for (i = 0; i < table_len(tabs[t]); i++) {
+			const struct cli_opt *o = &tabs[t][i];
+
+			c->lopts[k].name = o->name;
+			c->lopts[k].has_arg = o->has_arg;
+			c->lopts[k].flag = NULL;
+			c->lopts[k].val = o->key;
+			k++;
+			if (o->key > 0 && o->key < 128) {
+				c->sopts[s++] = (char)o->key;
+				if (o->has_arg == required_argument)
+					c->sopts[s++] = ':';
+				else if (o->has_arg == optional_argument) {
+					c->sopts[s++] = ':';
+					c->sopts[s++] = ':';
+				}
+			}
+		}
+}
+
+static const char *
+opt_name(struct cli *c, int key)
+{
+	const struct cli_opt *tabs[2] = { common_opts, c->opts };
+	size_t i, t;
+
+	for (t = 0; t < 2; t++)
+		for (i = 0; i < table_len(tabs[t]); i++)
+			if (tabs[t][i].key == key)
+				return tabs[t][i].name;
+	return "?";
+}
+
+int
+cli_getopt(struct cli *c, int argc, char *argv[])
+{
+	int ch;
+
+	if (c->lopts == NULL)
+		build_tables(c);
+	opterr = 0;
+	for (;;) {
+		ch = getopt_long(argc, argv, c->sopts, c->lopts, NULL);
+		switch (ch) {
+		case 'h':
+			cli_usage(c, stdout, 0);
+		case AI_OPT_VERSION:
+			printf("%s (ai-tools) %s\n", c->tool, AI_VERSION);
+			exit(fflush(stdout) == EOF ? 1 : 0);
+		case 'q':
+			c->quiet = 1;
+			break;
+		case 'v':
+			c->verbose++;
+			break;
+		case AI_OPT_ON_ERROR:
+			c->on_error = cli_parse_choice(c, "on-error", optarg,
+			    on_error_names);
+			break;
+		case AI_OPT_MAX_RECORD:
+			c->max_record = cli_parse_size(c, "max-record", optarg);
+			if (c->max_record == 0)
+				cli_usage_error(c, "option '--max-record' must"
+				    " be more than 0");
+			break;
+		case ':':
+			if (optopt > 0 && optopt < 128)
+				cli_usage_error(c, "option '-%c' needs a value",
+				    optopt);
+			cli_usage_error(c, "option '--%s' needs a value",
+			    opt_name(c, optopt));
+		case '?':
+			if (optopt > 0 && optopt < 128)
+				cli_usage_error(c, "unknown option '-%c'", optopt);
+			if (optopt >= 128)
+				cli_usage_error(c, "option '--%s' takes no value",
+				    opt_name(c, optopt));
+			cli_usage_error(c, "unknown option '%s'",
+			    argv[optind - 1]);
+		default:
+			return ch;
+		}
+	}
+}
+
+static void
+print_opts(FILE *fp, const struct cli_opt *t)
+{
+	struct buf b = BUF_INIT(0);
+	size_t i;
+
+	for (i = 0; i < table_len(t); i++) {
+		const struct cli_opt *o = &t[i];
+
+		buf_reset(&b);
+		if (o->key > 0 && o->key < 128)
+			buf_printf(&b, "  -%c, --%s", o->key, o->name);
+		else
+			buf_printf(&b, "      --%s", o->name);
+		if (o->has_arg == required_argument)
+			buf_printf(&b, "=%s", o->arg ? o->arg : "ARG");
+		else if (o->has_arg == optional_argument)
+			buf_printf(&b, "[=%s]", o->arg ? o->arg : "ARG");
+		if (b.len < 30)
+			fprintf(fp, "%-30s%s", b.data, o->help);
+		else
+			fprintf(fp, "%s\n%30s%s", b.data, "", o->help);
+		if (o->values != NULL)
+			fprintf(fp, " {%s}", o->values);
+		fputc('\n', fp);
+	}
+	buf_release(&b);
+}
+
+void
+cli_usage(struct cli *c, FILE *fp, int status)
+{
+	fprintf(fp, "usage: %s [options]%s%s\n", c->tool,
+	    c->operands ? " " : "", c->operands ? c->operands : "");
+	if (c->summary != NULL)
+		fprintf(fp, "%s\n", c->summary);
+	fputs("\nOptions:\n", fp);
+	print_opts(fp, c->opts);
+	fputs("\nCommon options:\n", fp);
+	print_opts(fp, common_opts);
+	fprintf(fp, "\nSee %s(1) and ai-tools(7).\n", c->tool);
+	if (fp == stdout && fflush(stdout) == EOF)
+		exit(1);
+	exit(status);
+}
+
+int
+cli_record_error(struct cli *c, const char *input, unsigned long line,
+    json_t *rec, const char *code, const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT(0);
+	json_t *e, *out;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	c->nfailed++;
+	c->rval = 1;
+	if (c->on_error == AI_ON_ERROR_FAIL || !c->quiet) {
+		if (line > 0)
+			cli_warn("%s:%lu: %s", input, line, msg.data);
+		else
+			cli_warn("%s: %s", input, msg.data);
+	}
+	if (c->on_error == AI_ON_ERROR_EMIT) {
+		e = json_pack("{s:s, s:s, s:s, s:s, s:I}", "tool", c->tool,
+		    "message", msg.data ? msg.data : "", "code", code,
+		    "input", input, "line", (json_int_t)line);
+		if (rec != NULL) {
+			json_object_set_new(rec, "error", e);
+			cli_write(c, rec);
+		} else {
+			out = json_object();
+			json_object_set_new(out, "error", e);
+			cli_write(c, out);
+			json_decref(out);
+		}
+	}
+	buf_release(&msg);
+	return c->on_error == AI_ON_ERROR_FAIL ? -1 : 0;
+}
+
+static _Noreturn void
+write_failed(struct cli *c)
+{
+	if (errno == EPIPE)
+		exit(c->rval);		/* the reader has gone: that is fine */
+	cli_fatal(1, "standard output: %s", strerror(errno));
+}
+
+void
+cli_write(struct cli *c, const json_t *rec)
+{
+	if (ndjson_write(stdout, rec) == -1)
+		write_failed(c);
+	c->nout++;
+}
+
+void
+cli_write_raw(struct cli *c, const void *p, size_t len)
+{
+	if (fwrite(p, 1, len, stdout) != len)
+		write_failed(c);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void
+cli_progress(struct cli *c, const char *what)
+{
+	static double last;
+	double t;
+
+	if (!c->progress || c->quiet)
+		return;
+	t = now();
+	if (t - last < 0.25)
+		return;
+	last = t;
+	fprintf(stderr, "\r%s: %lu %s\033[K", c->tool, c->nin, what);
+	c->progress = 2;
+}
+
+int
+cli_finish(struct cli *c)
+{
+	if (c->progress == 2)
+		fputs("\r\033[K", stderr);
+	if (fflush(stdout) == EOF || ferror(stdout))
+		write_failed(c);
+	return c->rval;
+}

@@ -1,0 +1,142 @@
+/*
+ * sha256.c - SHA-256 (FIPS 180-4).  See sha256.h.
+ *
+ * A plain C compression function; where the CPU has the SHA extensions
+ * (sha_ni) a faster one may be chosen at run time by sha256_blocks.
+ */
+#include <string.h>
+
+#include "sha256.h"
+
+static const uint32_t K[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,
+	0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
+	0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+	0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+	0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
+	0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+	0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+};
+
+#define ROR(x, n)	((x) >> (n) | (x) << (32 - (n)))
+
+static void
+blocks_c(uint32_t h[8], const unsigned char *p, size_t n)
+{
+	uint32_t w[64], a, b, c, d, e, f, g, hh, t1, t2;
+	int i;
+
+	for (; n > 0; n--, p += 64) {
+		for (i = 0; i < 16; i++)
+			w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+			    (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+		for (i = 16; i < 64; i++) {
+			uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^
+			    (w[i - 15] >> 3);
+			uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^
+			    (w[i - 2] >> 10);
+			w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+		}
+		a = h[0]; b = h[1]; c = h[2]; d = h[3];
+		e = h[4]; f = h[5]; g = h[6]; hh = h[7];
+		for (i = 0; i < 64; i++) {
+			t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) +
+			    ((e & f) ^ (~e & g)) + K[i] + w[i];
+			t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) +
+			    ((a & b) ^ (a & c) ^ (b & c));
+			hh = g; g = f; f = e; e = d + t1;
+			d = c; c = b; b = a; a = t1 + t2;
+		}
+		h[0] += a; h[1] += b; h[2] += c; h[3] += d;
+		h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+	}
+}
+
+static void (*sha256_blocks)(uint32_t[8], const unsigned char *, size_t) =
+    blocks_c;
+
+void
+sha256_init(struct sha256 *s)
+{
+	static const uint32_t iv[8] = {
+		0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
+	};
+
+	memcpy(s->h, iv, sizeof(iv));
+	s->nbytes = 0;
+	s->nblock = 0;
+}
+
+void
+sha256_update(struct sha256 *s, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t take;
+
+	s->nbytes += len;
+	if (s->nblock > 0) {
+		take = 64 - s->nblock < len ? 64 - s->nblock : len;
+		memcpy(s->block + s->nblock, p, take);
+		s->nblock += take;
+		p += take;
+		len -= take;
+		if (s->nblock < 64)
+			return;
+		sha256_blocks(s->h, s->block, 1);
+		s->nblock = 0;
+	}
+	if (len >= 64) {
+		sha256_blocks(s->h, p, len / 64);
+		p += len / 64 * 64;
+		len %= 64;
+	}
+	memcpy(s->block, p, len);
+	s->nblock = len;
+}
+
+void
+sha256_final(struct sha256 *s, unsigned char out[32])
+{
+	uint64_t bits = s->nbytes * 8;
+	int i;
+
+	s->block[s->nblock++] = 0x80;
+	if (s->nblock > 56) {
+		memset(s->block + s->nblock, 0, 64 - s->nblock);
+		sha256_blocks(s->h, s->block, 1);
+		s->nblock = 0;
+	}
+	memset(s->block + s->nblock, 0, 56 - s->nblock);
+	for (i = 0; i < 8; i++)
+		s->block[56 + i] = (unsigned char)(bits >> (56 - 8 * i));
+	sha256_blocks(s->h, s->block, 1);
+	for (i = 0; i < 8; i++) {
+		out[4 * i] = (unsigned char)(s->h[i] >> 24);
+		out[4 * i + 1] = (unsigned char)(s->h[i] >> 16);
+		out[4 * i + 2] = (unsigned char)(s->h[i] >> 8);
+		out[4 * i + 3] = (unsigned char)s->h[i];
+	}
+}
+
+void
+sha256_hex(const void *p, size_t len, char hex[65])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned char d[32];
+	struct sha256 s;
+	int i;
+
+	sha256_init(&s);
+	sha256_update(&s, p, len);
+	sha256_final(&s, d);
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = digits[d[i] >> 4];
+		hex[2 * i + 1] = digits[d[i] & 15];
+	}
+	hex[64] = '\0';
+}

@@ -1,0 +1,24 @@
+/*
+ * sha256.h - SHA-256 (FIPS 180-4), for content hashes and cache keys.
+ */
+#ifndef AI_SHA256_H
+#define AI_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sha256 {
+	uint32_t	h[8];
+	uint64_t	nbytes;
+	unsigned char	block[64];
+	size_t		nblock;
+};
+
+void	sha256_init(struct sha256 *);
+void	sha256_update(struct sha256 *, const void *, size_t);
+void	sha256_final(struct sha256 *, unsigned char out[32]);
+
+/* Hash p[0..len) and write 64 lower-case hex digits and a NUL to hex. */
+void	sha256_hex(const void *p, size_t len, char hex[65]);
+
+#endif

@@ -1,0 +1,381 @@
+/*
+ * tokenizer.c - the token-counting interface and the approximate counter.
+ *
+ * The approximate counter cuts text into the pieces a GPT-style
+ * pre-tokenizer would (runs of letters with one leading space, runs of
+ * digits, runs of punctuation, runs of white space) and charges each
+ * piece what byte-pair encoding usually makes of it:
+ *
+ *	letters		one token per 6 ASCII letters (most English words
+ *			are one token), per 2 letters of other alphabetic
+ *			scripts, per character of CJK
+ *	digits		one token per 3 (tiktoken groups digits by three)
+ *	punctuation	one token per 2 characters
+ *	white space	one token per run, except the single space that
+ *			joins the next word
+ *	others		(emoji, symbols above U+FFFF) 2 tokens each
+ *
+ * The exact encodings live in bpe.c and are reached through the same
+ * calls.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/utf8.h"
+#include "tokenizer.h"
+
+enum tok_kind { TOK_APPROX, TOK_BPE };
+
+struct bpe;
+
+struct tokenizer {
+	enum tok_kind	 kind;
+	char		 name[32];
+	struct bpe	*bpe;
+};
+
+/* Classes of a code point for the approximate counter. */
+enum { C_SPACE, C_NL, C_LETTER, C_WIDE_LETTER, C_CJK, C_DIGIT, C_PUNCT,
+    C_OTHER };
+
+static int
+cp_class(uint32_t cp)
+{
+	if (cp == '\n' || cp == '\r')
+		return C_NL;
+	if (cp == ' ' || cp == '\t' || cp == '\v' || cp == '\f' ||
+	    cp == 0xA0 || cp == 0x3000 || (cp >= 0x2000 && cp <= 0x200A))
+		return C_SPACE;
+	if (cp < 0x80) {
+		if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z')
+			return C_LETTER;
+		if (cp >= '0' && cp <= '9')
+			return C_DIGIT;
+		return C_PUNCT;
+	}
+	if (cp < 0x250)			/* Latin-1 and Latin Extended */
+		return cp >= 0xC0 && cp != 0xD7 && cp != 0xF7 ? C_LETTER : C_PUNCT;
+	if ((cp >= 0x2E80 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7AF) ||
+	    (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x20000 && cp <= 0x3FFFF))
+		return C_CJK;
+	if (cp >= 0x2000 && cp <= 0x2BFF)	/* punctuation, symbols, arrows */
+		return C_PUNCT;
+	if (cp >= 0x10000)
+		return C_OTHER;
+	return C_WIDE_LETTER;
+}
+
+/*
+ * Walk the approximate pieces of s.  For each, call fn with its byte end
+ * and its token count.  Invalid bytes count as one U+FFFD each.
+ */
+typedef void piece_fn(void *, size_t start, size_t end, size_t ntok);
+
+static void
+approx_walk(const char *s, size_t len, piece_fn *fn, void *arg)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, start, n, units;
+	uint32_t cp;
+	int cls, c2;
+
+	while (i < len) {
+		start = i;
+		if ((n = utf8_decode(p + i, len - i, &cp)) == 0) {
+			fn(arg, start, i + 1, 1);
+			i++;
+			continue;
+		}
+		cls = cp_class(cp);
+		/* One space joins the word, number or symbol after it. */
+		if (cp == ' ' && i + 1 < len) {
+			uint32_t next;
+			size_t m = utf8_decode(p + i + 1, len - i - 1, &next);
+
+			if (m > 0 && (c2 = cp_class(next)) != C_SPACE && c2 != C_NL) {
+				i++;
+				n = m;
+				cp = next;
+				cls = c2;
+			}
+		}
+		units = 0;
+		if (cls == C_LETTER || cls == C_WIDE_LETTER) {
+			size_t wide = 0, ascii = 0;
+
+			while (i < len && (n = utf8_decode(p + i, len - i, &cp)) > 0 &&
+			    ((c2 = cp_class(cp)) == C_LETTER || c2 == C_WIDE_LETTER)) {
+				if (c2 == C_LETTER)
+					ascii++;
+				else
+					wide++;
+				i += n;
+			}
+			units = (ascii + 5) / 6 + (wide + 1) / 2;
+		} else if (cls == C_DIGIT) {
+			size_t d = 0;
+
+			while (i < len && p[i] >= '0' && p[i] <= '9' && d < 3) {
+				i++;
+				d++;
+			}
+			units = 1;
+		} else if (cls == C_PUNCT) {
+			size_t k = 0;
+
+			while (i < len && (n = utf8_decode(p + i, len - i, &cp)) > 0 &&
+			    cp_class(cp) == C_PUNCT) {
+				i += n;
+				k++;
+			}
+			units = (k + 1) / 2;
+		} else if (cls == C_SPACE || cls == C_NL) {
+			while (i < len && (n = utf8_decode(p + i, len - i, &cp)) > 0 &&
+			    ((c2 = cp_class(cp)) == C_SPACE || c2 == C_NL))
+				i += n;
+			units = 1;
+		} else {		/* CJK one each, others two each */
+			i += n;
+			units = cls == C_CJK ? 1 : 2;
+		}
+		if (i == start)		/* cannot happen; never loop forever */
+			i++;
+		fn(arg, start, i, units ? units : 1);
+	}
+}
+
+static void
+count_piece(void *arg, size_t start, size_t end, size_t ntok)
+{
+	(void)start;
+	(void)end;
+	*(size_t *)arg += ntok;
+}
+
+struct ends_acc {
+	const char	*s;
+	size_t		 len;
+	size_t		*v;
+	size_t		 n, cap;
+	int		 oom;
+};
+
+static void
+ends_piece(void *arg, size_t start, size_t end, size_t ntok)
+{
+	struct ends_acc *a = arg;
+	size_t k, e;
+
+	if (a->oom)
+		return;
+	if (a->n + ntok > a->cap) {
+		size_t ncap = a->cap ? a->cap * 2 : 256;
+		size_t *nv;
+
+		while (ncap < a->n + ntok)
+			ncap *= 2;
+		if ((nv = realloc(a->v, ncap * sizeof(*nv))) == NULL) {
+			a->oom = 1;
+			return;
+		}
+		a->v = nv;
+		a->cap = ncap;
+	}
+	/* Share the piece's bytes evenly among its tokens. */
+	for (k = 1; k <= ntok; k++) {
+		e = start + (end - start) * k / ntok;
+		e = utf8_floor(a->s, a->len, e);
+		if (e < start)
+			e = start;
+		if (k == ntok)
+			e = end;
+		a->v[a->n++] = e;
+	}
+}
+
+/*
+ * The exact encodings (bpe.c).  Until they are built in, opening one
+ * fails with a message.
+ */
+static struct bpe *
+bpe_open(const char *name, const char *dir, char *err, size_t errlen)
+{
+	(void)dir;
+	snprintf(err, errlen, "encoding '%s' is not built in yet", name);
+	return NULL;
+}
+static void bpe_free(struct bpe *b) { (void)b; }
+static size_t bpe_count(const struct bpe *b, const char *s, size_t len)
+{ (void)b; (void)s; (void)len; return 0; }
+static int bpe_encode(const struct bpe *b, const char *s, size_t len,
+    uint32_t **ids, size_t *n, size_t **ends)
+{ (void)b; (void)s; (void)len; (void)ids; (void)n; (void)ends; return -1; }
+static char *bpe_decode(const struct bpe *b, const uint32_t *ids, size_t n,
+    size_t *len)
+{ (void)b; (void)ids; (void)n; (void)len; return NULL; }
+
+static const char *const exact_names[] = { "cl100k_base", "o200k_base", NULL };
+
+int
+tokenizer_known(const char *name)
+{
+	size_t i;
+
+	if (strcmp(name, "approx") == 0)
+		return 1;
+	for (i = 0; exact_names[i] != NULL; i++)
+		if (strcmp(name, exact_names[i]) == 0)
+			return 1;
+	return 0;
+}
+
+struct tokenizer *
+tokenizer_open(const char *name, const char *dir, char *err, size_t errlen)
+{
+	struct tokenizer *t;
+
+	if (!tokenizer_known(name)) {
+		snprintf(err, errlen, "unknown encoding '%s' (known: approx,"
+		    " cl100k_base, o200k_base)", name);
+		return NULL;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(t->name, sizeof(t->name), "%s", name);
+	if (strcmp(name, "approx") == 0) {
+		t->kind = TOK_APPROX;
+		return t;
+	}
+	t->kind = TOK_BPE;
+	if ((t->bpe = bpe_open(name, dir, err, errlen)) == NULL) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+tokenizer_free(struct tokenizer *t)
+{
+	if (t == NULL)
+		return;
+	if (t->bpe != NULL)
+		bpe_free(t->bpe);
+	free(t);
+}
+
+const char *
+tokenizer_name(const struct tokenizer *t)
+{
+	return t->name;
+}
+
+const char *
+tokenizer_for_model(const char *model)
+{
+	static const struct { const char *prefix, *enc; } table[] = {
+		{ "gpt-4o", "o200k_base" },
+		{ "gpt-4.1", "o200k_base" },
+		{ "gpt-4.5", "o200k_base" },
+		{ "gpt-5", "o200k_base" },
+		{ "chatgpt-4o", "o200k_base" },
+		{ "o1", "o200k_base" },
+		{ "o3", "o200k_base" },
+		{ "o4", "o200k_base" },
+		{ "gpt-4", "cl100k_base" },
+		{ "gpt-3.5", "cl100k_base" },
+		{ "text-embedding-3", "cl100k_base" },
+		{ "text-embedding-ada-002", "cl100k_base" },
+	};
+	const char *slash;
+	size_t i, n;
+
+	if (model == NULL)
+		return NULL;
+	if ((slash = strchr(model, '/')) != NULL)
+		model = slash + 1;
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		n = strlen(table[i].prefix);
+		if (strncmp(model, table[i].prefix, n) == 0 &&
+		    (model[n] == '\0' || model[n] == '-' || model[n] == '.' ||
+		    model[n] == ':'))
+			return table[i].enc;
+	}
+	return NULL;
+}
+
+size_t
+tokenizer_count(const struct tokenizer *t, const char *s, size_t len)
+{
+	size_t n = 0;
+
+	if (t->kind == TOK_BPE)
+		return bpe_count(t->bpe, s, len);
+	approx_walk(s, len, count_piece, &n);
+	return n;
+}
+
+int
+tokenizer_ends(const struct tokenizer *t, const char *s, size_t len,
+    size_t **ends, size_t *n)
+{
+	struct ends_acc a = { s, len, NULL, 0, 0, 0 };
+	uint32_t *ids;
+	size_t i;
+
+	if (t->kind == TOK_BPE) {
+		if (bpe_encode(t->bpe, s, len, &ids, n, ends) == -1)
+			return -1;
+		free(ids);
+		/* Move ends inside a UTF-8 sequence forward to its end. */
+		for (i = 0; i < *n; i++)
+			while ((*ends)[i] < len &&
+			    ((unsigned char)s[(*ends)[i]] & 0xC0) == 0x80)
+				(*ends)[i]++;
+		return 0;
+	}
+	approx_walk(s, len, ends_piece, &a);
+	if (a.oom) {
+		free(a.v);
+		return -1;
+	}
+	*ends = a.v;
+	*n = a.n;
+	return 0;
+}
+
+size_t
+tokenizer_prefix(const struct tokenizer *t, const char *s, size_t len,
+    size_t max)
+{
+	size_t *ends = NULL, n = 0, cut;
+
+	if (max == 0)
+		return 0;
+	if (tokenizer_ends(t, s, len, &ends, &n) == -1)
+		return 0;
+	cut = n <= max ? len : ends[max - 1];
+	free(ends);
+	return cut;
+}
+
+int
+tokenizer_encode(const struct tokenizer *t, const char *s, size_t len,
+    uint32_t **ids, size_t *n)
+{
+	if (t->kind != TOK_BPE)
+		return -1;
+	return bpe_encode(t->bpe, s, len, ids, n, NULL);
+}
+
+char *
+tokenizer_decode(const struct tokenizer *t, const uint32_t *ids, size_t n,
+    size_t *len)
+{
+	if (t->kind != TOK_BPE)
+		return NULL;
+	return bpe_decode(t->bpe, ids, n, len);
+}
