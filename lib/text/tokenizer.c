@@ -217,6 +217,14 @@ static char *bpe_decode(const struct bpe *b, const uint32_t *ids, size_t n,
 
 static const char *const exact_names[] = { "cl100k_base", "o200k_base", NULL };
 
+const char *
+tokenizer_default(void)
+{
+	const char *e = getenv("AI_TOKENIZER");
+
+	return e != NULL && *e != '\0' ? e : "approx";
+}
+
 int
 tokenizer_known(const char *name)
 {

@@ -26,6 +26,12 @@ struct tokenizer *tokenizer_open(const char *name, const char *dir,
 void	tokenizer_free(struct tokenizer *);
 const char *tokenizer_name(const struct tokenizer *);
 
+/*
+ * The encoding a tool uses when none is named: $AI_TOKENIZER when set,
+ * else the built-in default.
+ */
+const char *tokenizer_default(void);
+
 /* Is name an encoding tokenizer_open knows? */
 int	tokenizer_known(const char *name);
 
