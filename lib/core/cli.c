@@ -320,11 +320,89 @@ print_opts(FILE *fp, const struct cli_opt *t)
 	buf_release(&b);
 }
 
+/* Add one synopsis item, wrapping lines at 78 columns under the name. */
+static void
+syn_add(struct buf *b, size_t *col, size_t indent, const char *item)
+{
+	size_t n = strlen(item);
+
+	if (*col + 1 + n > 78 && *col > indent) {
+		buf_printf(b, "\n%*s", (int)indent, "");
+		*col = indent;
+	} else {
+		buf_putc(b, ' ');
+		(*col)++;
+	}
+	buf_puts(b, item);
+	*col += n;
+}
+
+/*
+ * The synopsis, OpenBSD style: flags without a value grouped first, then
+ * each option with a value, then long-only options, then the operands.
+ * The man page's SYNOPSIS lists the same options (tests/cli/t8000).
+ */
+static void
+print_synopsis(struct cli *c, FILE *fp)
+{
+	const struct cli_opt *tabs[2] = { c->opts, common_opts };
+	struct buf b = BUF_INIT(0), item = BUF_INIT(0);
+	size_t indent = strlen("usage: ") + strlen(c->tool), col = indent;
+	char flags[128];
+	size_t nflags = 0, i, t;
+
+	for (t = 0; t < 2; t++)
+		for (i = 0; i < table_len(tabs[t]); i++)
+			if (tabs[t][i].key > 0 && tabs[t][i].key < 128 &&
+			    tabs[t][i].has_arg == no_argument &&
+			    nflags < sizeof(flags) - 1)
+				flags[nflags++] = (char)tabs[t][i].key;
+	flags[nflags] = '\0';
+	/* Sort the grouped flags, as style(9) does. */
+	for (i = 1; i < nflags; i++)
+		for (t = i; t > 0 && flags[t - 1] > flags[t]; t--) {
+			char x = flags[t];
+
+			flags[t] = flags[t - 1];
+			flags[t - 1] = x;
+		}
+	buf_printf(&b, "usage: %s", c->tool);
+	if (nflags > 0) {
+		buf_reset(&item);
+		buf_printf(&item, "[-%s]", flags);
+		syn_add(&b, &col, indent, item.data);
+	}
+	for (t = 0; t < 2; t++)
+		for (i = 0; i < table_len(tabs[t]); i++) {
+			const struct cli_opt *o = &tabs[t][i];
+
+			if (o->key > 0 && o->key < 128 && o->has_arg == no_argument)
+				continue;
+			buf_reset(&item);
+			if (o->key > 0 && o->key < 128)
+				buf_printf(&item, "[-%c %s]", o->key,
+				    o->arg ? o->arg : "ARG");
+			else if (o->has_arg == required_argument)
+				buf_printf(&item, "[--%s=%s]", o->name,
+				    o->arg ? o->arg : "ARG");
+			else if (o->has_arg == optional_argument)
+				buf_printf(&item, "[--%s[=%s]]", o->name,
+				    o->arg ? o->arg : "ARG");
+			else
+				buf_printf(&item, "[--%s]", o->name);
+			syn_add(&b, &col, indent, item.data);
+		}
+	if (c->operands != NULL)
+		syn_add(&b, &col, indent, c->operands);
+	fprintf(fp, "%s\n", b.data);
+	buf_release(&b);
+	buf_release(&item);
+}
+
 void
 cli_usage(struct cli *c, FILE *fp, int status)
 {
-	fprintf(fp, "usage: %s [options]%s%s\n", c->tool,
-	    c->operands ? " " : "", c->operands ? c->operands : "");
+	print_synopsis(c, fp);
 	if (c->summary != NULL)
 		fprintf(fp, "%s\n", c->summary);
 	fputs("\nOptions:\n", fp);
