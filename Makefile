@@ -47,6 +47,7 @@ DEBS	= gcc make pkg-config libjansson-dev libcurl4-openssl-dev \
 .PHONY: all check check-sanitize clean install uninstall deps demo bench \
 	fuzz golden-update completions lint-man
 .SUFFIXES:
+.SECONDARY:
 
 all: $(BIN)
 
