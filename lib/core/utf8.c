@@ -107,6 +107,12 @@ maximal_subpart(const unsigned char *s, size_t len)
 	return i;
 }
 
+size_t
+utf8_badlen(const unsigned char *s, size_t len)
+{
+	return maximal_subpart(s, len);
+}
+
 long
 utf8_repair(struct buf *out, const char *s, size_t len)
 {

@@ -29,6 +29,12 @@ long	utf8_repair(struct buf *out, const char *s, size_t len);
 /* The largest offset <= i that does not fall inside a sequence. */
 size_t	utf8_floor(const char *s, size_t len, size_t i);
 
+/*
+ * Length of the maximal ill-formed subpart at s (1..3): the bytes one
+ * U+FFFD stands for in utf8_repair.  Call it where utf8_seqlen is 0.
+ */
+size_t	utf8_badlen(const unsigned char *s, size_t len);
+
 /* Decode one well-formed sequence at s; return its length (1..4) or 0. */
 size_t	utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 
