@@ -23,11 +23,10 @@
 #include <string.h>
 
 #include "../core/utf8.h"
+#include "bpe.h"
 #include "tokenizer.h"
 
 enum tok_kind { TOK_APPROX, TOK_BPE };
-
-struct bpe;
 
 struct tokenizer {
 	enum tok_kind	 kind;
@@ -194,27 +193,6 @@ ends_piece(void *arg, size_t start, size_t end, size_t ntok)
 	}
 }
 
-/*
- * The exact encodings (bpe.c).  Until they are built in, opening one
- * fails with a message.
- */
-static struct bpe *
-bpe_open(const char *name, const char *dir, char *err, size_t errlen)
-{
-	(void)dir;
-	snprintf(err, errlen, "encoding '%s' is not built in yet", name);
-	return NULL;
-}
-static void bpe_free(struct bpe *b) { (void)b; }
-static size_t bpe_count(const struct bpe *b, const char *s, size_t len)
-{ (void)b; (void)s; (void)len; return 0; }
-static int bpe_encode(const struct bpe *b, const char *s, size_t len,
-    uint32_t **ids, size_t *n, size_t **ends)
-{ (void)b; (void)s; (void)len; (void)ids; (void)n; (void)ends; return -1; }
-static char *bpe_decode(const struct bpe *b, const uint32_t *ids, size_t n,
-    size_t *len)
-{ (void)b; (void)ids; (void)n; (void)len; return NULL; }
-
 static const char *const exact_names[] = { "cl100k_base", "o200k_base", NULL };
 
 const char *
@@ -359,13 +337,23 @@ size_t
 tokenizer_prefix(const struct tokenizer *t, const char *s, size_t len,
     size_t max)
 {
-	size_t *ends = NULL, n = 0, cut;
+	size_t *ends = NULL, n = 0, k, cut;
 
 	if (max == 0)
 		return 0;
 	if (tokenizer_ends(t, s, len, &ends, &n) == -1)
 		return 0;
-	cut = n <= max ? len : ends[max - 1];
+	if (n <= max)
+		cut = len;
+	else {
+		/*
+		 * Tokens that split a character share its end: cut before
+		 * the first of them when the last would not fit.
+		 */
+		for (k = max; k > 0 && ends[k] == ends[k - 1]; k--)
+			;
+		cut = k > 0 ? ends[k - 1] : 0;
+	}
 	free(ends);
 	return cut;
 }
@@ -377,6 +365,15 @@ tokenizer_encode(const struct tokenizer *t, const char *s, size_t len,
 	if (t->kind != TOK_BPE)
 		return -1;
 	return bpe_encode(t->bpe, s, len, ids, n, NULL);
+}
+
+int
+tokenizer_encode_special(const struct tokenizer *t, const char *s,
+    size_t len, uint32_t **ids, size_t *n)
+{
+	if (t->kind != TOK_BPE)
+		return -1;
+	return bpe_encode_special(t->bpe, s, len, ids, n, NULL);
 }
 
 char *

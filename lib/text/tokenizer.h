@@ -66,7 +66,17 @@ size_t	tokenizer_prefix(const struct tokenizer *, const char *s, size_t len,
 int	tokenizer_encode(const struct tokenizer *, const char *s, size_t len,
 	    uint32_t **ids, size_t *n);
 
-/* Decode ids to bytes: a new NUL-terminated string, or NULL. */
+/*
+ * The same, but text spelling one of the encoding's special tokens
+ * ("<|endoftext|>", "<|endofprompt|>" ...) becomes that token.
+ */
+int	tokenizer_encode_special(const struct tokenizer *, const char *s,
+	    size_t len, uint32_t **ids, size_t *n);
+
+/*
+ * Decode ids (special tokens included) to bytes: a new NUL-terminated
+ * string, or NULL on an id the encoding does not have.
+ */
 char	*tokenizer_decode(const struct tokenizer *, const uint32_t *ids,
 	    size_t n, size_t *len);
 

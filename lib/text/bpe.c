@@ -1,0 +1,827 @@
+/*
+ * bpe.c - load a tiktoken rank file and encode with it.
+ *
+ * Loading reads <name>.tiktoken once, decodes the base64 into one byte
+ * array (tokens stored back to back, in rank order) and builds an
+ * open-addressing hash table from token bytes to rank.  No other copy
+ * of the data is made; cl100k_base loads in about 3 ms.
+ *
+ * Encoding cuts the text into pieces (bpe_split.c) and merges each
+ * piece's bytes by rank, the lowest-ranked adjacent pair first and the
+ * leftmost of equals, which is what tiktoken does.  A piece that is
+ * itself a token (most English words) costs one hash lookup.  Short
+ * pieces are merged the way tiktoken does it, rescanning an array;
+ * long ones (a run of 5,000 letters) with a heap over a linked list, so
+ * no input is quadratic.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/utf8.h"
+#include "bpe.h"
+
+#ifndef AI_DATADIR
+#define AI_DATADIR "/usr/local/share/ai-tools"
+#endif
+
+#define NONE		UINT32_MAX
+#define SHORT_PIECE	64	/* merge longer pieces with the heap */
+
+struct special {
+	const char	*text;
+	uint32_t	 id;
+};
+
+static const struct special cl100k_special[] = {
+	{ "<|endoftext|>", 100257 }, { "<|fim_prefix|>", 100258 },
+	{ "<|fim_middle|>", 100259 }, { "<|fim_suffix|>", 100260 },
+	{ "<|endofprompt|>", 100276 }, { NULL, 0 }
+};
+static const struct special o200k_special[] = {
+	{ "<|endoftext|>", 199999 }, { "<|endofprompt|>", 200018 },
+	{ NULL, 0 }
+};
+
+static const struct encoding {
+	const char		*name;
+	enum bpe_pattern	 pat;
+	uint32_t		 nranks;	/* what the file must hold */
+	const struct special	*special;
+} encodings[] = {
+	{ "cl100k_base", BPE_CL100K, 100256, cl100k_special },
+	{ "o200k_base", BPE_O200K, 199998, o200k_special },
+};
+
+struct bpe {
+	const struct encoding	*enc;
+	char			 path[PATH_MAX];
+	unsigned char		*bytes;		/* all tokens, rank order */
+	uint32_t		*off;		/* [nranks + 1] into bytes */
+	uint32_t		 nranks;
+	uint64_t		*slots;		/* hash tag << 32 | rank + 1 */
+	uint32_t		 mask;
+	uint32_t		 byte_rank[256];
+};
+
+/* ---------------------------------------------------------------- hash */
+
+static inline uint64_t
+hash(const unsigned char *p, size_t n)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (n * 0xFF51AFD7ED558CCDULL), v;
+
+	while (n >= 8) {
+		memcpy(&v, p, 8);
+		h = (h ^ v) * 0xC4CEB9FE1A85EC53ULL;
+		h ^= h >> 31;
+		p += 8;
+		n -= 8;
+	}
+	v = 0;
+	if (n >= 4) {
+		uint32_t a, b;
+
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		v = (uint64_t)a << 32 | b;
+	} else if (n > 0)
+		v = (uint64_t)p[0] << 16 | (uint64_t)p[n / 2] << 8 | p[n - 1];
+	h = (h ^ v) * 0xFF51AFD7ED558CCDULL;
+	h ^= h >> 33;
+	h *= 0xC4CEB9FE1A85EC53ULL;
+	h ^= h >> 29;
+	return h;
+}
+
+/* The rank of the token p[0..n), or NONE. */
+static inline uint32_t
+lookup(const struct bpe *b, const unsigned char *p, size_t n)
+{
+	uint64_t h = hash(p, n), s;
+	uint32_t i = (uint32_t)h & b->mask, tag = (uint32_t)(h >> 32), r;
+
+	while ((s = b->slots[i]) != 0) {
+		r = (uint32_t)s - 1;
+		if ((uint32_t)(s >> 32) == tag && b->off[r + 1] - b->off[r] == n &&
+		    memcmp(b->bytes + b->off[r], p, n) == 0)
+			return r;
+		i = (i + 1) & b->mask;
+	}
+	return NONE;
+}
+
+/* ---------------------------------------------------------------- load */
+
+static const signed char b64[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
+	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
+	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17,
+	['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
+	['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27,
+	['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
+	['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37,
+	['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
+	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47,
+	['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52,
+	['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
+	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62,
+	['+'] = 63, ['/'] = 64,		/* value + 1; 0 is not base64 */
+};
+
+/* Decode base64 s[0..len) to out; its length, or -1. */
+static long
+unbase64(const unsigned char *s, size_t len, unsigned char *out)
+{
+	uint32_t acc = 0;
+	size_t i, bits = 0;
+	long n = 0;
+
+	while (len > 0 && s[len - 1] == '=')
+		len--;
+	for (i = 0; i < len; i++) {
+		if (b64[s[i]] == 0)
+			return -1;
+		acc = acc << 6 | (uint32_t)(b64[s[i]] - 1);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (unsigned char)(acc >> bits);
+		}
+	}
+	return n;
+}
+
+static int
+read_file(const char *path, unsigned char **data, size_t *len)
+{
+	struct stat st;
+	ssize_t r;
+	size_t got = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || (*data = malloc((size_t)st.st_size + 1)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while (got < (size_t)st.st_size &&
+	    (r = read(fd, *data + got, (size_t)st.st_size - got)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			free(*data);
+			close(fd);
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	*len = got;
+	return 0;
+}
+
+/* Parse the rank file text into b; 0, or -1 with a message. */
+static int
+parse(struct bpe *b, const unsigned char *t, size_t len, char *err,
+    size_t errlen)
+{
+	const unsigned char *line = t, *sp, *nl, *end = t + len;
+	uint32_t want = b->enc->nranks, r, i, nslots;
+	unsigned long rank;
+	size_t at = 0, lineno = 0;
+	long n;
+	char *e;
+
+	/* Decoded tokens take no more room than their base64. */
+	if ((b->bytes = malloc(len + 1)) == NULL ||
+	    (b->off = malloc((want + 1) * sizeof(*b->off))) == NULL)
+		goto oom;
+	for (r = 0; line < end; r++, line = nl + 1) {
+		lineno++;
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		if (nl == line && nl + 1 >= end)
+			break;
+		if ((sp = memchr(line, ' ', (size_t)(nl - line))) == NULL)
+			goto bad;
+		errno = 0;
+		rank = strtoul((const char *)sp + 1, &e, 10);
+		if (errno || (const unsigned char *)e != nl || rank != r || r >= want)
+			goto bad;
+		if ((n = unbase64(line, (size_t)(sp - line), b->bytes + at)) <= 0)
+			goto bad;
+		b->off[r] = (uint32_t)at;
+		at += (size_t)n;
+	}
+	if (r != want) {
+		snprintf(err, errlen, "%s: %u ranks, want %u", b->path, r, want);
+		return -1;
+	}
+	b->off[r] = (uint32_t)at;
+	b->nranks = r;
+
+	for (nslots = 1024; nslots < r * 2u + r / 2; nslots *= 2)
+		;
+	if ((b->slots = calloc(nslots, sizeof(*b->slots))) == NULL)
+		goto oom;
+	b->mask = nslots - 1;
+	for (r = 0; r < 256; r++)
+		b->byte_rank[r] = NONE;
+	for (r = 0; r < b->nranks; r++) {
+		const unsigned char *p = b->bytes + b->off[r];
+		uint32_t plen = b->off[r + 1] - b->off[r];
+		uint64_t h = hash(p, plen);
+
+		if (lookup(b, p, plen) != NONE) {
+			snprintf(err, errlen, "%s:%u: token repeats an earlier"
+			    " one", b->path, r + 1);
+			return -1;
+		}
+		for (i = (uint32_t)h & b->mask; b->slots[i] != 0; i = (i + 1) & b->mask)
+			;
+		b->slots[i] = (h >> 32) << 32 | (uint64_t)(r + 1);
+		if (plen == 1)
+			b->byte_rank[*p] = r;
+	}
+	for (r = 0; r < 256; r++)
+		if (b->byte_rank[r] == NONE) {
+			snprintf(err, errlen, "%s: no token for byte 0x%02X",
+			    b->path, r);
+			return -1;
+		}
+	return 0;
+bad:
+	snprintf(err, errlen, "%s:%zu: not '<base64> %u'", b->path, lineno, r);
+	return -1;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/* The directory of the running program's build tree data, or "". */
+static void
+build_tree_dir(char *out, size_t outlen)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n;
+	int i;
+
+	*out = '\0';
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return;
+	exe[n] = '\0';
+	/* BUILD/bin/ai-x or BUILD/tests/x.t: the tree is two levels up. */
+	for (i = 0; i < 3; i++) {
+		if ((slash = strrchr(exe, '/')) == NULL)
+			return;
+		*slash = '\0';
+	}
+	if (strlen(exe) + sizeof("/data/tokenizers") <= outlen)
+		snprintf(out, outlen, "%.*s/data/tokenizers", (int)strlen(exe), exe);
+}
+
+struct bpe *
+bpe_open(const char *name, const char *dir, char *err, size_t errlen)
+{
+	const struct encoding *enc = NULL;
+	const char *where[3];
+	char tree[PATH_MAX], looked[1024] = "";
+	unsigned char *text = NULL;
+	size_t i, nwhere = 0, len = 0;
+	struct bpe *b;
+	int rc;
+
+	for (i = 0; i < sizeof(encodings) / sizeof(encodings[0]); i++)
+		if (strcmp(name, encodings[i].name) == 0)
+			enc = &encodings[i];
+	if (enc == NULL) {
+		snprintf(err, errlen, "unknown encoding '%s'", name);
+		return NULL;
+	}
+	/* A directory named by the caller or the user is the only one. */
+	if (dir == NULL || *dir == '\0')
+		dir = getenv("AI_TOKENIZER_DIR");
+	if (dir != NULL && *dir != '\0')
+		where[nwhere++] = dir;
+	else {
+		where[nwhere++] = AI_DATADIR "/tokenizers";
+		build_tree_dir(tree, sizeof(tree));
+		if (*tree)
+			where[nwhere++] = tree;
+	}
+
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	b->enc = enc;
+	for (i = 0; i < nwhere; i++) {
+		snprintf(b->path, sizeof(b->path), "%s/%s.tiktoken", where[i], name);
+		if (read_file(b->path, &text, &len) == 0)
+			break;
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", b->path, strerror(errno));
+			free(b);
+			return NULL;
+		}
+		snprintf(looked + strlen(looked), sizeof(looked) - strlen(looked),
+		    "%s%s", i ? ", " : "", where[i]);
+	}
+	if (i == nwhere) {
+		snprintf(err, errlen, "rank file '%s.tiktoken' not found (looked in"
+		    " %s)", name, looked);
+		free(b);
+		return NULL;
+	}
+	rc = parse(b, text, len, err, errlen);
+	free(text);
+	if (rc == -1) {
+		bpe_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void
+bpe_free(struct bpe *b)
+{
+	if (b == NULL)
+		return;
+	free(b->bytes);
+	free(b->off);
+	free(b->slots);
+	free(b);
+}
+
+const char *
+bpe_path(const struct bpe *b)
+{
+	return b->path;
+}
+
+/* --------------------------------------------------------------- merge */
+
+/*
+ * tiktoken's own merge: parts[k] starts at start[k]; rank[k] is the rank
+ * of parts k and k+1 joined.  Find the lowest, join, rescan.
+ */
+static size_t
+merge_scan(const struct bpe *b, const unsigned char *p, size_t len,
+    uint32_t *ids, uint32_t *ends)
+{
+	uint32_t start[SHORT_PIECE + 1], rank[SHORT_PIECE + 1];
+	uint32_t *st = start, *rk = rank, min;
+	size_t m = len + 1, k, best;
+
+	if (len > SHORT_PIECE) {
+		if ((st = malloc((len + 1) * 2 * sizeof(*st))) == NULL)
+			return 0;
+		rk = st + len + 1;
+	}
+	for (k = 0; k <= len; k++) {
+		st[k] = (uint32_t)k;
+		rk[k] = k + 1 < len ? lookup(b, p + k, 2) : NONE;
+	}
+	for (;;) {
+		min = NONE;
+		best = 0;
+		for (k = 0; k + 1 < m; k++)
+			if (rk[k] < min) {
+				min = rk[k];
+				best = k;
+			}
+		if (min == NONE)
+			break;
+		/* Join best and best+1; re-rank it and its left neighbour. */
+		rk[best] = best + 3 < m ?
+		    lookup(b, p + st[best], st[best + 3] - st[best]) : NONE;
+		if (best > 0)
+			rk[best - 1] = lookup(b, p + st[best - 1],
+			    st[best + 2] - st[best - 1]);
+		memmove(st + best + 1, st + best + 2, (m - best - 2) * sizeof(*st));
+		memmove(rk + best + 1, rk + best + 2, (m - best - 2) * sizeof(*rk));
+		m--;
+	}
+	for (k = 0; k + 1 < m; k++) {
+		ids[k] = lookup(b, p + st[k], st[k + 1] - st[k]);
+		ends[k] = st[k + 1];
+	}
+	if (st != start)
+		free(st);
+	return m - 1;
+}
+
+/*
+ * The same merge in O(n log n): parts are a linked list (indexed by
+ * their first byte), candidate joins sit in a binary heap keyed by
+ * rank, then start, so the pop order is tiktoken's.  Stale entries
+ * (a part since joined, or re-ranked) are skipped when popped.
+ */
+struct node {
+	uint32_t	next;		/* start of the next part, len at end */
+	uint32_t	prev;		/* start of the previous part */
+	uint32_t	rank;		/* of this part joined with the next */
+	uint32_t	id;		/* this part's token */
+};
+
+static void
+heap_push(uint64_t *h, size_t *n, uint64_t v)
+{
+	size_t i = (*n)++, up;
+
+	while (i > 0 && h[up = (i - 1) / 2] > v) {
+		h[i] = h[up];
+		i = up;
+	}
+	h[i] = v;
+}
+
+static uint64_t
+heap_pop(uint64_t *h, size_t *n)
+{
+	uint64_t top = h[0], v = h[--*n];
+	size_t i = 0, c;
+
+	while ((c = 2 * i + 1) < *n) {
+		if (c + 1 < *n && h[c + 1] < h[c])
+			c++;
+		if (h[c] >= v)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = v;
+	return top;
+}
+
+static size_t
+merge_heap(const struct bpe *b, const unsigned char *p, size_t len,
+    uint32_t *ids, uint32_t *ends)
+{
+	struct node *nd;
+	uint64_t *heap, top;
+	size_t nheap = 0, k, out;
+	uint32_t i, j, r, nn;
+
+	nd = malloc(len * sizeof(*nd));
+	heap = malloc(len * 2 * sizeof(*heap));
+	if (nd == NULL || heap == NULL) {
+		free(nd);
+		free(heap);
+		return 0;
+	}
+	for (k = 0; k < len; k++) {
+		nd[k].next = (uint32_t)k + 1;
+		nd[k].prev = k ? (uint32_t)k - 1 : NONE;
+		nd[k].id = b->byte_rank[p[k]];
+		nd[k].rank = k + 1 < len ? lookup(b, p + k, 2) : NONE;
+		if (nd[k].rank != NONE)
+			heap_push(heap, &nheap, (uint64_t)nd[k].rank << 32 | k);
+	}
+	while (nheap > 0) {
+		top = heap_pop(heap, &nheap);
+		i = (uint32_t)top;
+		r = (uint32_t)(top >> 32);
+		if (nd[i].rank != r)	/* joined away, or re-ranked */
+			continue;
+		j = nd[i].next;
+		nd[i].id = r;
+		nd[i].next = nn = nd[j].next;
+		nd[j].rank = NONE;
+		if (nn < len)
+			nd[nn].prev = i;
+		nd[i].rank = nn < len ?
+		    lookup(b, p + i, nd[nn].next - i) : NONE;
+		if (nd[i].rank != NONE)
+			heap_push(heap, &nheap, (uint64_t)nd[i].rank << 32 | i);
+		if (nd[i].prev != NONE) {
+			uint32_t q = nd[i].prev;
+
+			nd[q].rank = lookup(b, p + q, nn - q);
+			if (nd[q].rank != NONE)
+				heap_push(heap, &nheap, (uint64_t)nd[q].rank << 32 | q);
+		}
+		/* A heap never holds more than 2 entries per byte. */
+		if (nheap + 2 > len * 2) {
+			size_t w = 0;
+
+			for (k = 0; k < nheap; k++)
+				if (nd[(uint32_t)heap[k]].rank == (uint32_t)(heap[k] >> 32))
+					heap[w++] = heap[k];
+			nheap = 0;
+			for (k = 0; k < w; k++)
+				heap_push(heap, &nheap, heap[k]);
+		}
+	}
+	for (out = 0, i = 0; i < len; i = nd[i].next) {
+		ids[out] = nd[i].id;
+		ends[out++] = nd[i].next;
+	}
+	free(nd);
+	free(heap);
+	return out;
+}
+
+size_t
+bpe_merge(const struct bpe *b, const unsigned char *p, size_t len,
+    uint32_t *ids, uint32_t *ends, int slow)
+{
+	uint32_t r;
+
+	if (len == 0)
+		return 0;
+	if (len == 1 || (r = lookup(b, p, len)) != NONE) {
+		ids[0] = len == 1 ? b->byte_rank[p[0]] : r;
+		ends[0] = (uint32_t)len;
+		return 1;
+	}
+	if (slow || len <= SHORT_PIECE)
+		return merge_scan(b, p, len, ids, ends);
+	return merge_heap(b, p, len, ids, ends);
+}
+
+/* A piece known not to be one token. */
+static size_t
+merge(const struct bpe *b, const unsigned char *p, size_t len, uint32_t *ids,
+    uint32_t *ends)
+{
+	return len <= SHORT_PIECE ? merge_scan(b, p, len, ids, ends) :
+	    merge_heap(b, p, len, ids, ends);
+}
+
+/* -------------------------------------------------------------- encode */
+
+/* Where tokens go: only counted, or stored as ids and/or end offsets. */
+struct sink {
+	uint32_t	*ids;
+	size_t		*ends;
+	size_t		 n, cap;
+	int		 want_ids, want_ends, oom;
+};
+
+static int
+sink_grow(struct sink *k, size_t more)
+{
+	size_t ncap = k->cap ? k->cap : 64;
+	void *p;
+
+	while (ncap < k->n + more)
+		ncap *= 2;
+	if (k->want_ids) {
+		if ((p = realloc(k->ids, ncap * sizeof(*k->ids))) == NULL)
+			return -1;
+		k->ids = p;
+	}
+	if (k->want_ends) {
+		if ((p = realloc(k->ends, ncap * sizeof(*k->ends))) == NULL)
+			return -1;
+		k->ends = p;
+	}
+	k->cap = ncap;
+	return 0;
+}
+
+/* Encode s[0..len), valid UTF-8, into k; base is added to every end. */
+static void
+encode_valid(const struct bpe *b, const unsigned char *s, size_t len,
+    size_t base, struct sink *k)
+{
+	uint32_t ids[SHORT_PIECE], ends[SHORT_PIECE], *pid = ids, *pend = ends;
+	size_t i = 0, e, m, t;
+	uint32_t r = NONE;
+
+	while (i < len && !k->oom) {
+		e = bpe_split(b->enc->pat, s, len, i);
+		/* Most pieces are one token: skip the merge arrays. */
+		if (e - i == 1 || (r = lookup(b, s + i, e - i)) != NONE) {
+			if (k->want_ids || k->want_ends) {
+				if (k->n == k->cap && sink_grow(k, 1) == -1) {
+					k->oom = 1;
+					break;
+				}
+				if (k->want_ids)
+					k->ids[k->n] = e - i == 1 ?
+					    b->byte_rank[s[i]] : r;
+				if (k->want_ends)
+					k->ends[k->n] = base + e;
+			}
+			k->n++;
+			i = e;
+			continue;
+		}
+		if (e - i > SHORT_PIECE) {
+			pid = malloc((e - i) * sizeof(*pid));
+			pend = malloc((e - i) * sizeof(*pend));
+			if (pid == NULL || pend == NULL) {
+				k->oom = 1;
+				break;
+			}
+		}
+		if ((m = merge(b, s + i, e - i, pid, pend)) == 0)
+			k->oom = 1;
+		else if ((k->want_ids || k->want_ends) &&
+		    k->n + m > k->cap && sink_grow(k, m) == -1)
+			k->oom = 1;
+		else {
+			for (t = 0; t < m; t++) {
+				if (k->want_ids)
+					k->ids[k->n + t] = pid[t];
+				if (k->want_ends)
+					k->ends[k->n + t] = base + i + pend[t];
+			}
+			k->n += m;
+		}
+		if (pid != ids) {
+			free(pid);
+			free(pend);
+			pid = ids;
+			pend = ends;
+		}
+		i = e;
+	}
+	if (pid != ids) {
+		free(pid);
+		free(pend);
+	}
+}
+
+/*
+ * Encode s, which may hold ill-formed UTF-8: each maximal ill-formed
+ * subpart is encoded as U+FFFD, its tokens ending where the bytes it
+ * replaced end.
+ */
+static void
+encode_any(const struct bpe *b, const unsigned char *s, size_t len,
+    size_t base, struct sink *k)
+{
+	unsigned char *r;
+	size_t *map, i = 0, j = 0, ok, bad, t, first;
+
+	if ((ok = utf8_valid_prefix((const char *)s, len)) == len) {
+		encode_valid(b, s, len, base, k);
+		return;
+	}
+	/* Repair into r, with map[j] the offset in s of r's byte j. */
+	r = malloc(len * 3 + 1);
+	map = malloc((len * 3 + 1) * sizeof(*map));
+	if (r == NULL || map == NULL) {
+		free(r);
+		free(map);
+		k->oom = 1;
+		return;
+	}
+	while (i < len) {
+		ok = utf8_valid_prefix((const char *)s + i, len - i);
+		for (t = 0; t < ok; t++, j++) {
+			r[j] = s[i + t];
+			map[j] = i + t;
+		}
+		i += ok;
+		if (i >= len)
+			break;
+		bad = utf8_badlen(s + i, len - i);
+		memcpy(r + j, "\xEF\xBF\xBD", 3);
+		map[j] = i;
+		map[j + 1] = map[j + 2] = i + bad;
+		j += 3;
+		i += bad;
+	}
+	map[j] = len;
+	first = k->n;
+	encode_valid(b, r, j, 0, k);
+	if (k->want_ends && !k->oom)
+		for (t = first; t < k->n; t++)
+			k->ends[t] = base + map[k->ends[t]];
+	free(r);
+	free(map);
+}
+
+size_t
+bpe_count(const struct bpe *b, const char *s, size_t len)
+{
+	struct sink k = { NULL, NULL, 0, 0, 0, 0, 0 };
+
+	encode_any(b, (const unsigned char *)s, len, 0, &k);
+	return k.n;
+}
+
+static int
+sink_done(struct sink *k, uint32_t **ids, size_t *n, size_t **ends)
+{
+	if (k->oom) {
+		free(k->ids);
+		free(k->ends);
+		return -1;
+	}
+	/* Never hand back NULL for an empty result. */
+	if (k->cap == 0 && sink_grow(k, 1) == -1) {
+		free(k->ids);
+		free(k->ends);
+		return -1;
+	}
+	if (ids != NULL)
+		*ids = k->ids;
+	if (ends != NULL)
+		*ends = k->ends;
+	*n = k->n;
+	return 0;
+}
+
+int
+bpe_encode(const struct bpe *b, const char *s, size_t len, uint32_t **ids,
+    size_t *n, size_t **ends)
+{
+	struct sink k = { NULL, NULL, 0, 0, ids != NULL, ends != NULL, 0 };
+
+	encode_any(b, (const unsigned char *)s, len, 0, &k);
+	return sink_done(&k, ids, n, ends);
+}
+
+int
+bpe_encode_special(const struct bpe *b, const char *s, size_t len,
+    uint32_t **ids, size_t *n, size_t **ends)
+{
+	struct sink k = { NULL, NULL, 0, 0, ids != NULL, ends != NULL, 0 };
+	const struct special *sp;
+	const char *p = s, *end = s + len, *q;
+	size_t slen;
+
+	for (q = p; q < end && !k.oom; q++) {
+		if (*q != '<' || end - q < 2 || q[1] != '|')
+			continue;
+		for (sp = b->enc->special; sp->text != NULL; sp++) {
+			slen = strlen(sp->text);
+			if ((size_t)(end - q) >= slen && memcmp(q, sp->text, slen) == 0)
+				break;
+		}
+		if (sp->text == NULL)
+			continue;
+		encode_any(b, (const unsigned char *)p, (size_t)(q - p),
+		    (size_t)(p - s), &k);
+		if (k.n == k.cap && sink_grow(&k, 1) == -1) {
+			k.oom = 1;
+			break;
+		}
+		if (k.want_ids)
+			k.ids[k.n] = sp->id;
+		if (k.want_ends)
+			k.ends[k.n] = (size_t)(q - s) + slen;
+		k.n++;
+		p = q + slen;
+		q = p - 1;
+	}
+	if (!k.oom)
+		encode_any(b, (const unsigned char *)p, (size_t)(end - p),
+		    (size_t)(p - s), &k);
+	return sink_done(&k, ids, n, ends);
+}
+
+/* -------------------------------------------------------------- decode */
+
+char *
+bpe_decode(const struct bpe *b, const uint32_t *ids, size_t n, size_t *len)
+{
+	const struct special *sp;
+	size_t i, total = 0, at = 0, tl;
+	const unsigned char *tp;
+	char *out;
+
+	for (i = 0; i < n; i++) {
+		if (ids[i] < b->nranks)
+			total += b->off[ids[i] + 1] - b->off[ids[i]];
+		else {
+			for (sp = b->enc->special; sp->text != NULL; sp++)
+				if (sp->id == ids[i])
+					break;
+			if (sp->text == NULL)
+				return NULL;
+			total += strlen(sp->text);
+		}
+	}
+	if ((out = malloc(total + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (ids[i] < b->nranks) {
+			tp = b->bytes + b->off[ids[i]];
+			tl = b->off[ids[i] + 1] - b->off[ids[i]];
+		} else {
+			for (sp = b->enc->special; sp->id != ids[i]; sp++)
+				;
+			tp = (const unsigned char *)sp->text;
+			tl = strlen(sp->text);
+		}
+		memcpy(out + at, tp, tl);
+		at += tl;
+	}
+	out[at] = '\0';
+	if (len != NULL)
+		*len = at;
+	return out;
+}
