@@ -1,0 +1,406 @@
+/*
+ * vecfile.c - write, map and search the vector sidecar (see vecfile.h).
+ *
+ * Writing streams rows straight into a temporary file beside the target,
+ * so memory stays at one row plus the rowids; an approximate index is
+ * then built from the temporary file mapped back in.  Mapping checks the
+ * header (magic, version, checksum, sizes, generation) but not the rows:
+ * the atomic rename is what keeps them whole, and reading 1.5 GB to
+ * check a sum would cost more than the search it protects.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/vecfile.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the sidecar layout is little-endian; big-endian hosts need byte swaps"
+#endif
+
+#define VF_MAGIC	"AIVECF\r\n"
+#define VF_VERSION	1
+#define VF_HEADER	4096
+
+struct vf_header {
+	char		magic[8];
+	uint32_t	version, dim;
+	uint32_t	metric, has_ann;
+	uint64_t	n, generation;
+	uint64_t	rows_off, rowids_off, ann_off, ann_len, file_len;
+	uint64_t	check;		/* FNV-1a of the bytes before it */
+};
+
+struct vecfile {
+	void		*base;
+	size_t		 len;
+	struct vf_header h;
+	const float	*rows;
+	const int64_t	*rowids;
+	int		 has_ann;
+	struct ann	 ann;
+};
+
+static uint64_t
+vf_check(const struct vf_header *h)
+{
+	const unsigned char *p = (const unsigned char *)h;
+	uint64_t x = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < offsetof(struct vf_header, check); i++)
+		x = (x ^ p[i]) * 0x100000001b3ULL;
+	return x;
+}
+
+/* Pad the stream with zeros to a multiple of align; return the offset. */
+static long long
+vf_align(FILE *fp, size_t align)
+{
+	long long off = ftello(fp);
+
+	if (off < 0)
+		return -1;
+	while (off % (long long)align != 0) {
+		if (putc(0, fp) == EOF)
+			return -1;
+		off++;
+	}
+	return off;
+}
+
+int
+vecfile_write(const char *path, size_t dim, enum vec_metric metric,
+    uint64_t generation,
+    int (*next)(void *arg, int64_t *rowid, const float **vec), void *arg,
+    const struct ann_params *ann, char *err, size_t errlen)
+{
+	struct vf_header h;
+	char *tmp = NULL;
+	FILE *fp = NULL;
+	int64_t *rowids = NULL, rowid;
+	size_t n = 0, cap = 0;
+	float *scratch = NULL;
+	const float *v;
+	void *map = MAP_FAILED;
+	long long off;
+	int fd = -1, rc = -1, r;
+
+	if (dim == 0 || dim > (1u << 20)) {
+		vec_errf(err, errlen, "%s: bad dimension %zu", path, dim);
+		return -1;
+	}
+	if ((tmp = malloc(strlen(path) + 16)) == NULL ||
+	    (scratch = malloc(dim * sizeof(float))) == NULL) {
+		vec_errf(err, errlen, "%s: out of memory", path);
+		goto done;
+	}
+	sprintf(tmp, "%s.tmpXXXXXX", path);
+	if ((fd = mkstemp(tmp)) == -1 || (fp = fdopen(fd, "w+b")) == NULL) {
+		vec_errf(err, errlen, "%s: %s", tmp, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		free(tmp);
+		tmp = NULL;
+		goto done;
+	}
+	fchmod(fd, 0644);
+	memset(&h, 0, sizeof(h));
+	for (off = 0; off < VF_HEADER; off++)
+		putc(0, fp);
+
+	while ((r = next(arg, &rowid, &v)) == 1) {
+		if (n > 0 && rowid <= rowids[n - 1]) {
+			vec_errf(err, errlen, "%s: rowid %lld after %lld: rowids "
+			    "must ascend", path, (long long)rowid,
+			    (long long)rowids[n - 1]);
+			goto done;
+		}
+		if (!vec_finite(v, dim)) {
+			vec_errf(err, errlen, "%s: rowid %lld: vector is not "
+			    "finite", path, (long long)rowid);
+			goto done;
+		}
+		if (n == cap) {
+			int64_t *nr;
+
+			cap = cap ? 2 * cap : 1024;
+			if (cap > UINT32_MAX ||
+			    (nr = realloc(rowids, cap * sizeof(*nr))) == NULL) {
+				vec_errf(err, errlen, "%s: too many rows", path);
+				goto done;
+			}
+			rowids = nr;
+		}
+		rowids[n++] = rowid;
+		if (metric == VEC_COSINE) {
+			memcpy(scratch, v, dim * sizeof(float));
+			vec_normalize(scratch, dim);
+			v = scratch;
+		}
+		if (fwrite(v, sizeof(float), dim, fp) != dim)
+			goto ioerr;
+	}
+	if (r != 0) {
+		vec_errf(err, errlen, "%s: reading the vectors failed", path);
+		goto done;
+	}
+
+	memcpy(h.magic, VF_MAGIC, 8);
+	h.version = VF_VERSION;
+	h.dim = (uint32_t)dim;
+	h.metric = (uint32_t)metric;
+	h.n = n;
+	h.generation = generation;
+	h.rows_off = VF_HEADER;
+	if ((off = vf_align(fp, 64)) < 0)
+		goto ioerr;
+	h.rowids_off = (uint64_t)off;
+	if (n > 0 && fwrite(rowids, sizeof(*rowids), n, fp) != n)
+		goto ioerr;
+	if ((off = vf_align(fp, 4096)) < 0)
+		goto ioerr;
+	if (ann != NULL && n > 0) {
+		if (fflush(fp) == EOF)
+			goto ioerr;
+		map = mmap(NULL, VF_HEADER + n * dim * sizeof(float), PROT_READ,
+		    MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED)
+			goto ioerr;
+		h.ann_off = (uint64_t)off;
+		if (ann_build(fp, (const float *)((char *)map + VF_HEADER), n,
+		    dim, metric, ann, err, errlen) == -1)
+			goto done;
+		if ((off = vf_align(fp, 64)) < 0)
+			goto ioerr;
+		h.ann_len = (uint64_t)off - h.ann_off;
+		h.has_ann = 1;
+	}
+	h.file_len = (uint64_t)off;
+	h.check = vf_check(&h);
+	if (fflush(fp) == EOF || pwrite(fd, &h, sizeof(h), 0) != sizeof(h) ||
+	    fsync(fd) == -1)
+		goto ioerr;
+	if (rename(tmp, path) == -1) {
+		vec_errf(err, errlen, "%s: %s", path, strerror(errno));
+		goto done;
+	}
+	free(tmp);
+	tmp = NULL;
+	rc = 0;
+	goto done;
+ioerr:
+	vec_errf(err, errlen, "%s: %s", tmp, strerror(errno));
+done:
+	if (map != MAP_FAILED)
+		munmap(map, VF_HEADER + n * dim * sizeof(float));
+	if (fp != NULL)
+		fclose(fp);
+	if (tmp != NULL)
+		unlink(tmp);
+	free(tmp);
+	free(rowids);
+	free(scratch);
+	return rc;
+}
+
+/* 1 when [off, off + len) lies inside a file of flen bytes. */
+static int
+vf_inside(uint64_t off, uint64_t len, uint64_t flen)
+{
+	return off <= flen && len <= flen - off;
+}
+
+struct vecfile *
+vecfile_map(const char *path, uint64_t generation, char *err, size_t errlen)
+{
+	struct vecfile *vf;
+	struct vf_header h;
+	struct stat st;
+	void *base;
+	uint64_t rows_len;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		vec_errf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || pread(fd, &h, sizeof(h), 0) != sizeof(h) ||
+	    memcmp(h.magic, VF_MAGIC, 8) != 0) {
+		vec_errf(err, errlen, "%s: not a vector sidecar", path);
+		close(fd);
+		return NULL;
+	}
+	rows_len = h.n * h.dim * sizeof(float);
+	if (h.version != VF_VERSION || h.check != vf_check(&h)) {
+		vec_errf(err, errlen, "%s: unknown version or corrupt header", path);
+		close(fd);
+		return NULL;
+	}
+	if (h.file_len != (uint64_t)st.st_size || h.dim == 0 ||
+	    h.dim > (1u << 20) || h.n > UINT32_MAX || h.metric > VEC_L2 ||
+	    h.rows_off != VF_HEADER || !vf_inside(h.rows_off, rows_len, h.file_len) ||
+	    !vf_inside(h.rowids_off, h.n * sizeof(int64_t), h.file_len) ||
+	    (h.has_ann && !vf_inside(h.ann_off, h.ann_len, h.file_len))) {
+		vec_errf(err, errlen, "%s: truncated or corrupt", path);
+		close(fd);
+		return NULL;
+	}
+	if (h.generation != generation) {
+		vec_errf(err, errlen, "%s: generation %llu, database is at %llu",
+		    path, (unsigned long long)h.generation,
+		    (unsigned long long)generation);
+		close(fd);
+		return NULL;
+	}
+	base = mmap(NULL, h.file_len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (base == MAP_FAILED) {
+		vec_errf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if ((vf = calloc(1, sizeof(*vf))) == NULL) {
+		munmap(base, h.file_len);
+		vec_errf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	vf->base = base;
+	vf->len = h.file_len;
+	vf->h = h;
+	vf->rows = (const float *)((const char *)base + h.rows_off);
+	vf->rowids = (const int64_t *)(const void *)((const char *)base + h.rowids_off);
+	if (h.has_ann) {
+		if (ann_open(&vf->ann, (const char *)base + h.ann_off, h.ann_len,
+		    h.n, h.dim, (enum vec_metric)h.metric, err, errlen) == -1) {
+			vecfile_close(vf);
+			return NULL;
+		}
+		vf->has_ann = 1;
+	}
+	/* The scan reads rows front to back: let the kernel read ahead. */
+	madvise(base, h.file_len, MADV_WILLNEED);
+	return vf;
+}
+
+void
+vecfile_close(struct vecfile *vf)
+{
+	if (vf == NULL)
+		return;
+	munmap(vf->base, vf->len);
+	free(vf);
+}
+
+size_t
+vecfile_n(const struct vecfile *vf)
+{
+	return vf->h.n;
+}
+
+size_t
+vecfile_dim(const struct vecfile *vf)
+{
+	return vf->h.dim;
+}
+
+enum vec_metric
+vecfile_metric(const struct vecfile *vf)
+{
+	return (enum vec_metric)vf->h.metric;
+}
+
+uint64_t
+vecfile_generation(const struct vecfile *vf)
+{
+	return vf->h.generation;
+}
+
+const float *
+vecfile_rows(const struct vecfile *vf)
+{
+	return vf->rows;
+}
+
+const int64_t *
+vecfile_rowids(const struct vecfile *vf)
+{
+	return vf->rowids;
+}
+
+int
+vecfile_has_ann(const struct vecfile *vf)
+{
+	return vf->has_ann;
+}
+
+size_t
+vecfile_nlist(const struct vecfile *vf)
+{
+	return vf->has_ann ? vf->ann.nlist : 0;
+}
+
+long long
+vecfile_row(const struct vecfile *vf, int64_t rowid)
+{
+	size_t lo = 0, hi = vf->h.n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (vf->rowids[mid] < rowid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < vf->h.n && vf->rowids[lo] == rowid ? (long long)lo : -1;
+}
+
+static size_t
+allowed_count(const uint64_t *allow, size_t n)
+{
+	size_t w, c = 0;
+
+	if (allow == NULL)
+		return n;
+	for (w = 0; w < n / 64; w++)
+		c += (size_t)__builtin_popcountll(allow[w]);
+	if (n % 64 != 0)
+		c += (size_t)__builtin_popcountll(allow[w] & (~0ULL >> (64 - n % 64)));
+	return c;
+}
+
+size_t
+vecfile_search(const struct vecfile *vf, const float *q, size_t nq, size_t k,
+    const uint64_t *allow, size_t nprobe, int threads, struct vec_hit *hits)
+{
+	size_t dim = vf->h.dim, want, got, i;
+
+	enum vec_metric m = (enum vec_metric)vf->h.metric;
+	float *qn = NULL;
+
+	if (nq == 0 || k == 0 || vf->h.n == 0)
+		return 0;
+	if (m == VEC_COSINE) {
+		if ((qn = malloc(nq * dim * sizeof(float))) == NULL)
+			return 0;
+		memcpy(qn, q, nq * dim * sizeof(float));
+		for (i = 0; i < nq; i++)
+			vec_normalize(qn + i * dim, dim);
+		q = qn;
+	}
+	if (vf->has_ann && nprobe > 0) {
+		want = allowed_count(allow, vf->h.n);
+		if (want > k)
+			want = k;
+		got = ann_search(&vf->ann, vf->rows, q, nq, k, allow, want,
+		    nprobe, threads, hits);
+	} else
+		got = vec_topk(vf->rows, vf->h.n, dim, q, nq, m, k, allow,
+		    threads, hits);
+	free(qn);
+	return got;
+}
