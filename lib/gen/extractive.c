@@ -1,0 +1,615 @@
+/*
+ * extractive.c - the offline generator.  See extractive.h.
+ *
+ * Three steps over the text of the messages:
+ *
+ *   1. Find the question and the numbered passages (find_question,
+ *      add_passages).
+ *   2. Cut passages into candidate sentences (split_sentences): at blank
+ *      lines, list items, table rows and headings, and inside a
+ *      paragraph after . ! ? when the next word does not start in lower
+ *      case and the word before is not an abbreviation.  Code blocks and
+ *      headings are not candidates.
+ *   3. Score (answer): the question's content words, stemmed, weighted
+ *      by idf over the candidate sentences; a sentence's support is the
+ *      share of that weight it covers.  At most 64 question terms are
+ *      kept, so a sentence's terms are a bit mask.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+#include "extractive.h"
+
+#define MAX_TERMS	64
+#define TERM_MAX	32
+
+struct sentence {
+	const char	*p;		/* into the working text */
+	size_t		 len;
+	long		 cite;		/* passage number, 0 when none */
+	size_t		 pos;		/* order of appearance */
+	uint64_t	 mask;		/* question terms it contains */
+	double		 score;
+};
+
+struct extract {
+	char		 terms[MAX_TERMS][TERM_MAX];
+	size_t		 nterms;
+	struct sentence	*s;
+	size_t		 n, cap;
+};
+
+static const char *const stopwords[] = {
+	"a", "about", "after", "all", "also", "am", "an", "and", "any", "are",
+	"as", "at", "be", "been", "before", "being", "but", "by", "can",
+	"could", "did", "do", "does", "doing", "done", "for", "from", "had",
+	"has", "have", "having", "he", "her", "here", "him", "his", "how",
+	"i", "if", "in", "into", "is", "it", "its", "just", "me", "my", "no",
+	"nor", "not", "of", "on", "or", "our", "she", "should", "so", "some",
+	"than", "that", "the", "their", "them", "then", "there", "these",
+	"they", "this", "those", "to", "too", "us", "was", "we", "were",
+	"what", "when", "where", "which", "while", "who", "whom", "why",
+	"will", "with", "would", "you", "your", "tell", "please", "explain",
+	"describe", "according", "context", "question", "answer", NULL
+};
+
+static const char *const suffixes[] = {
+	"ations", "ation", "ions", "ion", "ings", "ing", "edly", "ies", "ed",
+	"es", "ly", "e", "s", NULL
+};
+
+static const char *const abbrevs[] = {
+	"e.g", "i.e", "etc", "vs", "dr", "mr", "mrs", "ms", "st", "no", "cf",
+	"approx", "fig", "inc", "ltd", "jr", "sr", NULL
+};
+
+/* ---- terms ---- */
+
+static int
+is_word_byte(unsigned char c)
+{
+	return isalnum(c) || c >= 0x80;
+}
+
+static int
+is_stopword(const char *w)
+{
+	size_t i;
+
+	for (i = 0; stopwords[i] != NULL; i++)
+		if (strcmp(w, stopwords[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Strip one common English suffix, keeping at least three letters. */
+static void
+stem(char *w)
+{
+	size_t n = strlen(w), k, i;
+
+	for (i = 0; suffixes[i] != NULL; i++) {
+		k = strlen(suffixes[i]);
+		if (n < k + 3 || strcmp(w + n - k, suffixes[i]) != 0)
+			continue;
+		if (strcmp(suffixes[i], "s") == 0 && w[n - 2] == 's')
+			continue;	/* "access", "class" */
+		if (strcmp(suffixes[i], "ies") == 0) {
+			strcpy(w + n - k, "y");
+			return;
+		}
+		w[n - k] = '\0';
+		return;
+	}
+}
+
+/*
+ * The next term of s[*i..len): lower case, stemmed, stop words and
+ * single letters skipped.  1 with the term in w, 0 at the end.
+ */
+static int
+next_term(const char *s, size_t len, size_t *i, char w[TERM_MAX])
+{
+	size_t n;
+
+	while (*i < len) {
+		while (*i < len && !is_word_byte((unsigned char)s[*i]))
+			(*i)++;
+		n = 0;
+		while (*i < len && is_word_byte((unsigned char)s[*i])) {
+			if (n + 1 < TERM_MAX)
+				w[n++] = (char)tolower((unsigned char)s[*i]);
+			(*i)++;
+		}
+		w[n] = '\0';
+		if (n == 0)
+			return 0;
+		if ((n == 1 && !isdigit((unsigned char)w[0])) || is_stopword(w))
+			continue;
+		stem(w);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+add_question_terms(struct extract *x, const char *s, size_t len)
+{
+	char w[TERM_MAX];
+	size_t i = 0, k;
+
+	while (x->nterms < MAX_TERMS && next_term(s, len, &i, w)) {
+		for (k = 0; k < x->nterms; k++)
+			if (strcmp(x->terms[k], w) == 0)
+				break;
+		if (k == x->nterms)
+			strcpy(x->terms[x->nterms++], w);
+	}
+}
+
+static uint64_t
+term_mask(const struct extract *x, const char *s, size_t len)
+{
+	char w[TERM_MAX];
+	uint64_t m = 0;
+	size_t i = 0, k;
+
+	while (next_term(s, len, &i, w))
+		for (k = 0; k < x->nterms; k++)
+			if (strcmp(x->terms[k], w) == 0)
+				m |= (uint64_t)1 << k;
+	return m;
+}
+
+/* ---- lines and passages ---- */
+
+static const char *
+skip_blank(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/* The number of a passage marker "[n]" at the start of a line, or 0. */
+static long
+marker(const char *p, const char *end, const char **after)
+{
+	long n = 0;
+
+	p = skip_blank(p, end);
+	if (p + 1 < end && (*p == '-' || *p == '*') && p[1] == ' ')
+		p = skip_blank(p + 1, end);
+	if (p >= end || *p != '[')
+		return 0;
+	for (p++; p < end && isdigit((unsigned char)*p) && n < 100000; p++)
+		n = n * 10 + (*p - '0');
+	if (p >= end || *p != ']' || n == 0)
+		return 0;
+	p++;
+	if (p < end && *p == ':')
+		p++;
+	*after = skip_blank(p, end);
+	return n;
+}
+
+static int
+is_blank_line(const char *p, const char *end)
+{
+	p = skip_blank(p, end);
+	return p == end || *p == '\r';
+}
+
+/* "Question:", "Q:", "Query:" at the start of a line: the text after. */
+static const char *
+question_label(const char *p, const char *end)
+{
+	static const char *const labels[] = { "question:", "query:", "q:",
+	    NULL };
+	size_t i, k;
+
+	p = skip_blank(p, end);
+	while (p < end && (*p == '*' || *p == '#' || *p == '_'))
+		p++;
+	p = skip_blank(p, end);
+	for (i = 0; labels[i] != NULL; i++) {
+		k = strlen(labels[i]);
+		if ((size_t)(end - p) >= k && strncasecmp(p, labels[i], k) == 0)
+			return skip_blank(p + k, end);
+	}
+	return NULL;
+}
+
+/* A line that is only a label: "Context:", "Answer:", "**Sources**:". */
+static int
+is_label_line(const char *p, const char *end)
+{
+	p = skip_blank(p, end);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\r' ||
+	    end[-1] == '*'))
+		end--;
+	if (end == p || end[-1] != ':')
+		return 0;
+	for (; p < end - 1; p++)
+		if (!isalnum((unsigned char)*p) && *p != ' ' && *p != '*' &&
+		    *p != '#')
+			return 0;
+	return 1;
+}
+
+static const char *
+line_end(const char *p, const char *end)
+{
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+	return nl != NULL ? nl : end;
+}
+
+/*
+ * Where the question is in text: [*qs, *qe).  A labelled line and the
+ * rest of its paragraph; else, when the text holds passages, its last
+ * paragraph; else all of it.
+ */
+static void
+find_question(const char *text, size_t len, const char **qs, const char **qe)
+{
+	const char *end = text + len, *p, *e, *after, *last_para = NULL;
+	int prev_blank = 1, passages = 0;
+
+	for (p = text; p < end; p = e + 1) {
+		e = line_end(p, end);
+		if ((after = question_label(p, e)) != NULL) {
+			*qs = after;
+			while (e < end) {	/* e is at a '\n' */
+				p = e + 1;
+				if (p >= end || is_blank_line(p, line_end(p,
+				    end)) || marker(p, line_end(p, end), &after))
+					break;
+				e = line_end(p, end);
+			}
+			*qe = e;
+			return;
+		}
+		if (marker(p, e, &after))
+			passages = 1;
+		if (prev_blank && !is_blank_line(p, e))
+			last_para = p;
+		prev_blank = is_blank_line(p, e);
+		if (e == end)
+			break;
+	}
+	*qs = text;
+	*qe = end;
+	if (passages && last_para != NULL && !marker(last_para,
+	    line_end(last_para, end), &after))
+		*qs = last_para;
+}
+
+/* ---- sentences ---- */
+
+static int
+add_sentence(struct extract *x, const char *p, size_t len, long cite)
+{
+	struct sentence *s;
+	size_t words = 0, i = 0;
+
+	while (len > 0 && isspace((unsigned char)*p))
+		p++, len--;
+	while (len > 0 && isspace((unsigned char)p[len - 1]))
+		len--;
+	/* List markers are not part of the sentence. */
+	if (len > 2 && (*p == '-' || *p == '*' || *p == '+') && p[1] == ' ')
+		p += 2, len -= 2;
+	else if (len > 3 && isdigit((unsigned char)*p)) {
+		size_t k = 0;
+
+		while (k < len && isdigit((unsigned char)p[k]))
+			k++;
+		if (k + 1 < len && (p[k] == '.' || p[k] == ')') &&
+		    p[k + 1] == ' ')
+			p += k + 2, len -= k + 2;
+	}
+	while (i < len) {
+		while (i < len && !is_word_byte((unsigned char)p[i]))
+			i++;
+		if (i < len)
+			words++;
+		while (i < len && is_word_byte((unsigned char)p[i]))
+			i++;
+	}
+	if (words < 3)
+		return 0;
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? 2 * x->cap : 64;
+
+		if ((s = realloc(x->s, cap * sizeof(*s))) == NULL)
+			return -1;
+		x->s = s;
+		x->cap = cap;
+	}
+	s = &x->s[x->n];
+	s->p = p;
+	s->len = len;
+	s->cite = cite;
+	s->pos = x->n++;
+	s->mask = 0;
+	s->score = 0;
+	return 0;
+}
+
+static int
+is_abbrev(const char *start, const char *dot)
+{
+	const char *w = dot;
+	size_t i, n;
+
+	while (w > start && !isspace((unsigned char)w[-1]) && w[-1] != '(')
+		w--;
+	n = (size_t)(dot - w);
+	if (n == 1 && isalpha((unsigned char)*w))
+		return 1;		/* an initial: "J. Smith" */
+	for (i = 0; abbrevs[i] != NULL; i++)
+		if (n == strlen(abbrevs[i]) && strncasecmp(w, abbrevs[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* Split one paragraph (lines joined in place by the caller) at . ! ? */
+static int
+split_paragraph(struct extract *x, const char *p, size_t len, long cite)
+{
+	const char *end = p + len, *s = p, *q, *r;
+
+	for (q = p; q < end; q++) {
+		if (*q != '.' && *q != '!' && *q != '?')
+			continue;
+		r = q + 1;
+		while (r < end && (*r == '"' || *r == '\'' || *r == ')' ||
+		    *r == ']'))
+			r++;
+		if (r < end && !isspace((unsigned char)*r))
+			continue;
+		while (r < end && isspace((unsigned char)*r))
+			r++;
+		if (r < end && islower((unsigned char)*r))
+			continue;
+		if (*q == '.' && is_abbrev(s, q))
+			continue;
+		if (add_sentence(x, s, (size_t)(r - s), cite) == -1)
+			return -1;
+		s = r;
+		q = r - 1;
+	}
+	return add_sentence(x, s, (size_t)(end - s), cite);
+}
+
+static int
+starts_block(const char *p, const char *e)
+{
+	const char *after;
+
+	p = skip_blank(p, e);
+	if (p == e)
+		return 0;
+	if (*p == '#' || *p == '|' || *p == '>')
+		return 1;
+	if (e - p > 1 && (*p == '-' || *p == '*' || *p == '+') && p[1] == ' ')
+		return 1;
+	if (isdigit((unsigned char)*p)) {
+		while (p < e && isdigit((unsigned char)*p))
+			p++;
+		return e - p > 1 && (*p == '.' || *p == ')') && p[1] == ' ';
+	}
+	return marker(p, e, &after) != 0;
+}
+
+/*
+ * Collect the sentences of text (writable: paragraph lines are joined
+ * by turning newlines into spaces), skipping [skip_s, skip_e).
+ */
+static int
+add_passages(struct extract *x, char *text, size_t len, const char *skip_s,
+    const char *skip_e)
+{
+	char *end = text + len, *p, *e, *para = NULL;
+	const char *after;
+	long cite = 0, n;
+	int fence = 0;
+
+#define FLUSH() do {							\
+	if (para != NULL && split_paragraph(x, para,			\
+	    (size_t)(p - para), cite) == -1)				\
+		return -1;						\
+	para = NULL;							\
+} while (0)
+
+	for (p = text; p < end; p = e + 1) {
+		e = (char *)line_end(p, end);
+		if (skip_s != NULL && p >= skip_s && p < skip_e) {
+			FLUSH();
+			e = (char *)line_end(skip_e, end);
+			if (e == end)
+				break;
+			continue;
+		}
+		if (strncmp(skip_blank(p, e), "```", 3) == 0 ||
+		    strncmp(skip_blank(p, e), "~~~", 3) == 0) {
+			FLUSH();
+			fence = !fence;
+		} else if (fence) {
+			;
+		} else if (is_blank_line(p, e) || is_label_line(p, e)) {
+			FLUSH();
+		} else if ((n = marker(p, e, &after)) != 0) {
+			FLUSH();
+			cite = n;
+			/* A first line without an end stop is a title. */
+			if (e > after && strchr(".!?", e[-1]) != NULL &&
+			    e[-1] != '\0')
+				para = (char *)after;
+		} else if (*skip_blank(p, e) == '#' || question_label(p, e)) {
+			FLUSH();
+		} else {
+			if (starts_block(p, e))
+				FLUSH();
+			if (para == NULL)
+				para = p;
+		}
+		if (e == end) {
+			p = e;
+			break;
+		}
+		if (para != NULL && !starts_block(e + 1, line_end(e + 1, end)))
+			*e = ' ';	/* join the paragraph's lines */
+	}
+	if (p > end)
+		p = end;
+	FLUSH();
+#undef FLUSH
+	return 0;
+}
+
+/* ---- the answer ---- */
+
+int
+extractive_content(struct buf *out, const json_t *content)
+{
+	size_t i;
+	const json_t *part, *t;
+
+	if (json_is_string(content))
+		return buf_append(out, json_string_value(content),
+		    json_string_length(content));
+	for (i = 0; i < json_array_size(content); i++) {
+		part = json_array_get(content, i);
+		t = json_is_string(part) ? part : json_object_get(part, "text");
+		if (!json_is_string(t))
+			continue;
+		if (out->len > 0 && buf_putc(out, '\n') == -1)
+			return -1;
+		if (buf_append(out, json_string_value(t),
+		    json_string_length(t)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+by_score(const void *a, const void *b)
+{
+	const struct sentence *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score > y->score ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static int
+write_sentence(struct buf *out, const struct sentence *s)
+{
+	const char *p = s->p;
+	size_t len = s->len;
+	char tag[32];
+	int rc = 0;
+
+	if (out->len > 0)
+		rc |= buf_putc(out, ' ');
+	snprintf(tag, sizeof(tag), "[%ld]", s->cite);
+	if (s->cite == 0 || (len >= strlen(tag) &&
+	    memmem(p, len, tag, strlen(tag)) != NULL))
+		return rc | buf_append(out, p, len);
+	if (len > 0 && strchr(".!?", p[len - 1]) != NULL) {
+		rc |= buf_append(out, p, len - 1);
+		rc |= buf_printf(out, " %s%c", tag, p[len - 1]);
+	} else
+		rc |= buf_printf(out, "%.*s %s", (int)len, p, tag);
+	return rc;
+}
+
+int
+extractive_answer(struct buf *out, const json_t *messages,
+    const struct extractive_opts *o)
+{
+	struct extract x;
+	struct buf *texts = NULL;
+	const char *qs = NULL, *qe = NULL;
+	double df, idf[MAX_TERMS], total = 0, best;
+	size_t nm = json_array_size(messages), i, k, u = nm, picked = 0;
+	int rc = -1;
+
+	memset(&x, 0, sizeof(x));
+	if (nm == 0 || (texts = calloc(nm, sizeof(*texts))) == NULL)
+		goto unknown;
+	for (i = 0; i < nm; i++) {
+		const json_t *m = json_array_get(messages, i);
+		const char *role = json_string_value(json_object_get(m, "role"));
+
+		buf_init(&texts[i], 0);
+		if (extractive_content(&texts[i],
+		    json_object_get(m, "content")) == -1 ||
+		    buf_putc(&texts[i], '\0') == -1)
+			goto done;
+		texts[i].len--;
+		if (role != NULL && strcmp(role, "user") == 0)
+			u = i;
+	}
+	if (u == nm)
+		u = nm - 1;
+	find_question(texts[u].data, texts[u].len, &qs, &qe);
+	add_question_terms(&x, qs, (size_t)(qe - qs));
+	for (i = 0; i < nm; i++) {
+		const char *role = json_string_value(json_object_get(
+		    json_array_get(messages, i), "role"));
+
+		if (role != NULL && strcmp(role, "assistant") == 0)
+			continue;
+		if (add_passages(&x, texts[i].data, texts[i].len,
+		    i == u ? qs : NULL, i == u ? qe : NULL) == -1)
+			goto done;
+	}
+	if (x.nterms == 0 || x.n == 0)
+		goto unknown;
+
+	for (i = 0; i < x.n; i++)
+		x.s[i].mask = term_mask(&x, x.s[i].p, x.s[i].len);
+	for (k = 0; k < x.nterms; k++) {
+		df = 0;
+		for (i = 0; i < x.n; i++)
+			df += (x.s[i].mask >> k) & 1;
+		idf[k] = log(1.0 + ((double)x.n + 1.0) / (df + 0.5));
+		total += idf[k];
+	}
+	for (i = 0; i < x.n; i++) {
+		for (k = 0; k < x.nterms; k++)
+			if ((x.s[i].mask >> k) & 1)
+				x.s[i].score += idf[k];
+		x.s[i].score /= total;
+	}
+	qsort(x.s, x.n, sizeof(*x.s), by_score);
+	best = x.s[0].score;
+	if (best < o->min_support)
+		goto unknown;
+	for (i = 0; i < x.n && picked < o->max_sentences; i++) {
+		if (x.s[i].score < o->keep_ratio * best ||
+		    x.s[i].score < o->min_support)
+			break;
+		if (write_sentence(out, &x.s[i]) == -1)
+			goto done;
+		picked++;
+	}
+	rc = 1;
+	goto done;
+unknown:
+	rc = buf_puts(out, EXTRACTIVE_UNKNOWN) == -1 ? -1 : 0;
+done:
+	for (i = 0; texts != NULL && i < nm; i++)
+		buf_release(&texts[i]);
+	free(texts);
+	free(x.s);
+	return rc;
+}
