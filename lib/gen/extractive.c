@@ -176,9 +176,8 @@ skip_blank(const char *p, const char *end)
 	return p;
 }
 
-/* The number of a passage marker "[n]" at the start of a line, or 0. */
-static long
-marker(const char *p, const char *end, const char **after)
+long
+extractive_marker(const char *p, const char *end, const char **after)
 {
 	long n = 0;
 
@@ -267,15 +266,17 @@ find_question(const char *text, size_t len, const char **qs, const char **qe)
 			*qs = after;
 			while (e < end) {	/* e is at a '\n' */
 				p = e + 1;
-				if (p >= end || is_blank_line(p, line_end(p,
-				    end)) || marker(p, line_end(p, end), &after))
-					break;
 				e = line_end(p, end);
+				if (p >= end || is_blank_line(p, e) ||
+				    extractive_marker(p, e, &after)) {
+					e = p - 1;
+					break;
+				}
 			}
 			*qe = e;
 			return;
 		}
-		if (marker(p, e, &after))
+		if (extractive_marker(p, e, &after))
 			passages = 1;
 		if (prev_blank && !is_blank_line(p, e))
 			last_para = p;
@@ -285,8 +286,8 @@ find_question(const char *text, size_t len, const char **qs, const char **qe)
 	}
 	*qs = text;
 	*qe = end;
-	if (passages && last_para != NULL && !marker(last_para,
-	    line_end(last_para, end), &after))
+	if (passages && last_para != NULL &&
+	    !extractive_marker(last_para, line_end(last_para, end), &after))
 		*qs = last_para;
 }
 
@@ -405,7 +406,7 @@ starts_block(const char *p, const char *e)
 			p++;
 		return e - p > 1 && (*p == '.' || *p == ')') && p[1] == ' ';
 	}
-	return marker(p, e, &after) != 0;
+	return extractive_marker(p, e, &after) != 0;
 }
 
 /*
@@ -445,7 +446,7 @@ add_passages(struct extract *x, char *text, size_t len, const char *skip_s,
 			;
 		} else if (is_blank_line(p, e) || is_label_line(p, e)) {
 			FLUSH();
-		} else if ((n = marker(p, e, &after)) != 0) {
+		} else if ((n = extractive_marker(p, e, &after)) != 0) {
 			FLUSH();
 			cite = n;
 			/* A first line without an end stop is a title. */

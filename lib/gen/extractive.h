@@ -42,6 +42,13 @@ struct extractive_opts {
 int	extractive_content(struct buf *out, const json_t *content);
 
 /*
+ * The number n of a passage marker "[n]" (or "- [n]", "[n]:") at the
+ * start of the line p..end, with *after at the text that follows; 0 when
+ * the line does not start with one.
+ */
+long	extractive_marker(const char *p, const char *end, const char **after);
+
+/*
  * Answer messages (an array of {role, content}, borrowed) into out.
  * Return 1 when the answer comes from the context, 0 when it is
  * EXTRACTIVE_UNKNOWN, -1 when out is full or memory ran out.
