@@ -200,7 +200,7 @@ tokenizer_default(void)
 {
 	const char *e = getenv("AI_TOKENIZER");
 
-	return e != NULL && *e != '\0' ? e : "approx";
+	return e != NULL && *e != '\0' ? e : "cl100k_base";
 }
 
 int

@@ -28,7 +28,8 @@ const char *tokenizer_name(const struct tokenizer *);
 
 /*
  * The encoding a tool uses when none is named: $AI_TOKENIZER when set,
- * else the built-in default.
+ * else cl100k_base (exact, and opened in about 0.1 ms from its cached
+ * image; see bpe.c).
  */
 const char *tokenizer_default(void);
 

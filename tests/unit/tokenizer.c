@@ -7,6 +7,7 @@
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/ndjson.h"
@@ -32,7 +33,7 @@ open_or_bail(const char *name)
 
 /* The conformance vectors: ids, counts, decode, all byte for byte. */
 static void
-test_vectors(void)
+test_vectors(const char *how)
 {
 	char file[4096];
 	struct ndjson nd;
@@ -85,11 +86,11 @@ test_vectors(void)
 		json_decref(rec);
 	}
 	ndjson_close(&nd);
-	is_int(r, 0, "vectors read to the end");
-	is_int(nrec, 400, "400 vectors");
-	is_int(nids, nrec, "ids byte-identical on every vector");
-	is_int(ncount, nrec, "counts equal on every vector");
-	is_int(nrt, nrec, "decode(encode(x)) == x on every vector");
+	is_int(r, 0, "%s: vectors read to the end", how);
+	is_int(nrec, 400, "%s: 400 vectors", how);
+	is_int(nids, nrec, "%s: ids byte-identical on every vector", how);
+	is_int(ncount, nrec, "%s: counts equal on every vector", how);
+	is_int(nrt, nrec, "%s: decode(encode(x)) == x on every vector", how);
 }
 
 /* A random valid UTF-8 string of about n code points, biased to edges. */
@@ -323,12 +324,64 @@ test_errors(void)
 	ok(tokenizer_for_model("llama3") == NULL, "unknown model: NULL");
 }
 
+/*
+ * The first open parses the rank file and saves an image in the cache;
+ * the next maps it.  Both must encode alike; a damaged image is
+ * ignored and written again.
+ */
+static void
+test_image(const char *cache)
+{
+	char cmd[4096];
+	struct stat st;
+	struct tokenizer *t;
+	FILE *fp;
+	int n = 0;
+
+	snprintf(cmd, sizeof(cmd), "ls %s/ai-tools/tokenizers | grep -c '\\.bpe$'",
+	    cache);
+	if ((fp = popen(cmd, "r")) != NULL) {
+		if (fscanf(fp, "%d", &n) != 1)
+			n = 0;
+		pclose(fp);
+	}
+	is_int(n, 2, "an image per encoding in $XDG_CACHE_HOME/ai-tools/tokenizers");
+	tokenizer_free(cl);
+	tokenizer_free(o2);
+	cl = open_or_bail("cl100k_base");
+	o2 = open_or_bail("o200k_base");
+	test_vectors("mapped image");
+
+	/* Damage the images: opening must still work, and repair them. */
+	snprintf(cmd, sizeof(cmd), "for f in %s/ai-tools/tokenizers/*.bpe; do"
+	    " head -c 100000 $f > $f.x && mv $f.x $f; done", cache);
+	ok(system(cmd) == 0, "truncate the images");
+	t = open_or_bail("cl100k_base");
+	is_int(tokenizer_count(t, "hello world", 11), 2, "a truncated image is ignored");
+	tokenizer_free(t);
+	snprintf(cmd, sizeof(cmd), "%s/ai-tools/tokenizers", cache);
+	ok(stat(cmd, &st) == 0, "cache directory kept");
+	snprintf(cmd, sizeof(cmd), "for f in %s/ai-tools/tokenizers/cl100k*.bpe; do"
+	    " test $(wc -c < $f) -gt 3000000 || exit 1; done", cache);
+	ok(system(cmd) == 0, "and written again whole");
+}
+
 int
 main(void)
 {
+	char cache[] = "/tmp/ai-tok-cache-XXXXXX", cmd[128];
+
+	/* Keep the images this test writes out of the user's cache. */
+	if (mkdtemp(cache) == NULL) {
+		printf("Bail out! mkdtemp\n");
+		return 1;
+	}
+	setenv("XDG_CACHE_HOME", cache, 1);
+	unsetenv("AI_TOKENIZER_DIR");
 	cl = open_or_bail("cl100k_base");
 	o2 = open_or_bail("o200k_base");
-	test_vectors();
+	test_vectors("parsed");
+	test_image(cache);
 	test_random();
 	test_merge();
 	test_invalid();
@@ -337,5 +390,8 @@ main(void)
 	test_errors();
 	tokenizer_free(cl);
 	tokenizer_free(o2);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", cache);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", cache);
 	return done_testing();
 }
