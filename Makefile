@@ -20,7 +20,7 @@ CPPFLAGS = -D_GNU_SOURCE
 LDFLAGS	= -Wl,--as-needed
 WARN	= -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 	  -Wno-overlength-strings -Werror
-PKGS	= jansson sqlite3 libutf8proc
+PKGS	= jansson sqlite3 libutf8proc libpcre2-8
 SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all
 PROVE	= prove
 
@@ -43,7 +43,7 @@ CLITESTS := $(sort $(wildcard tests/cli/t*.sh))
 # Debian packages the build and the tests need (make deps installs them).
 DEBS	= gcc make pkg-config libjansson-dev libcurl4-openssl-dev \
 	  libsqlite3-dev sqlite3 perl mandoc bash zsh fish ca-certificates \
-	  libutf8proc-dev
+	  libutf8proc-dev libpcre2-dev
 
 .PHONY: all check check-sanitize clean install uninstall deps demo bench \
 	fuzz golden-update completions lint-man
