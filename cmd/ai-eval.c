@@ -1,0 +1,1206 @@
+/*
+ * ai-eval - score retrieval and answers in the pipe, sum up, gate.
+ *
+ * Each record gets a "scores" object with the metrics that apply to it
+ * (or the ones --metrics names); at the end a summary goes to standard
+ * error (or --summary FILE), gates are checked, a baseline compared.
+ * The metrics live in lib/eval; this file wires records to them.
+ */
+#include <errno.h>
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/jsonschema.h"
+#include "core/ndjson.h"
+#include "eval/answer.h"
+#include "eval/gate.h"
+#include "eval/report.h"
+#include "eval/retrieval.h"
+#include "eval/summary.h"
+
+enum {
+	OPT_BASELINE = AI_OPT_TOOL,
+	OPT_BOOTSTRAP,
+	OPT_FORMAT,
+	OPT_GROUND,
+	OPT_GROUP_BY,
+	OPT_JUNIT,
+	OPT_JUNIT_RECORDS,
+	OPT_MATCH,
+	OPT_MAX,
+	OPT_METRICS,
+	OPT_MIN,
+	OPT_QRELS,
+	OPT_REL_LEVEL,
+	OPT_SCHEMA,
+	OPT_SEED,
+	OPT_STRICT,
+	OPT_SUMMARY,
+	OPT_TIES
+};
+
+static const struct cli_opt opts[] = {
+	{ "baseline", 'b', required_argument, "FILE", NULL,
+	  "compare with an earlier scored run, records matched by 'id'" },
+	{ "bootstrap", OPT_BOOTSTRAP, required_argument, "N", NULL,
+	  "resamples for confidence intervals and tests (default 1000)" },
+	{ "format", 'f', required_argument, "FMT", "table|markdown|json",
+	  "summary format (default table)" },
+	{ "ground-threshold", OPT_GROUND, required_argument, "X", NULL,
+	  "share of a sentence's content words the context must hold"
+	  " (default 0.75)" },
+	{ "group-by", 'g', required_argument, "FIELD", NULL,
+	  "break the summary down by a field (dotted path: meta.source)" },
+	{ "junit", OPT_JUNIT, required_argument, "FILE", NULL,
+	  "write JUnit XML: a test case per gate" },
+	{ "junit-records", OPT_JUNIT_RECORDS, no_argument, NULL, NULL,
+	  "with --junit, also a test case per record" },
+	{ "k", 'k', required_argument, "LIST", NULL,
+	  "cutoffs of the default retrieval metrics (default 10)" },
+	{ "match", OPT_MATCH, required_argument, "KEY", "id|doc_id",
+	  "match hits to judgements by chunk id or document id (default id)" },
+	{ "max", OPT_MAX, required_argument, "METRIC=X", NULL,
+	  "gate: fail unless the metric's mean (or METRIC.p95 ...) is <= X" },
+	{ "metrics", 'M', required_argument, "LIST", NULL,
+	  "metrics to compute (default: every one the record has input for)" },
+	{ "min", OPT_MIN, required_argument, "METRIC=X", NULL,
+	  "gate: fail unless the metric's mean (or METRIC.p50 ...) is >= X" },
+	{ "qrels", OPT_QRELS, required_argument, "FILE", NULL,
+	  "relevance judgements in TREC format, keyed by the record's 'id'" },
+	{ "rel-level", OPT_REL_LEVEL, required_argument, "N", NULL,
+	  "least grade that counts as relevant (default 1)" },
+	{ "schema", OPT_SCHEMA, required_argument, "FILE", NULL,
+	  "JSON Schema every output must meet (else 'expected_schema')" },
+	{ "seed", OPT_SEED, required_argument, "N", NULL,
+	  "seed of the resampling (default 1)" },
+	{ "strict", OPT_STRICT, no_argument, NULL, NULL,
+	  "a record lacking what a metric needs is an error, not a null" },
+	{ "summary", 's', required_argument, "FILE", NULL,
+	  "where the summary goes (default standard error; '-': standard"
+	  " output, instead of the records)" },
+	{ "ties", OPT_TIES, required_argument, "MODE", "trec|rank",
+	  "order hits by score as trec_eval does, or keep their order"
+	  " (default trec)" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const char *const format_names[] = { "json", "table", "markdown",
+	NULL };
+static const char *const match_names[] = { "id", "doc_id", NULL };
+static const char *const ties_names[] = { "trec", "rank", NULL };
+
+/* ---- metrics ---------------------------------------------------------- */
+
+enum mkind {
+	M_RETR, M_EXACT_MATCH, M_F1, M_ROUGE_L, M_CONTAINS, M_NOT_CONTAINS,
+	M_REGEX, M_JSON_VALID, M_JSON_SCHEMA, M_LENGTH_CHARS, M_LENGTH_WORDS,
+	M_GROUNDEDNESS, M_CITATION_VALID, M_LATENCY, M_COST, M_PROMPT_TOKENS,
+	M_COMPLETION_TOKENS
+};
+
+static const struct {
+	const char	*name;
+	enum mkind	 kind;
+	const char	*needs;		/* for messages */
+} plain_metrics[] = {
+	{ "exact_match", M_EXACT_MATCH, "output' and 'expected" },
+	{ "f1", M_F1, "output' and 'expected" },
+	{ "rouge_l", M_ROUGE_L, "output' and 'expected" },
+	{ "contains", M_CONTAINS, "output' and 'expected_contains" },
+	{ "not_contains", M_NOT_CONTAINS, "output' and 'expected_not_contains" },
+	{ "regex", M_REGEX, "output' and 'expected_regex" },
+	{ "json_valid", M_JSON_VALID, "output" },
+	{ "json_schema", M_JSON_SCHEMA, "output' and 'expected_schema" },
+	{ "length_chars", M_LENGTH_CHARS, "output" },
+	{ "length_words", M_LENGTH_WORDS, "output" },
+	{ "groundedness", M_GROUNDEDNESS, "output' and 'hits" },
+	{ "citation_valid", M_CITATION_VALID, "output" },
+	{ "latency_ms", M_LATENCY, "usage.latency_ms" },
+	{ "cost_usd", M_COST, "usage.cost_usd" },
+	{ "prompt_tokens", M_PROMPT_TOKENS, "usage.prompt_tokens" },
+	{ "completion_tokens", M_COMPLETION_TOKENS, "usage.completion_tokens" },
+};
+#define NPLAIN	(sizeof(plain_metrics) / sizeof(plain_metrics[0]))
+
+static const struct {
+	const char	*name;
+	enum retr_kind	 kind;
+} retr_metrics[] = {
+	{ "recall", RETR_RECALL }, { "precision", RETR_PRECISION },
+	{ "hit_rate", RETR_HIT_RATE }, { "mrr", RETR_MRR },
+	{ "ndcg", RETR_NDCG }, { "map", RETR_MAP },
+};
+#define NRETR	(sizeof(retr_metrics) / sizeof(retr_metrics[0]))
+
+struct mspec {
+	char		 name[40];
+	enum mkind	 kind;
+	enum retr_kind	 rk;
+	size_t		 k;
+	const char	*needs;
+	unsigned long	 missing;	/* records that lacked its input */
+};
+
+struct mlist {
+	struct mspec	*v;
+	size_t		 n, cap;
+};
+
+static int
+mlist_add(struct mlist *l, const struct mspec *m)
+{
+	struct mspec *nv;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, m->name) == 0)
+			return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 16;
+		if ((nv = realloc(l->v, l->cap * sizeof(*nv))) == NULL)
+			return -1;
+		l->v = nv;
+	}
+	l->v[l->n++] = *m;
+	return 0;
+}
+
+/* Parse one metric name ("ndcg@10", "f1") into m.  0, or -1. */
+static int
+mspec_parse(struct mspec *m, const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t i, len = at ? (size_t)(at - s) : strlen(s);
+	char *end;
+	long long k = 0;
+
+	memset(m, 0, sizeof(*m));
+	if (strlen(s) >= sizeof(m->name))
+		return -1;
+	for (i = 0; i < NRETR; i++) {
+		if (strlen(retr_metrics[i].name) != len ||
+		    strncmp(retr_metrics[i].name, s, len) != 0)
+			continue;
+		if (at != NULL) {
+			k = strtoll(at + 1, &end, 10);
+			if (end == at + 1 || *end != '\0' || k < 1 ||
+			    k > 1000000)
+				return -1;
+		}
+		m->kind = M_RETR;
+		m->rk = retr_metrics[i].kind;
+		m->k = (size_t)k;
+		m->needs = "hits' and 'relevant";
+		snprintf(m->name, sizeof(m->name), "%s", s);
+		return 0;
+	}
+	for (i = 0; i < NPLAIN; i++)
+		if (strcmp(plain_metrics[i].name, s) == 0) {
+			m->kind = plain_metrics[i].kind;
+			m->needs = plain_metrics[i].needs;
+			snprintf(m->name, sizeof(m->name), "%s", s);
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+struct ev {
+	struct cli		 cli;
+	struct mlist		 fixed;		/* --metrics, or empty: auto */
+	size_t			*ks;
+	size_t			 nks;
+	const char		*match;
+	enum retr_ties		 ties;
+	double			 level;
+	double			 ground;
+	int			 strict;
+	json_t			*schema;	/* --schema, or NULL */
+	json_t			*qrels;		/* qid -> {docno: grade} */
+	json_t			*qrels_seen;	/* qids met in the run */
+	json_t			*baseline;	/* id -> scores */
+	json_t			*baseline_metrics; /* names in the baseline */
+	const char		*baseline_file;
+	json_t			*ids;		/* id -> line, with a baseline */
+	const char		*group_by;
+	struct summary		 sum;
+	int			 records_out;	/* write records to stdout */
+	char			 err[512];
+};
+
+/* The record's id as text (numbers as their JSON form), or NULL. */
+static char *
+id_text(const json_t *rec)
+{
+	const json_t *id = json_object_get(rec, "id");
+	struct buf b = BUF_INIT(0);
+
+	if (json_is_string(id))
+		return strdup(json_string_value(id));
+	if (!json_is_number(id))
+		return NULL;
+	ndjson_dump(&b, id);
+	return buf_detach(&b, NULL);
+}
+
+/* Follow a dotted path ("meta.source", "hits.0.id"); borrowed, or NULL. */
+static const json_t *
+path_get(const json_t *v, const char *path)
+{
+	char part[256], *end;
+	const char *dot;
+	size_t len;
+
+	while (v != NULL && *path != '\0') {
+		dot = strchr(path, '.');
+		len = dot ? (size_t)(dot - path) : strlen(path);
+		if (len >= sizeof(part))
+			return NULL;
+		memcpy(part, path, len);
+		part[len] = '\0';
+		if (json_is_array(v)) {
+			unsigned long i = strtoul(part, &end, 10);
+
+			v = *end == '\0' && end != part ?
+			    json_array_get(v, i) : NULL;
+		} else
+			v = json_object_get(v, part);
+		path += len + (dot != NULL);
+	}
+	return v;
+}
+
+/* The group key of rec: a string as it is, anything else as JSON. */
+static char *
+group_key(const json_t *rec, const char *path)
+{
+	const json_t *v = path_get(rec, path);
+	struct buf b = BUF_INIT(0);
+
+	if (v == NULL || json_is_null(v))
+		return strdup("(none)");
+	if (json_is_string(v))
+		return strdup(json_string_value(v));
+	ndjson_dump(&b, v);
+	return buf_detach(&b, NULL);
+}
+
+/* A string or an array of strings; *out borrows, n counts.  -1: bad. */
+static int
+str_list(const json_t *v, const char *field, const char ***out, size_t *n,
+    char *err, size_t errlen)
+{
+	const char **a;
+	const json_t *e;
+	size_t i;
+
+	*n = 0;
+	if (json_is_string(v)) {
+		if ((a = malloc(sizeof(*a))) == NULL)
+			goto oom;
+		a[0] = json_string_value(v);
+		*n = 1;
+		*out = a;
+		return 0;
+	}
+	if (!json_is_array(v)) {
+		snprintf(err, errlen, "field '%s' is neither a string nor a"
+		    " list of strings", field);
+		return -1;
+	}
+	if ((a = malloc((json_array_size(v) + 1) * sizeof(*a))) == NULL)
+		goto oom;
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e)) {
+			snprintf(err, errlen, "field '%s[%zu]' is not a string",
+			    field, i);
+			free(a);
+			return -1;
+		}
+		a[i] = json_string_value(e);
+	}
+	*n = i;
+	*out = a;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+/* The judgements for rec: a new object, NULL when there are none. */
+static int
+grades_for(struct ev *ev, const json_t *rec, json_t **out)
+{
+	const json_t *rel, *g;
+	char *id;
+
+	*out = NULL;
+	if (ev->qrels != NULL) {
+		if ((id = id_text(rec)) == NULL)
+			return 0;
+		if ((g = json_object_get(ev->qrels, id)) != NULL) {
+			json_object_set_new(ev->qrels_seen, id, json_true());
+			*out = json_incref((json_t *)g);
+		}
+		free(id);
+		return 0;
+	}
+	if ((rel = json_object_get(rec, "relevant")) == NULL ||
+	    json_is_null(rel))
+		return 0;
+	return retr_grades(rel, out, ev->err, sizeof(ev->err));
+}
+
+/* The passages the answer was given, joined by blank lines. */
+static char *
+context_text(const json_t *rec)
+{
+	const json_t *ctx = json_object_get(rec, "context"), *hits, *h, *used;
+	const json_t *u, *text;
+	struct buf b = BUF_INIT(0);
+	size_t i, j;
+	int take;
+
+	if (json_is_string(ctx))
+		return strdup(json_string_value(ctx));
+	hits = json_object_get(rec, "hits");
+	if (!json_is_array(hits))
+		return NULL;
+	used = json_object_get(ctx, "used");	/* ids ai-prompt packed */
+	json_array_foreach(hits, i, h) {
+		text = json_object_get(h, "text");
+		if (!json_is_string(text))
+			continue;
+		take = !json_is_array(used);
+		json_array_foreach(used, j, u)
+			if (json_equal((json_t *)u,
+			    json_object_get(h, "id")))
+				take = 1;
+		if (!take)
+			continue;
+		buf_puts(&b, json_string_value(text));
+		buf_puts(&b, "\n\n");
+	}
+	if (b.data == NULL)
+		return NULL;
+	return buf_detach(&b, NULL);
+}
+
+/* Citation numbers: valid ones are keys of citations, or 1..len. */
+struct cite_check {
+	const json_t	*citations;
+	size_t		 nhits;
+	size_t		 valid;
+};
+
+static void
+cite_one(unsigned long n, void *arg)
+{
+	struct cite_check *c = arg;
+	const json_t *e;
+	char key[32];
+	size_t i;
+
+	if (json_is_object(c->citations)) {
+		snprintf(key, sizeof(key), "%lu", n);
+		c->valid += json_object_get(c->citations, key) != NULL;
+	} else if (json_is_array(c->citations)) {
+		json_array_foreach(c->citations, i, e) {
+			const json_t *num = json_object_get(e, "n");
+
+			if (json_is_integer(num) ?
+			    (unsigned long)json_integer_value(num) == n :
+			    i + 1 == n) {
+				c->valid++;
+				break;
+			}
+		}
+	} else
+		c->valid += n >= 1 && n <= c->nhits;
+}
+
+static int
+usage_num(const json_t *rec, const char *field, double *out, char *err,
+    size_t errlen)
+{
+	const json_t *v = json_object_get(json_object_get(rec, "usage"), field);
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_number(v)) {
+		snprintf(err, errlen, "field 'usage.%s' is not a number", field);
+		return -1;
+	}
+	*out = json_number_value(v);
+	return 1;
+}
+
+/*
+ * Score one metric.  Return 1 with *v set (NAN: null), 0 when the
+ * record lacks the input, -1 on bad input (message in ev->err).
+ */
+static int
+score_one(struct ev *ev, const json_t *rec, const struct mspec *m, double *v)
+{
+	const json_t *out = json_object_get(rec, "output"), *f;
+	const char **list = NULL, *o;
+	struct retr_query q;
+	struct cite_check cc;
+	json_t *grades = NULL;
+	size_t i, n;
+	char *ctx;
+	regex_t re;
+	double x;
+	int rc = 1, e;
+
+	*v = NAN;
+	if (m->kind == M_RETR) {
+		if (json_object_get(rec, "hits") == NULL)
+			return 0;
+		if (grades_for(ev, rec, &grades) == -1)
+			return -1;
+		if (grades == NULL)
+			return 0;
+		if (retr_query_init(&q, json_object_get(rec, "hits"), grades,
+		    ev->match, ev->ties, ev->level, ev->err,
+		    sizeof(ev->err)) == -1) {
+			json_decref(grades);
+			return -1;
+		}
+		*v = retr_score(&q, m->rk, m->k);
+		retr_query_release(&q);
+		json_decref(grades);
+		return 1;
+	}
+	switch (m->kind) {
+	case M_LATENCY:
+		return usage_num(rec, "latency_ms", v, ev->err, sizeof(ev->err));
+	case M_COST:
+		return usage_num(rec, "cost_usd", v, ev->err, sizeof(ev->err));
+	case M_PROMPT_TOKENS:
+		return usage_num(rec, "prompt_tokens", v, ev->err,
+		    sizeof(ev->err));
+	case M_COMPLETION_TOKENS:
+		return usage_num(rec, "completion_tokens", v, ev->err,
+		    sizeof(ev->err));
+	default:
+		break;
+	}
+	if (out == NULL || json_is_null(out))
+		return 0;
+	if (!json_is_string(out)) {
+		snprintf(ev->err, sizeof(ev->err), "field 'output' is not a"
+		    " string");
+		return -1;
+	}
+	o = json_string_value(out);
+	switch (m->kind) {
+	case M_EXACT_MATCH:
+	case M_F1:
+	case M_ROUGE_L:
+		if ((f = json_object_get(rec, "expected")) == NULL ||
+		    json_is_null(f))
+			return 0;
+		if (str_list(f, "expected", &list, &n, ev->err,
+		    sizeof(ev->err)) == -1)
+			return -1;
+		for (i = 0; i < n; i++) {
+			x = m->kind == M_EXACT_MATCH ?
+			    answer_exact_match(o, list[i]) : m->kind == M_F1 ?
+			    answer_f1(o, list[i]) : answer_rouge_l(o, list[i]);
+			if (isnan(*v) || x > *v)
+				*v = x;
+		}
+		break;
+	case M_CONTAINS:
+	case M_NOT_CONTAINS:
+		f = json_object_get(rec, m->kind == M_CONTAINS ?
+		    "expected_contains" : "expected_not_contains");
+		if (f == NULL || json_is_null(f))
+			return 0;
+		if (str_list(f, m->kind == M_CONTAINS ? "expected_contains" :
+		    "expected_not_contains", &list, &n, ev->err,
+		    sizeof(ev->err)) == -1)
+			return -1;
+		for (i = 0; i < n && (strstr(o, list[i]) != NULL) ==
+		    (m->kind == M_CONTAINS); i++)
+			;
+		*v = i == n;
+		break;
+	case M_REGEX:
+		if ((f = json_object_get(rec, "expected_regex")) == NULL ||
+		    json_is_null(f))
+			return 0;
+		if (str_list(f, "expected_regex", &list, &n, ev->err,
+		    sizeof(ev->err)) == -1)
+			return -1;
+		*v = 1;
+		for (i = 0; i < n; i++) {
+			if ((e = regcomp(&re, list[i], REG_EXTENDED | REG_NOSUB))
+			    != 0) {
+				char msg[128];
+
+				regerror(e, &re, msg, sizeof(msg));
+				snprintf(ev->err, sizeof(ev->err), "field"
+				    " 'expected_regex': '%s': %s", list[i], msg);
+				rc = -1;
+				break;
+			}
+			if (regexec(&re, o, 0, NULL, 0) != 0)
+				*v = 0;
+			regfree(&re);
+		}
+		break;
+	case M_JSON_VALID: {
+		json_t *j = json_loads(o, JSON_DECODE_ANY, NULL);
+
+		*v = j != NULL;
+		json_decref(j);
+		break;
+	}
+	case M_JSON_SCHEMA: {
+		const json_t *schema = json_object_get(rec, "expected_schema");
+		json_t *j;
+
+		if (schema == NULL || json_is_null(schema))
+			schema = ev->schema;
+		if (schema == NULL)
+			return 0;
+		if ((j = json_loads(o, JSON_DECODE_ANY, NULL)) == NULL) {
+			*v = 0;
+			break;
+		}
+		e = jsonschema_validate(schema, j, ev->err, sizeof(ev->err));
+		json_decref(j);
+		if (e == -1) {
+			char msg[sizeof(ev->err)];
+
+			memcpy(msg, ev->err, sizeof(msg));
+			snprintf(ev->err, sizeof(ev->err), "field"
+			    " 'expected_schema': %.400s", msg);
+			return -1;
+		}
+		*v = e == 0;
+		break;
+	}
+	case M_LENGTH_CHARS:
+		*v = (double)answer_length_chars(o, json_string_length(out));
+		break;
+	case M_LENGTH_WORDS:
+		*v = (double)answer_length_words(o, json_string_length(out));
+		break;
+	case M_GROUNDEDNESS:
+		if ((ctx = context_text(rec)) == NULL)
+			return 0;
+		*v = answer_groundedness(o, ctx, ev->ground);
+		free(ctx);
+		break;
+	case M_CITATION_VALID:
+		cc.citations = json_object_get(rec, "citations");
+		cc.nhits = json_array_size(json_object_get(rec, "hits"));
+		cc.valid = 0;
+		if (cc.citations == NULL && cc.nhits == 0)
+			return 0;
+		n = answer_citations(o, cite_one, &cc);
+		*v = n ? (double)cc.valid / (double)n : NAN;
+		break;
+	default:
+		break;
+	}
+	free(list);
+	return rc;
+}
+
+/* The metrics that apply to rec when --metrics is not given. */
+static int
+auto_metrics(struct ev *ev, const json_t *rec, struct mlist *l)
+{
+	static const char *const retr[] = { "recall", "precision", "hit_rate",
+	    "mrr", "ndcg" };
+	static const struct { const char *field, *metric; } answer[] = {
+		{ "expected", "exact_match" }, { "expected", "f1" },
+		{ "expected", "rouge_l" },
+		{ "expected_contains", "contains" },
+		{ "expected_not_contains", "not_contains" },
+		{ "expected_regex", "regex" },
+		{ "expected_schema", "json_valid" },
+		{ "expected_schema", "json_schema" },
+		{ "citations", "citation_valid" },
+	};
+	const json_t *usage = json_object_get(rec, "usage");
+	struct mspec m;
+	char name[40];
+	size_t i, j;
+	char *id;
+	int has_rel;
+
+	l->n = 0;
+	if (json_object_get(rec, "hits") != NULL) {
+		has_rel = json_object_get(rec, "relevant") != NULL;
+		if (ev->qrels != NULL) {
+			id = id_text(rec);
+			has_rel = id != NULL &&
+			    json_object_get(ev->qrels, id) != NULL;
+			free(id);
+		}
+		for (i = 0; has_rel && i < sizeof(retr) / sizeof(*retr); i++)
+			for (j = 0; j < ev->nks; j++) {
+				snprintf(name, sizeof(name), "%s@%zu", retr[i],
+				    ev->ks[j]);
+				if (mspec_parse(&m, name) == 0 &&
+				    mlist_add(l, &m) == -1)
+					return -1;
+			}
+		if (has_rel && (mspec_parse(&m, "map") == -1 ||
+		    mlist_add(l, &m) == -1))
+			return -1;
+	}
+	if (json_object_get(rec, "output") != NULL) {
+		for (i = 0; i < sizeof(answer) / sizeof(*answer); i++)
+			if (json_object_get(rec, answer[i].field) != NULL &&
+			    (mspec_parse(&m, answer[i].metric) == -1 ||
+			    mlist_add(l, &m) == -1))
+				return -1;
+		if (ev->schema != NULL && ((mspec_parse(&m, "json_valid") == -1
+		    || mlist_add(l, &m) == -1) || (mspec_parse(&m,
+		    "json_schema") == -1 || mlist_add(l, &m) == -1)))
+			return -1;
+		if ((json_object_get(rec, "hits") != NULL ||
+		    json_is_string(json_object_get(rec, "context"))) &&
+		    (mspec_parse(&m, "groundedness") == -1 ||
+		    mlist_add(l, &m) == -1))
+			return -1;
+	}
+	if (json_object_get(usage, "latency_ms") != NULL &&
+	    (mspec_parse(&m, "latency_ms") == -1 || mlist_add(l, &m) == -1))
+		return -1;
+	if (json_object_get(usage, "cost_usd") != NULL &&
+	    (mspec_parse(&m, "cost_usd") == -1 || mlist_add(l, &m) == -1))
+		return -1;
+	return 0;
+}
+
+/*
+ * Score rec and set its "scores".  0, or -1 when the record is bad
+ * (ev->err says why; nothing was added to the summary).
+ */
+static int
+score_record(struct ev *ev, json_t *rec, const char *input,
+    unsigned long line)
+{
+	struct mlist autol = { 0 }, *l = &ev->fixed;
+	json_t *scores = NULL, *prev;
+	double *vals = NULL;
+	char *id = NULL, *group = NULL;
+	size_t i;
+	long ri;
+	int rc = -1, got;
+
+	if (l->n == 0) {
+		if (auto_metrics(ev, rec, &autol) == -1)
+			goto oom;
+		l = &autol;
+	}
+	if ((vals = calloc(l->n + 1, sizeof(*vals))) == NULL ||
+	    (scores = json_object()) == NULL)
+		goto oom;
+	for (i = 0; i < l->n; i++) {
+		if ((got = score_one(ev, rec, &l->v[i], &vals[i])) == -1)
+			goto done;
+		if (got == 0 && ev->strict) {
+			snprintf(ev->err, sizeof(ev->err), "metric '%s' needs"
+			    " field '%s'", l->v[i].name, l->v[i].needs);
+			goto done;
+		}
+		if (got == 0 && l != &ev->fixed) {
+			vals[i] = NAN;
+			continue;
+		}
+		if (got == 0)
+			l->v[i].missing++;
+		json_object_set_new(scores, l->v[i].name, isfinite(vals[i]) ?
+		    json_real(vals[i]) : json_null());
+	}
+	if (l->n == 0 && ev->strict) {
+		snprintf(ev->err, sizeof(ev->err), "no metric applies: the"
+		    " record has none of 'hits', 'output', 'usage'");
+		goto done;
+	}
+	id = id_text(rec);
+	if (ev->baseline != NULL && id != NULL) {
+		if ((prev = json_object_get(ev->ids, id)) != NULL) {
+			snprintf(ev->err, sizeof(ev->err), "duplicate id '%s'"
+			    " (first on line %lld) cannot be matched with the"
+			    " baseline", id, (long long)json_integer_value(prev));
+			goto done;
+		}
+		json_object_set_new(ev->ids, id, json_integer((json_int_t)line));
+	}
+	(void)input;
+	if (ev->group_by != NULL && (group = group_key(rec, ev->group_by))
+	    == NULL)
+		goto oom;
+	if ((ri = summary_record(&ev->sum, id, group)) == -1)
+		goto oom;
+	for (i = 0; i < l->n; i++)
+		if (json_object_get(scores, l->v[i].name) != NULL &&
+		    summary_add(&ev->sum, (size_t)ri, l->v[i].name, vals[i])
+		    == -1)
+			goto oom;
+	json_object_set(rec, "scores", scores);
+	rc = 0;
+	goto done;
+oom:
+	snprintf(ev->err, sizeof(ev->err), "out of memory");
+done:
+	json_decref(scores);
+	free(vals);
+	free(id);
+	free(group);
+	free(autol.v);
+	return rc;
+}
+
+/* ---- inputs: the run, qrels, baseline --------------------------------- */
+
+static int
+run_file(struct ev *ev, const char *path)
+{
+	struct ndjson in;
+	json_t *rec;
+	int r;
+
+	if (ndjson_open(&in, path, ev->cli.max_record) == -1) {
+		cli_warn("%s: %s", path, strerror(errno));
+		ev->cli.rval = 2;
+		return -1;
+	}
+	ev->cli.cur_input = in.name;
+	for (;;) {
+		r = ndjson_next(&in, &rec);
+		if (r == 0)
+			break;
+		if (r == -1) {
+			if (cli_record_error(&ev->cli, in.name, in.lineno, NULL,
+			    "bad_record", "%s", in.errmsg) == -1 ||
+			    !in.recoverable)
+				goto stop;
+			continue;
+		}
+		ev->cli.nin++;
+		if (score_record(ev, rec, in.name, in.lineno) == -1) {
+			if (cli_record_error(&ev->cli, in.name, in.lineno, rec,
+			    "bad_input", "%s", ev->err) == -1) {
+				json_decref(rec);
+				goto stop;
+			}
+		} else if (ev->records_out)
+			cli_write(&ev->cli, rec);
+		json_decref(rec);
+		cli_progress(&ev->cli, "records");
+	}
+	ndjson_close(&in);
+	return 0;
+stop:
+	ndjson_close(&in);
+	return -1;
+}
+
+/*
+ * Read TREC qrels ("qid iter docno grade") or BEIR's three-column TSV
+ * ("query-id corpus-id score", a header line allowed).
+ */
+static void
+load_qrels(struct ev *ev, const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *line = NULL, *f[5], *s, *end;
+	size_t cap = 0, nf;
+	unsigned long lineno = 0;
+	json_t *q;
+	double g;
+
+	if (fp == NULL)
+		cli_fatal(2, "%s: %s", path, strerror(errno));
+	ev->qrels = json_object();
+	ev->qrels_seen = json_object();
+	while (getline(&line, &cap, fp) != -1) {
+		lineno++;
+		for (nf = 0, s = strtok(line, " \t\r\n"); s != NULL && nf < 5;
+		    s = strtok(NULL, " \t\r\n"))
+			f[nf++] = s;
+		if (nf == 0 || f[0][0] == '#')
+			continue;
+		if (nf != 3 && nf != 4)
+			cli_fatal(2, "%s:%lu: %zu fields, want 'query 0 doc"
+			    " grade' (TREC) or 'query doc grade'", path,
+			    lineno, nf);
+		errno = 0;
+		g = strtod(f[nf - 1], &end);
+		if (*end != '\0' || errno != 0 || !isfinite(g)) {
+			if (lineno == 1 && nf == 3)
+				continue;	/* the BEIR header */
+			cli_fatal(2, "%s:%lu: grade '%s' is not a number",
+			    path, lineno, f[nf - 1]);
+		}
+		if ((q = json_object_get(ev->qrels, f[0])) == NULL) {
+			q = json_object();
+			json_object_set_new(ev->qrels, f[0], q);
+		}
+		json_object_set_new(q, f[nf - 2], json_real(g));
+	}
+	if (ferror(fp))
+		cli_fatal(2, "%s: %s", path, strerror(errno));
+	free(line);
+	fclose(fp);
+}
+
+/* Read an earlier scored run: id -> scores. */
+static void
+load_baseline(struct ev *ev, const char *path)
+{
+	struct ndjson in;
+	json_t *rec, *sc, *v, *lines;
+	const char *name;
+	char *id;
+	int r;
+
+	if (ndjson_open(&in, path, ev->cli.max_record) == -1)
+		cli_fatal(2, "%s: %s", path, strerror(errno));
+	ev->baseline = json_object();
+	ev->baseline_metrics = json_object();
+	ev->baseline_file = path;
+	lines = json_object();
+	while ((r = ndjson_next(&in, &rec)) != 0) {
+		if (r == -1)
+			cli_fatal(2, "%s:%lu: %s", path, in.lineno, in.errmsg);
+		if ((id = id_text(rec)) == NULL)
+			cli_fatal(2, "%s:%lu: field 'id' is missing, so the"
+			    " record cannot be matched", path, in.lineno);
+		if ((v = json_object_get(lines, id)) != NULL)
+			cli_fatal(2, "%s:%lu: duplicate id '%s' (first on line"
+			    " %lld)", path, in.lineno, id,
+			    (long long)json_integer_value(v));
+		sc = json_object_get(rec, "scores");
+		if (!json_is_object(sc))
+			cli_fatal(2, "%s:%lu: field 'scores' is %s: is this a"
+			    " run scored by ai-eval?", path, in.lineno,
+			    sc == NULL ? "missing" : "not an object");
+		json_object_foreach(sc, name, v) {
+			if (!json_is_number(v) && !json_is_null(v))
+				cli_fatal(2, "%s:%lu: field 'scores.%s' is not"
+				    " a number", path, in.lineno, name);
+			json_object_set_new(ev->baseline_metrics, name,
+			    json_true());
+		}
+		json_object_set_new(lines, id, json_integer(
+		    (json_int_t)in.lineno));
+		json_object_set(ev->baseline, id, sc);
+		free(id);
+		json_decref(rec);
+	}
+	ndjson_close(&in);
+	json_decref(lines);
+}
+
+/*
+ * A baseline scored with other metrics cannot be compared: no metric in
+ * common is an error, a metric missing on one side a warning.
+ */
+static void
+check_baseline_metrics(struct ev *ev)
+{
+	struct buf ours = BUF_INIT(0), theirs = BUF_INIT(0);
+	const char *name;
+	json_t *v;
+	size_t i, common = 0;
+
+	for (i = 0; i < ev->sum.nm; i++) {
+		buf_printf(&ours, "%s%s", i ? ", " : "", ev->sum.m[i].name);
+		if (json_object_get(ev->baseline_metrics, ev->sum.m[i].name))
+			common++;
+		else if (!ev->cli.quiet)
+			cli_warn("metric '%s' is not in baseline '%s'",
+			    ev->sum.m[i].name, ev->baseline_file);
+	}
+	json_object_foreach(ev->baseline_metrics, name, v)
+		buf_printf(&theirs, "%s%s", theirs.len ? ", " : "", name);
+	if (common == 0 && ev->sum.nm > 0)
+		cli_fatal(2, "baseline '%s' was scored with other metrics (%s)"
+		    " than this run (%s)", ev->baseline_file,
+		    theirs.data ? theirs.data : "none", ours.data);
+	buf_release(&ours);
+	buf_release(&theirs);
+}
+
+static void
+load_schema(struct ev *ev, const char *path)
+{
+	json_error_t jerr;
+
+	json_decref(ev->schema);
+	if ((ev->schema = json_load_file(path, 0, &jerr)) == NULL)
+		cli_fatal(2, "%s:%d: %s", path, jerr.line, jerr.text);
+	if (jsonschema_check(ev->schema, ev->err, sizeof(ev->err)) == -1)
+		cli_fatal(2, "%s: %s", path, ev->err);
+}
+
+static void
+parse_ks(struct ev *ev, const char *s)
+{
+	char *copy = strdup(s), *p, *save = NULL;
+
+	free(ev->ks);
+	ev->ks = calloc(strlen(s) + 1, sizeof(*ev->ks));
+	ev->nks = 0;
+	if (copy == NULL || ev->ks == NULL)
+		cli_fatal(2, "out of memory");
+	for (p = strtok_r(copy, ",", &save); p != NULL;
+	    p = strtok_r(NULL, ",", &save))
+		ev->ks[ev->nks++] = (size_t)cli_parse_int(&ev->cli, "k", p, 1,
+		    1000000);
+	if (ev->nks == 0)
+		cli_usage_error(&ev->cli, "option '--k' needs a cutoff");
+	free(copy);
+}
+
+static void
+parse_metrics(struct ev *ev, const char *s)
+{
+	char *copy = strdup(s), *p, *save = NULL;
+	struct mspec m;
+
+	ev->fixed.n = 0;
+	if (copy == NULL)
+		cli_fatal(2, "out of memory");
+	for (p = strtok_r(copy, ", ", &save); p != NULL;
+	    p = strtok_r(NULL, ", ", &save)) {
+		if (mspec_parse(&m, p) == -1)
+			cli_usage_error(&ev->cli, "option '--metrics': '%s' is"
+			    " not a metric (see ai-eval(1))", p);
+		if (mlist_add(&ev->fixed, &m) == -1)
+			cli_fatal(2, "out of memory");
+	}
+	if (ev->fixed.n == 0)
+		cli_usage_error(&ev->cli, "option '--metrics' names no metric");
+	free(copy);
+}
+
+static void
+write_file(const char *path, const struct buf *b)
+{
+	FILE *fp = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+
+	if (fp == NULL)
+		cli_fatal(2, "%s: %s", path, strerror(errno));
+	if (b->len > 0)
+		fwrite(b->data, 1, b->len, fp);
+	if (fp != stdout && fclose(fp) == EOF)
+		cli_fatal(1, "%s: %s", path, strerror(errno));
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ev ev;
+	struct gate *gates = NULL;
+	struct report_opts ro = { 0 };
+	struct buf out = BUF_INIT(0);
+	enum report_format fmt = REPORT_TABLE;
+	const char *summary_path = NULL, *junit = NULL, *qrels = NULL;
+	const char *baseline = NULL, *name;
+	size_t ngates = 0, i, rounds = 1000;
+	unsigned long long seed = 1;
+	int ch, junit_records = 0;
+	json_t *report, *v;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.cli.tool = "ai-eval";
+	ev.cli.operands = "[file ...]";
+	ev.cli.summary = "Score retrieval and answers in NDJSON records,"
+	    " sum them up, and check gates.";
+	ev.cli.opts = opts;
+	ev.match = "id";
+	ev.level = 1;
+	ev.ground = 0.75;
+	cli_init(&ev.cli, argc, argv);
+	parse_ks(&ev, "10");
+	while ((ch = cli_getopt(&ev.cli, argc, argv)) != -1) {
+		switch (ch) {
+		case 'b':
+			baseline = optarg;
+			break;
+		case OPT_BOOTSTRAP:
+			rounds = (size_t)cli_parse_int(&ev.cli, "bootstrap",
+			    optarg, 0, 1000000);
+			break;
+		case 'f':
+			fmt = (enum report_format)cli_parse_choice(&ev.cli,
+			    "format", optarg, format_names);
+			break;
+		case OPT_GROUND:
+			ev.ground = cli_parse_double(&ev.cli,
+			    "ground-threshold", optarg, 0, 1);
+			break;
+		case 'g':
+			ev.group_by = optarg;
+			break;
+		case OPT_JUNIT:
+			junit = optarg;
+			break;
+		case OPT_JUNIT_RECORDS:
+			junit_records = 1;
+			break;
+		case 'k':
+			parse_ks(&ev, optarg);
+			break;
+		case OPT_MATCH:
+			ev.match = match_names[cli_parse_choice(&ev.cli,
+			    "match", optarg, match_names)];
+			break;
+		case OPT_MIN:
+		case OPT_MAX:
+			if ((gates = realloc(gates, (ngates + 1) *
+			    sizeof(*gates))) == NULL)
+				cli_fatal(2, "out of memory");
+			if (gate_parse(&gates[ngates], optarg, ch == OPT_MAX,
+			    ev.err, sizeof(ev.err)) == -1)
+				cli_usage_error(&ev.cli, "option '--%s': %s",
+				    ch == OPT_MAX ? "max" : "min", ev.err);
+			ngates++;
+			break;
+		case 'M':
+			parse_metrics(&ev, optarg);
+			break;
+		case OPT_QRELS:
+			qrels = optarg;
+			break;
+		case OPT_REL_LEVEL:
+			ev.level = cli_parse_double(&ev.cli, "rel-level",
+			    optarg, -1e9, 1e9);
+			break;
+		case OPT_SCHEMA:
+			load_schema(&ev, optarg);
+			break;
+		case OPT_SEED:
+			seed = (unsigned long long)cli_parse_int(&ev.cli,
+			    "seed", optarg, 0, (long long)(~0ULL >> 1));
+			break;
+		case OPT_STRICT:
+			ev.strict = 1;
+			break;
+		case 's':
+			summary_path = optarg;
+			break;
+		case OPT_TIES:
+			ev.ties = (enum retr_ties)cli_parse_choice(&ev.cli,
+			    "ties", optarg, ties_names);
+			break;
+		default:
+			cli_usage(&ev.cli, stderr, 2);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (junit_records && junit == NULL)
+		cli_usage_error(&ev.cli, "option '--junit-records' needs"
+		    " '--junit FILE'");
+	/* A gate on a metric --metrics leaves out can never pass. */
+	for (i = 0; ev.fixed.n > 0 && i < ngates; i++) {
+		size_t j;
+
+		for (j = 0; j < ev.fixed.n; j++)
+			if (strcmp(ev.fixed.v[j].name, gates[i].metric) == 0)
+				break;
+		if (j == ev.fixed.n)
+			cli_usage_error(&ev.cli, "gate '%s': metric '%s' is not"
+			    " in '--metrics'", gates[i].text, gates[i].metric);
+	}
+	if (qrels != NULL)
+		load_qrels(&ev, qrels);
+	if (baseline != NULL) {
+		load_baseline(&ev, baseline);
+		ev.ids = json_object();
+	}
+	ev.records_out = summary_path == NULL || strcmp(summary_path, "-");
+	summary_init(&ev.sum, rounds, seed);
+
+	if (argc == 0)
+		run_file(&ev, "-");
+	for (i = 0; i < (size_t)argc; i++)
+		if (run_file(&ev, argv[i]) == -1 && ev.cli.rval == 1)
+			break;
+
+	if (ev.cli.nin == 0 && !ev.cli.quiet)
+		cli_warn("no records to score");
+	for (i = 0; i < ev.fixed.n; i++)
+		if (ev.fixed.v[i].missing > 0 && !ev.cli.quiet)
+			cli_warn("metric '%s': %lu record%s lacked field '%s'"
+			    " (scored null)", ev.fixed.v[i].name,
+			    ev.fixed.v[i].missing, ev.fixed.v[i].missing == 1 ?
+			    "" : "s", ev.fixed.v[i].needs);
+	if (ev.qrels != NULL && !ev.cli.quiet) {
+		size_t unknown = 0;
+
+		json_object_foreach(ev.qrels, name, v)
+			unknown += json_object_get(ev.qrels_seen, name) == NULL;
+		if (unknown > 0)
+			cli_warn("%s: %zu of %zu judged queries are not in the"
+			    " run", qrels, unknown, json_object_size(ev.qrels));
+	}
+	if (ev.baseline != NULL)
+		check_baseline_metrics(&ev);
+
+	ro.group_by = ev.group_by;
+	ro.baseline = ev.baseline;
+	ro.baseline_name = baseline;
+	ro.gates = gates;
+	ro.ngates = ngates;
+	if ((report = report_json(&ev.sum, &ro)) == NULL ||
+	    report_render(&out, report, fmt) == -1)
+		cli_fatal(1, "out of memory");
+	if (summary_path == NULL)
+		fwrite(out.data, 1, out.len, stderr);
+	else
+		write_file(summary_path, &out);
+	if (junit != NULL) {
+		buf_reset(&out);
+		if (report_junit(&out, &ev.sum, report, gates, ngates,
+		    junit_records) == -1)
+			cli_fatal(1, "out of memory");
+		write_file(junit, &out);
+	}
+	for (i = 0; i < ngates; i++) {
+		if (!gates[i].passed) {
+			if (isnan(gates[i].value))
+				cli_warn("gate '%s' failed: no values",
+				    gates[i].text);
+			else
+				cli_warn("gate '%s' failed: %s is %.6g",
+				    gates[i].text, gates[i].metric,
+				    gates[i].value);
+			if (ev.cli.rval == 0)
+				ev.cli.rval = 1;
+		}
+		gate_release(&gates[i]);
+	}
+	free(gates);
+	json_decref(report);
+	buf_release(&out);
+	summary_release(&ev.sum);
+	json_decref(ev.schema);
+	json_decref(ev.qrels);
+	json_decref(ev.qrels_seen);
+	json_decref(ev.baseline);
+	json_decref(ev.baseline_metrics);
+	json_decref(ev.ids);
+	free(ev.fixed.v);
+	free(ev.ks);
+	return cli_finish(&ev.cli);
+}
