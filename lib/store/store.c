@@ -1,0 +1,1054 @@
+/*
+ * store.c - the knowledge base: one SQLite file with chunks, BM25 and
+ * vectors.  See store.h for the schema and the contract.
+ *
+ * Statements used per record are prepared once and kept.  Meta values
+ * (model, dimension, generation) are cached in the struct and read back
+ * after a rollback, so the cache never outlives the transaction that
+ * set it.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "core/buf.h"
+#include "core/sha256.h"
+#include "filter.h"
+#include "store.h"
+
+enum {
+	ST_FIND, ST_INSERT, ST_UPDATE, ST_DELETE, ST_ROW, ST_BM25,
+	ST_SEEN_ID, ST_SEEN_DOC, ST_META_SET, ST_N
+};
+
+static const char *const st_sql[ST_N] = {
+	[ST_FIND] = "SELECT rowid, hash FROM chunks WHERE id = ?1",
+	[ST_INSERT] = "INSERT INTO chunks(id, doc_id, text, meta, hash, model,"
+	    " embedding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_UPDATE] = "UPDATE chunks SET doc_id = ?2, text = ?3, meta = ?4,"
+	    " hash = ?5, model = ?6, embedding = ?7 WHERE rowid = ?1"
+	    " RETURNING (SELECT 1)",
+	[ST_DELETE] = "DELETE FROM chunks WHERE id = ?1"
+	    " RETURNING embedding IS NOT NULL",
+	[ST_ROW] = "SELECT id, doc_id, text, meta FROM chunks WHERE rowid = ?1",
+	[ST_BM25] = "SELECT rowid, -bm25(fts) FROM fts WHERE fts MATCH ?1"
+	    " ORDER BY rank LIMIT ?2",
+	[ST_SEEN_ID] = "INSERT OR IGNORE INTO temp.sync_seen(id) VALUES (?1)",
+	[ST_SEEN_DOC] = "INSERT OR IGNORE INTO temp.sync_docs(doc_id)"
+	    " VALUES (?1)",
+	[ST_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+};
+
+struct store {
+	sqlite3		*db;
+	char		*path;
+	int		 readonly;
+	sqlite3_stmt	*st[ST_N];
+	char		 model[256];
+	size_t		 dim;
+	enum store_metric metric;
+	int64_t		 generation;
+	int		 in_txn;
+	int		 vec_changed;	/* this transaction changed vectors */
+	int		 sync_ready;
+	float		*tmp;		/* normalised vector scratch */
+	unsigned char	*blob;
+	size_t		 tmpcap;
+	char		 errmsg[512];
+};
+
+static const char *const metric_names[] = { "cosine", "dot", "l2" };
+
+/* ---------------------------------------------------------------- */
+
+static int __attribute__((format(printf, 2, 3)))
+fail(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Fail with SQLite's message; AI_STORE_BUSY when locked past the wait. */
+static int
+fail_db(struct store *s, const char *what)
+{
+	int code = sqlite3_extended_errcode(s->db) & 0xff;
+
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+		fail(s, "%s: database is locked by another writer (waited %s)",
+		    s->path, what);
+		return AI_STORE_BUSY;
+	}
+	return fail(s, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+}
+
+const char *
+store_errmsg(const struct store *s)
+{
+	return s->errmsg;
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+const char *
+store_model(const struct store *s)
+{
+	return s->model;
+}
+
+size_t
+store_dim(const struct store *s)
+{
+	return s->dim;
+}
+
+enum store_metric
+store_metric(const struct store *s)
+{
+	return s->metric;
+}
+
+int64_t
+store_generation(const struct store *s)
+{
+	return s->generation;
+}
+
+const char *
+store_metric_name(enum store_metric m)
+{
+	return metric_names[m];
+}
+
+int
+store_metric_parse(const char *name, enum store_metric *out)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (strcmp(name, metric_names[i]) == 0) {
+			*out = (enum store_metric)i;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+exec(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		sqlite3_free(msg);
+		return fail_db(s, "exec");
+	}
+	return 0;
+}
+
+static sqlite3_stmt *
+stmt(struct store *s, int which)
+{
+	if (s->st[which] == NULL &&
+	    sqlite3_prepare_v3(s->db, st_sql[which], -1,
+	    SQLITE_PREPARE_PERSISTENT, &s->st[which], NULL) != SQLITE_OK) {
+		fail_db(s, "prepare");
+		return NULL;
+	}
+	sqlite3_reset(s->st[which]);
+	sqlite3_clear_bindings(s->st[which]);
+	return s->st[which];
+}
+
+/* ---------------------------------------------------------------- */
+/* Schema */
+
+static const char schema_sql[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;\n"
+	"CREATE TABLE chunks(\n"
+	"  rowid INTEGER PRIMARY KEY,\n"
+	"  id TEXT NOT NULL UNIQUE,\n"
+	"  doc_id TEXT,\n"
+	"  text TEXT NOT NULL,\n"
+	"  meta TEXT,\n"
+	"  hash TEXT NOT NULL,\n"
+	"  model TEXT,\n"
+	"  embedding BLOB\n"
+	");\n"
+	"CREATE INDEX chunks_doc_id ON chunks(doc_id);\n"
+	"CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN\n"
+	"  INSERT INTO fts(rowid, text) VALUES (new.rowid, new.text);\n"
+	"END;\n"
+	"CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN\n"
+	"  INSERT INTO fts(fts, rowid, text) VALUES ('delete', old.rowid,"
+	" old.text);\n"
+	"END;\n"
+	"CREATE TRIGGER chunks_fts_update AFTER UPDATE OF text ON chunks BEGIN\n"
+	"  INSERT INTO fts(fts, rowid, text) VALUES ('delete', old.rowid,"
+	" old.text);\n"
+	"  INSERT INTO fts(rowid, text) VALUES (new.rowid, new.text);\n"
+	"END;\n";
+
+static int
+meta_set(struct store *s, const char *key, const char *text, int64_t num,
+    int isnum)
+{
+	sqlite3_stmt *st;
+
+	if ((st = stmt(s, ST_META_SET)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (isnum)
+		sqlite3_bind_int64(st, 2, num);
+	else
+		sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return fail_db(s, "write meta");
+	sqlite3_reset(st);
+	return 0;
+}
+
+static int
+create_schema(struct store *s, const struct store_opts *o)
+{
+	struct buf sql = BUF_INIT(0);
+	const char *tok = o->fts_tokenizer ? o->fts_tokenizer :
+	    AI_STORE_FTS_DEFAULT;
+	size_t i;
+	int rc = -1;
+
+	for (i = 0; tok[i] != '\0'; i++)
+		if (tok[i] == '\'' || tok[i] == '\n')
+			return fail(s, "FTS5 tokenizer '%s' has a quote", tok);
+	buf_puts(&sql, "BEGIN IMMEDIATE;\n");
+	buf_puts(&sql, schema_sql);
+	/* tok has no quote, so it can sit inside an SQL string. */
+	buf_printf(&sql, "CREATE VIRTUAL TABLE fts USING fts5(text,"
+	    " content='chunks', content_rowid='rowid', tokenize='%s');\n", tok);
+	if (sql.data == NULL) {
+		fail(s, "out of memory");
+		goto done;
+	}
+	if (sqlite3_exec(s->db, sql.data, NULL, NULL, NULL) != SQLITE_OK) {
+		int code = sqlite3_errcode(s->db);
+
+		fail(s, "%s: cannot create the index: %s", s->path,
+		    sqlite3_errmsg(s->db));
+		if (code == SQLITE_BUSY)
+			rc = AI_STORE_BUSY;
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		goto done;
+	}
+	if (meta_set(s, "schema_version", NULL, AI_STORE_SCHEMA, 1) == -1 ||
+	    meta_set(s, "model", "", 0, 0) == -1 ||
+	    meta_set(s, "dim", NULL, 0, 1) == -1 ||
+	    meta_set(s, "metric", metric_names[o->metric], 0, 0) == -1 ||
+	    meta_set(s, "generation", NULL, 0, 1) == -1 ||
+	    meta_set(s, "fts_tokenizer", tok, 0, 0) == -1 ||
+	    exec(s, "COMMIT") == -1) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		goto done;
+	}
+	rc = 0;
+done:
+	buf_release(&sql);
+	return rc;
+}
+
+/* Read the meta table into the cache; check the schema version. */
+static int
+load_meta(struct store *s)
+{
+	sqlite3_stmt *st;
+	int rc, schema = -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT key, value FROM meta", -1, &st,
+	    NULL) != SQLITE_OK)
+		return fail_db(s, "read meta");
+	s->model[0] = '\0';
+	s->dim = 0;
+	s->generation = 0;
+	s->metric = STORE_COSINE;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+
+		if (k == NULL || v == NULL)
+			continue;
+		if (strcmp(k, "schema_version") == 0)
+			schema = sqlite3_column_int(st, 1);
+		else if (strcmp(k, "model") == 0)
+			snprintf(s->model, sizeof(s->model), "%s", v);
+		else if (strcmp(k, "dim") == 0)
+			s->dim = (size_t)sqlite3_column_int64(st, 1);
+		else if (strcmp(k, "generation") == 0)
+			s->generation = sqlite3_column_int64(st, 1);
+		else if (strcmp(k, "metric") == 0 &&
+		    store_metric_parse(v, &s->metric) == -1) {
+			sqlite3_finalize(st);
+			return fail(s, "%s: unknown metric '%s' in meta",
+			    s->path, v);
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail_db(s, "read meta");
+	if (schema != AI_STORE_SCHEMA)
+		return fail(s, "%s: schema version %d, this ai-index reads"
+		    " version %d", s->path, schema, AI_STORE_SCHEMA);
+	return 0;
+}
+
+/* 1 when the database has a meta table, 0 when it is empty, -1 else. */
+static int
+probe(struct store *s)
+{
+	sqlite3_stmt *st;
+	int rc, n = 0, meta = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_schema", -1,
+	    &st, NULL) != SQLITE_OK) {
+		if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_NOTADB)
+			return fail(s, "%s: not an SQLite database", s->path);
+		return fail_db(s, "open");
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+
+		n++;
+		if (name != NULL && strcmp(name, "meta") == 0)
+			meta = 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		if ((sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_NOTADB)
+			return fail(s, "%s: not an SQLite database", s->path);
+		return fail_db(s, "open");
+	}
+	if (n > 0 && !meta)
+		return fail(s, "%s: an SQLite database, but not an ai-index"
+		    " one (no 'meta' table)", s->path);
+	return meta;
+}
+
+static int
+open_db(struct store *s, const struct store_opts *o, int immutable)
+{
+	struct buf uri = BUF_INIT(0);
+	int flags, rc;
+
+	if (s->db != NULL) {
+		sqlite3_close_v2(s->db);
+		s->db = NULL;
+	}
+	flags = SQLITE_OPEN_URI | (o->readonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	/* A URI, so that a path with '?' or '#' is taken literally. */
+	buf_puts(&uri, "file:");
+	for (const char *p = s->path; *p != '\0'; p++) {
+		if (*p == '?' || *p == '#' || *p == '%')
+			buf_printf(&uri, "%%%02X", (unsigned char)*p);
+		else
+			buf_putc(&uri, *p);
+	}
+	if (immutable)
+		buf_puts(&uri, "?immutable=1");
+	if (uri.data == NULL) {
+		buf_release(&uri);
+		return fail(s, "out of memory");
+	}
+	rc = sqlite3_open_v2(uri.data, &s->db, flags, NULL);
+	buf_release(&uri);
+	if (rc != SQLITE_OK) {
+		if (s->db == NULL)
+			return fail(s, "%s: out of memory", s->path);
+		return fail(s, "%s: %s", s->path, sqlite3_errmsg(s->db));
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, o->busy_ms);
+	return 0;
+}
+
+struct store *
+store_open(const char *path, const struct store_opts *o, char *err,
+    size_t errlen)
+{
+	struct store *s;
+	struct stat sb;
+	int rc;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->path = strdup(path)) == NULL) {
+		free(s);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->readonly = o->readonly;
+	if (o->readonly && stat(path, &sb) == -1) {
+		fail(s, "%s: %s", path, strerror(errno));
+		goto bad;
+	}
+	if (open_db(s, o, 0) == -1)
+		goto bad;
+	rc = probe(s);
+	if (rc == -1 && o->readonly &&
+	    (sqlite3_extended_errcode(s->db) & 0xff) == SQLITE_CANTOPEN) {
+		/*
+		 * A WAL database in a place we may not write (a read-only
+		 * mount, a file owned by someone else) cannot make its -shm
+		 * file: read it as an immutable snapshot instead.
+		 */
+		if (open_db(s, o, 1) == -1)
+			goto bad;
+		rc = probe(s);
+	}
+	if (rc == -1)
+		goto bad;
+	if (rc == 0) {
+		if (o->readonly || !o->create) {
+			fail(s, "%s: an empty database, not an index yet", path);
+			goto bad;
+		}
+		if (exec(s, "PRAGMA journal_mode = WAL") == -1 ||
+		    create_schema(s, o) != 0)
+			goto bad;
+	}
+	if (!o->readonly && (exec(s, "PRAGMA journal_mode = WAL") == -1 ||
+	    exec(s, "PRAGMA synchronous = NORMAL") == -1))
+		goto bad;
+	if (load_meta(s) == -1)
+		goto bad;
+	return s;
+bad:
+	snprintf(err, errlen, "%s", s->errmsg);
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	int i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < ST_N; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db != NULL) {
+		if (s->in_txn)
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close_v2(s->db);
+	}
+	free(s->tmp);
+	free(s->blob);
+	free(s->path);
+	free(s);
+}
+
+/* ---------------------------------------------------------------- */
+/* Writing */
+
+int
+store_begin(struct store *s)
+{
+	int rc;
+
+	/* IMMEDIATE: take the write lock now, waiting up to busy_ms. */
+	if ((rc = exec(s, "BEGIN IMMEDIATE")) != 0)
+		return rc;
+	s->in_txn = 1;
+	s->vec_changed = 0;
+	return 0;
+}
+
+int
+store_commit(struct store *s)
+{
+	int rc;
+
+	if (!s->in_txn)
+		return 0;
+	if (s->vec_changed &&
+	    meta_set(s, "generation", NULL, s->generation + 1, 1) == -1)
+		return -1;
+	if ((rc = exec(s, "COMMIT")) != 0)
+		return rc;
+	if (s->vec_changed)
+		s->generation++;
+	s->in_txn = 0;
+	s->vec_changed = 0;
+	return 0;
+}
+
+int
+store_rollback(struct store *s)
+{
+	int rc = 0;
+
+	if (s->in_txn) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		s->in_txn = 0;
+		s->vec_changed = 0;
+		rc = load_meta(s);
+	}
+	return rc;
+}
+
+void
+store_vec_to_blob(const float *v, size_t dim, unsigned char *out)
+{
+	size_t i;
+
+	for (i = 0; i < dim; i++) {
+		uint32_t u;
+
+		memcpy(&u, &v[i], 4);
+		out[4 * i] = (unsigned char)u;
+		out[4 * i + 1] = (unsigned char)(u >> 8);
+		out[4 * i + 2] = (unsigned char)(u >> 16);
+		out[4 * i + 3] = (unsigned char)(u >> 24);
+	}
+}
+
+void
+store_vec_from_blob(const unsigned char *p, size_t dim, float *out)
+{
+	size_t i;
+
+	for (i = 0; i < dim; i++) {
+		uint32_t u = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
+		    (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
+
+		memcpy(&out[i], &u, 4);
+	}
+}
+
+/* Check c's vector against the index; fix model and dim on the first. */
+static int
+check_vec(struct store *s, const struct store_chunk *c)
+{
+	const char *model = c->model ? c->model : "";
+	double norm = 0;
+	size_t i;
+
+	for (i = 0; i < c->dim; i++) {
+		if (!isfinite(c->vec[i]))
+			return fail(s, "field 'embedding' has a value that is"
+			    " not a finite float at index %zu", i);
+		norm += (double)c->vec[i] * c->vec[i];
+	}
+	if (c->dim == 0)
+		return fail(s, "field 'embedding' is empty");
+	if (s->metric == STORE_COSINE && norm == 0)
+		return fail(s, "field 'embedding' is all zeros, which has no"
+		    " cosine");
+	if (s->dim == 0) {
+		if (strlen(model) >= sizeof(s->model))
+			return fail(s, "embedding model name is too long");
+		if (meta_set(s, "model", model, 0, 0) == -1 ||
+		    meta_set(s, "dim", NULL, (int64_t)c->dim, 1) == -1)
+			return -1;
+		snprintf(s->model, sizeof(s->model), "%s", model);
+		s->dim = c->dim;
+		return 0;
+	}
+	if (c->dim != s->dim)
+		return fail(s, "field 'embedding' has %zu dimensions, the index"
+		    " has %zu (model '%s')", c->dim, s->dim, s->model);
+	if (strcmp(model, s->model) != 0)
+		return fail(s, "embedding model '%s' differs from the index's"
+		    " model '%s'", model, s->model);
+	return 0;
+}
+
+/* The blob to store for c (normalised for cosine) in s->blob. */
+static int
+make_blob(struct store *s, const struct store_chunk *c)
+{
+	const float *v = c->vec;
+	double norm = 0;
+	size_t i;
+
+	if (s->tmpcap < c->dim) {
+		free(s->tmp);
+		free(s->blob);
+		s->tmp = malloc(c->dim * sizeof(float));
+		s->blob = malloc(c->dim * 4);
+		if (s->tmp == NULL || s->blob == NULL) {
+			s->tmpcap = 0;
+			return fail(s, "out of memory");
+		}
+		s->tmpcap = c->dim;
+	}
+	if (s->metric == STORE_COSINE) {
+		for (i = 0; i < c->dim; i++)
+			norm += (double)v[i] * v[i];
+		norm = 1.0 / sqrt(norm);
+		for (i = 0; i < c->dim; i++)
+			s->tmp[i] = (float)(v[i] * norm);
+		v = s->tmp;
+	}
+	store_vec_to_blob(v, c->dim, s->blob);
+	return 0;
+}
+
+/* The content hash: what makes a chunk "unchanged". */
+static void
+chunk_hash(const struct store_chunk *c, char hex[65])
+{
+	struct sha256 h;
+	unsigned char md[32];
+	static const char digits[] = "0123456789abcdef";
+	const char *parts[4] = { c->doc_id, c->meta, c->vec ? c->model : NULL,
+		c->vec ? "v" : NULL };
+	size_t i;
+
+	sha256_init(&h);
+	sha256_update(&h, c->text, c->text_len);
+	for (i = 0; i < 4; i++) {
+		sha256_update(&h, parts[i] ? "\1" : "\0", 1);
+		if (parts[i] != NULL)
+			sha256_update(&h, parts[i], strlen(parts[i]) + 1);
+	}
+	sha256_final(&h, md);
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = digits[md[i] >> 4];
+		hex[2 * i + 1] = digits[md[i] & 15];
+	}
+	hex[64] = '\0';
+}
+
+int
+store_upsert(struct store *s, const struct store_chunk *c,
+    enum store_status *status)
+{
+	sqlite3_stmt *st;
+	char hash[65];
+	int64_t rowid = 0;
+	int rc, found = 0;
+
+	if (c->vec != NULL && (check_vec(s, c) == -1 || make_blob(s, c) == -1))
+		return -1;
+	chunk_hash(c, hash);
+	if ((st = stmt(s, ST_FIND)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *old = (const char *)sqlite3_column_text(st, 1);
+
+		found = 1;
+		rowid = sqlite3_column_int64(st, 0);
+		if (old != NULL && strcmp(old, hash) == 0) {
+			sqlite3_reset(st);
+			*status = STORE_UNCHANGED;
+			return 0;
+		}
+	} else if (rc != SQLITE_DONE)
+		return fail_db(s, "find chunk");
+	sqlite3_reset(st);
+
+	if ((st = stmt(s, found ? ST_UPDATE : ST_INSERT)) == NULL)
+		return -1;
+	if (found)
+		sqlite3_bind_int64(st, 1, rowid);
+	else
+		sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	if (c->doc_id != NULL)
+		sqlite3_bind_text(st, 2, c->doc_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->text, (int)c->text_len, SQLITE_STATIC);
+	if (c->meta != NULL)
+		sqlite3_bind_text(st, 4, c->meta, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, hash, 64, SQLITE_STATIC);
+	if (c->vec != NULL) {
+		sqlite3_bind_text(st, 6, c->model ? c->model : "", -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_blob(st, 7, s->blob, (int)(c->dim * 4),
+		    SQLITE_STATIC);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail_db(s, found ? "update chunk" : "insert chunk");
+	/*
+	 * An update may have removed a vector as well as changed one; the
+	 * sidecar is rebuilt either way, so count it as a change.
+	 */
+	if (c->vec != NULL || found)
+		s->vec_changed = 1;
+	*status = found ? STORE_UPDATED : STORE_INSERTED;
+	return 0;
+}
+
+int
+store_delete_id(struct store *s, const char *id)
+{
+	sqlite3_stmt *st;
+	int rc, n = 0;
+
+	if ((st = stmt(s, ST_DELETE)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = 1;
+		if (sqlite3_column_int(st, 0))
+			s->vec_changed = 1;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail_db(s, "delete chunk");
+	return n;
+}
+
+static int
+sync_setup(struct store *s)
+{
+	if (s->sync_ready)
+		return 0;
+	if (exec(s, "CREATE TEMP TABLE IF NOT EXISTS sync_seen(id TEXT"
+	    " PRIMARY KEY) WITHOUT ROWID;"
+	    " CREATE TEMP TABLE IF NOT EXISTS sync_docs(doc_id TEXT PRIMARY"
+	    " KEY) WITHOUT ROWID") == -1)
+		return -1;
+	s->sync_ready = 1;
+	return 0;
+}
+
+int
+store_sync_seen(struct store *s, const char *id, const char *doc_id)
+{
+	sqlite3_stmt *st;
+
+	if (sync_setup(s) == -1 || (st = stmt(s, ST_SEEN_ID)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return fail_db(s, "remember id");
+	sqlite3_reset(st);
+	if (doc_id == NULL)
+		return 0;
+	if ((st = stmt(s, ST_SEEN_DOC)) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return fail_db(s, "remember doc_id");
+	sqlite3_reset(st);
+	return 0;
+}
+
+long
+store_sync_finish(struct store *s,
+    void (*fn)(void *arg, const char *id, const char *doc_id), void *arg)
+{
+	sqlite3_stmt *st;
+	long n = 0;
+	int rc;
+
+	if (sync_setup(s) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM chunks WHERE doc_id IN"
+	    " (SELECT doc_id FROM temp.sync_docs) AND id NOT IN"
+	    " (SELECT id FROM temp.sync_seen)"
+	    " RETURNING id, doc_id, embedding IS NOT NULL", -1, &st,
+	    NULL) != SQLITE_OK)
+		return fail_db(s, "sync");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		if (sqlite3_column_int(st, 2))
+			s->vec_changed = 1;
+		if (fn != NULL)
+			fn(arg, (const char *)sqlite3_column_text(st, 0),
+			    (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fail_db(s, "sync");
+	return n;
+}
+
+/* ---------------------------------------------------------------- */
+/* Reading */
+
+static int64_t
+count(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		fail_db(s, "count");
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		fail_db(s, "count");
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+store_stats(struct store *s, struct store_stats *out)
+{
+	sqlite3_stmt *st;
+	struct stat sb;
+	char wal[4096];
+
+	memset(out, 0, sizeof(*out));
+	if ((out->chunks = count(s, "SELECT count(*) FROM chunks")) < 0 ||
+	    (out->documents = count(s, "SELECT count(DISTINCT doc_id) FROM"
+	    " chunks")) < 0 ||
+	    (out->vectors = count(s, "SELECT count(*) FROM chunks WHERE"
+	    " embedding IS NOT NULL")) < 0)
+		return -1;
+	out->schema = AI_STORE_SCHEMA;
+	out->generation = s->generation;
+	out->dim = s->dim;
+	snprintf(out->model, sizeof(out->model), "%s", s->model);
+	snprintf(out->metric, sizeof(out->metric), "%s",
+	    metric_names[s->metric]);
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key ="
+	    " 'fts_tokenizer'", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_text(st, 0) != NULL)
+			snprintf(out->fts_tokenizer, sizeof(out->fts_tokenizer),
+			    "%s", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	if (stat(s->path, &sb) == 0)
+		out->bytes += sb.st_size;
+	snprintf(wal, sizeof(wal), "%s-wal", s->path);
+	if (stat(wal, &sb) == 0)
+		out->bytes += sb.st_size;
+	return 0;
+}
+
+int
+store_check(struct store *s)
+{
+	sqlite3_stmt *st;
+	const char *r;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return fail_db(s, "check");
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		r = (const char *)sqlite3_column_text(st, 0);
+		if (r != NULL && strcmp(r, "ok") == 0)
+			rc = 0;
+		else
+			fail(s, "%s: integrity check: %s", s->path,
+			    r ? r : "?");
+	} else
+		fail_db(s, "check");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+long
+store_bm25(struct store *s, const char *q, const struct filter *f,
+    size_t k, struct store_hit *hits)
+{
+	struct buf sql = BUF_INIT(0);
+	sqlite3_stmt *st = NULL;
+	long n = 0;
+	int rc, next = 3;
+
+	if (f == NULL || f->n == 0) {
+		if ((st = stmt(s, ST_BM25)) == NULL)
+			return -1;
+	} else {
+		buf_puts(&sql, "SELECT fts.rowid, -bm25(fts) FROM fts JOIN"
+		    " chunks c ON c.rowid = fts.rowid WHERE fts MATCH ?1");
+		filter_sql(f, "c", 3, &sql);
+		buf_puts(&sql, " ORDER BY bm25(fts) LIMIT ?2");
+		if (sql.data == NULL) {
+			buf_release(&sql);
+			return fail(s, "out of memory");
+		}
+		rc = sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL);
+		buf_release(&sql);
+		if (rc != SQLITE_OK)
+			return fail_db(s, "prepare search");
+		next = filter_bind(f, st, 3);
+	}
+	sqlite3_bind_text(st, 1, q, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)k);
+	if (next == -1)
+		rc = SQLITE_ERROR;
+	else
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW && (size_t)n < k) {
+			hits[n].rowid = sqlite3_column_int64(st, 0);
+			hits[n].score = sqlite3_column_double(st, 1);
+			hits[n].shard = 0;
+			n++;
+		}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		n = fail_db(s, "search");
+	if (st == s->st[ST_BM25])
+		sqlite3_reset(st);
+	else
+		sqlite3_finalize(st);
+	return n;
+}
+
+int
+store_vectors(struct store *s, float **rows, int64_t **rowids, size_t *n)
+{
+	sqlite3_stmt *st;
+	float *r = NULL;
+	int64_t *ids = NULL, total;
+	size_t i = 0;
+	int rc;
+
+	*rows = NULL;
+	*rowids = NULL;
+	*n = 0;
+	if (s->dim == 0)
+		return 0;
+	if ((total = count(s, "SELECT count(*) FROM chunks WHERE embedding"
+	    " IS NOT NULL")) < 0)
+		return -1;
+	if (total == 0)
+		return 0;
+	r = malloc((size_t)total * s->dim * sizeof(float));
+	ids = malloc((size_t)total * sizeof(int64_t));
+	if (r == NULL || ids == NULL) {
+		free(r);
+		free(ids);
+		return fail(s, "out of memory for %lld vectors",
+		    (long long)total);
+	}
+	if (sqlite3_prepare_v2(s->db, "SELECT rowid, embedding FROM chunks"
+	    " WHERE embedding IS NOT NULL ORDER BY rowid", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		free(r);
+		free(ids);
+		return fail_db(s, "read vectors");
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < (size_t)total) {
+		const void *p = sqlite3_column_blob(st, 1);
+
+		if ((size_t)sqlite3_column_bytes(st, 1) != s->dim * 4)
+			continue;	/* not ours: edited by hand */
+		ids[i] = sqlite3_column_int64(st, 0);
+		store_vec_from_blob(p, s->dim, r + i * s->dim);
+		i++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		free(r);
+		free(ids);
+		return fail_db(s, "read vectors");
+	}
+	*rows = r;
+	*rowids = ids;
+	*n = i;
+	return 0;
+}
+
+int
+store_filter_bitmap(struct store *s, const struct filter *f,
+    const int64_t *rowids, size_t n, uint64_t **allow, size_t *nallowed)
+{
+	struct buf sql = BUF_INIT(0);
+	sqlite3_stmt *st;
+	uint64_t *bits;
+	size_t i = 0, m = 0;
+	int rc;
+
+	if ((bits = calloc(n / 64 + 1, sizeof(uint64_t))) == NULL)
+		return fail(s, "out of memory");
+	buf_puts(&sql, "SELECT c.rowid FROM chunks c WHERE c.embedding IS NOT"
+	    " NULL");
+	filter_sql(f, "c", 1, &sql);
+	buf_puts(&sql, " ORDER BY c.rowid");
+	if (sql.data == NULL) {
+		free(bits);
+		return fail(s, "out of memory");
+	}
+	rc = sqlite3_prepare_v2(s->db, sql.data, -1, &st, NULL);
+	buf_release(&sql);
+	if (rc != SQLITE_OK) {
+		free(bits);
+		return fail_db(s, "prepare filter");
+	}
+	if (filter_bind(f, st, 1) == -1)
+		rc = SQLITE_ERROR;
+	else
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(st, 0);
+
+			while (i < n && rowids[i] < id)
+				i++;
+			if (i < n && rowids[i] == id) {
+				bits[i / 64] |= (uint64_t)1 << (i % 64);
+				m++;
+			}
+		}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(bits);
+		return fail_db(s, "filter");
+	}
+	*allow = bits;
+	*nallowed = m;
+	return 0;
+}
+
+int
+store_row(struct store *s, int64_t rowid, struct store_row *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = stmt(s, ST_ROW)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, rowid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	if (rc != SQLITE_ROW)
+		return fail_db(s, "read chunk");
+	memset(out, 0, sizeof(*out));
+	out->rowid = rowid;
+#define DUP(i) (sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : \
+	strdup((const char *)sqlite3_column_text(st, i)))
+	out->id = DUP(0);
+	out->doc_id = DUP(1);
+	out->text = DUP(2);
+	out->meta = DUP(3);
+#undef DUP
+	sqlite3_reset(st);
+	if (out->id == NULL || out->text == NULL) {
+		store_row_release(out);
+		return fail(s, "out of memory");
+	}
+	return 1;
+}
+
+void
+store_row_release(struct store_row *r)
+{
+	free(r->id);
+	free(r->doc_id);
+	free(r->text);
+	free(r->meta);
+	memset(r, 0, sizeof(*r));
+}

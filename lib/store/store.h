@@ -1,0 +1,179 @@
+/*
+ * store.h - the knowledge base: one SQLite file with chunks, BM25 and
+ * vectors.
+ *
+ * The database is the source of truth.  Schema version 1:
+ *
+ *	meta(key TEXT PRIMARY KEY, value)
+ *	    schema_version  1
+ *	    model           embedding model ("" until the first vector)
+ *	    dim             vector dimension (0 until the first vector)
+ *	    metric          cosine, dot or l2
+ *	    generation      bumped by every transaction that changes vectors
+ *	    fts_tokenizer   the FTS5 tokenize= argument the index was built with
+ *	chunks(rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, doc_id TEXT,
+ *	       text TEXT NOT NULL, meta TEXT (JSON), hash TEXT NOT NULL,
+ *	       model TEXT, embedding BLOB (little-endian float32 x dim))
+ *	fts  FTS5 over chunks.text, external content, kept in step by triggers
+ *
+ * so a user can inspect, copy and even edit it with sqlite3(1).  Writes
+ * go through one transaction per batch (store_begin/store_commit); the
+ * database runs in WAL mode so that readers work while a writer indexes,
+ * and a process killed mid-batch leaves the last committed state.
+ *
+ * Every function returning int gives 0 (or a count) on success and -1 on
+ * failure with a message in store_errmsg(); a database busy past its
+ * timeout fails with AI_STORE_BUSY.
+ */
+#ifndef AI_STORE_H
+#define AI_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AI_STORE_SCHEMA		1
+#define AI_STORE_BUSY		(-2)
+#define AI_STORE_FTS_DEFAULT	"porter unicode61 remove_diacritics 2"
+
+struct store;
+struct filter;
+
+enum store_metric { STORE_COSINE, STORE_DOT, STORE_L2 };
+
+enum store_status {
+	STORE_INSERTED, STORE_UPDATED, STORE_UNCHANGED, STORE_DELETED
+};
+
+struct store_opts {
+	int		 readonly;	/* ai-search: never write, never create */
+	int		 create;	/* make the schema if the file is empty */
+	int		 busy_ms;	/* wait this long for a lock */
+	const char	*fts_tokenizer;	/* for a new index; NULL = default */
+	enum store_metric metric;	/* for a new index */
+};
+
+/* One chunk to store.  Strings are borrowed; vec may be NULL. */
+struct store_chunk {
+	const char	*id;
+	const char	*doc_id;	/* NULL: none */
+	const char	*text;
+	size_t		 text_len;
+	const char	*meta;		/* compact JSON object, or NULL */
+	const char	*model;		/* embedding model, NULL when unnamed */
+	const float	*vec;		/* dim floats, or NULL */
+	size_t		 dim;
+};
+
+/* A stored chunk as read back for a hit.  Strings are new (store_row_release). */
+struct store_row {
+	int64_t	 rowid;
+	char	*id, *doc_id, *text, *meta;
+};
+
+struct store_stats {
+	int64_t	 chunks, documents, vectors, generation;
+	int64_t	 bytes;			/* database file size (+ WAL) */
+	int	 schema;
+	size_t	 dim;
+	char	 model[256];
+	char	 metric[16];
+	char	 fts_tokenizer[128];
+};
+
+/*
+ * Open the database at path.  Return a new store, or NULL with a
+ * message in err: not an SQLite database, another schema version, a
+ * missing file when readonly.
+ */
+struct store	*store_open(const char *path, const struct store_opts *,
+		    char *err, size_t errlen);
+void		 store_close(struct store *);
+const char	*store_errmsg(const struct store *);
+const char	*store_path(const struct store *);
+
+/* The index's embedding model ("" when none yet), dimension, metric. */
+const char	*store_model(const struct store *);
+size_t		 store_dim(const struct store *);
+enum store_metric store_metric(const struct store *);
+int64_t		 store_generation(const struct store *);
+const char	*store_metric_name(enum store_metric);
+int		 store_metric_parse(const char *, enum store_metric *);
+
+/* --- writing ----------------------------------------------------- */
+
+int	store_begin(struct store *);
+/* Commit; bumps the generation when the transaction changed vectors. */
+int	store_commit(struct store *);
+int	store_rollback(struct store *);
+
+/*
+ * Insert or update c by id and set *status.  A vector of another model
+ * or dimension than the index's is refused with -1 and a message; the
+ * first vector fixes both.  When c->vec is set and the metric is cosine,
+ * the stored vector is normalised (a zero vector is refused).
+ */
+int	store_upsert(struct store *, const struct store_chunk *c,
+	    enum store_status *status);
+
+/* Delete the chunk with this id: 1 when it existed, 0 when not. */
+int	store_delete_id(struct store *, const char *id);
+
+/*
+ * --sync bookkeeping: remember that id of doc_id was in the input; at
+ * the end store_sync_finish deletes every stored chunk of a seen
+ * document that was not seen, calling fn for each (may be NULL).
+ * Returns the number deleted.
+ */
+int	store_sync_seen(struct store *, const char *id, const char *doc_id);
+long	store_sync_finish(struct store *,
+	    void (*fn)(void *arg, const char *id, const char *doc_id),
+	    void *arg);
+
+int	store_stats(struct store *, struct store_stats *out);
+
+/* Check the database file: PRAGMA quick_check.  0 when ok. */
+int	store_check(struct store *);
+
+/* --- reading ----------------------------------------------------- */
+
+struct store_hit {
+	int64_t	 rowid;
+	double	 score;			/* higher is better */
+	int	 shard;			/* which of several stores (caller's) */
+};
+
+/*
+ * BM25 over the FTS5 index: the best k chunks for the FTS5 query q (see
+ * fts_query in fts.h), restricted by f (may be NULL).  Fills hits[0..k)
+ * best first and returns how many, or -1.  The score is -bm25(), so
+ * higher is better.
+ */
+long	store_bm25(struct store *, const char *q, const struct filter *f,
+	    size_t k, struct store_hit *hits);
+
+/*
+ * The vectors: *rows (n x dim, contiguous) and *rowids (row -> chunk
+ * rowid, ascending), new arrays the caller frees.  Rows without a vector
+ * are left out.
+ */
+int	store_vectors(struct store *, float **rows, int64_t **rowids,
+	    size_t *n);
+
+/*
+ * Rows the filter lets through, as a bitmap over rowids[0..n) (which
+ * must be ascending): bit i set when chunk rowids[i] passes.  *allow is
+ * a new array; *nallowed counts the bits set.
+ */
+int	store_filter_bitmap(struct store *, const struct filter *f,
+	    const int64_t *rowids, size_t n, uint64_t **allow,
+	    size_t *nallowed);
+
+/* Read one chunk back by rowid.  1 found, 0 gone, -1 error. */
+int	store_row(struct store *, int64_t rowid, struct store_row *out);
+void	store_row_release(struct store_row *);
+
+/* Decode/encode little-endian float32 blobs. */
+void	store_vec_to_blob(const float *v, size_t dim, unsigned char *out);
+void	store_vec_from_blob(const unsigned char *p, size_t dim, float *out);
+
+#endif
