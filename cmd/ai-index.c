@@ -1,0 +1,421 @@
+/*
+ * ai-index - store chunk records in an SQLite knowledge base.
+ *
+ * Reads chunk records ({id, doc_id?, text, meta?, embedding?,
+ * embedding_model?}) and upserts them by id, one transaction per batch,
+ * writing one status record per input once its batch is committed, so
+ * a status on stdout always means the change is on disk.  See
+ * ai-index(1) and lib/store/store.h for the schema.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/ndjson.h"
+#include "store/store.h"
+
+enum {
+	OPT_DB = 'd',
+	OPT_BATCH = AI_OPT_TOOL,
+	OPT_BUSY,
+	OPT_DELETE,
+	OPT_FIELD,
+	OPT_FTS,
+	OPT_METRIC,
+	OPT_NO_STATUS,
+	OPT_STATS,
+	OPT_SYNC,
+};
+
+static const struct cli_opt opts[] = {
+	{ "batch", OPT_BATCH, required_argument, "N", NULL,
+	  "records per transaction (default 1000)" },
+	{ "busy-timeout", OPT_BUSY, required_argument, "MS", NULL,
+	  "wait this long for another writer's lock (default 5000)" },
+	{ "db", OPT_DB, required_argument, "FILE", NULL,
+	  "the index database (env AI_DB; created if missing)" },
+	{ "delete", OPT_DELETE, no_argument, NULL, NULL,
+	  "delete the records' ids instead of storing them" },
+	{ "embedding-field", OPT_FIELD, required_argument, "NAME", NULL,
+	  "read vectors from this field (default embedding)" },
+	{ "fts-tokenizer", OPT_FTS, required_argument, "SPEC", NULL,
+	  "FTS5 tokenizer of a new index (default 'porter unicode61"
+	  " remove_diacritics 2')" },
+	{ "metric", OPT_METRIC, required_argument, "NAME", "cosine|dot|l2",
+	  "vector metric of a new index (default cosine)" },
+	{ "no-status", OPT_NO_STATUS, no_argument, NULL, NULL,
+	  "write no status records" },
+	{ "stats", OPT_STATS, no_argument, NULL, NULL,
+	  "print counts, model, dimension and size as one record, and exit" },
+	{ "sync", OPT_SYNC, no_argument, NULL, NULL,
+	  "also delete stored chunks of the input's documents that the input"
+	  " lacks" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const char *const status_names[] = {
+	[STORE_INSERTED] = "inserted", [STORE_UPDATED] = "updated",
+	[STORE_UNCHANGED] = "unchanged", [STORE_DELETED] = "deleted",
+};
+
+struct run {
+	struct cli	 cli;
+	struct store	*st;
+	const char	*field;
+	size_t		 batch;
+	int		 delete, sync, status;
+	size_t		 pending;	/* records in the open transaction */
+	struct buf	 out;		/* their status lines */
+	float		*vec;
+	size_t		 veccap;
+	unsigned long	 count[4];
+};
+
+/* Commit the open batch and write its status lines. */
+static void
+flush(struct run *r)
+{
+	int rc;
+
+	if (r->pending == 0 && r->out.len == 0)
+		return;
+	if ((rc = store_commit(r->st)) != 0)
+		cli_fatal(1, "%s", store_errmsg(r->st));
+	if (r->out.len > 0)
+		cli_write_raw(&r->cli, r->out.data, r->out.len);
+	buf_reset(&r->out);
+	r->pending = 0;
+}
+
+static void
+begin(struct run *r)
+{
+	if (r->pending > 0)
+		return;
+	if (store_begin(r->st) != 0)
+		cli_fatal(1, "%s", store_errmsg(r->st));
+}
+
+static void
+status_line(struct run *r, const char *id, const char *doc_id,
+    enum store_status s)
+{
+	r->count[s]++;
+	if (!r->status)
+		return;
+	buf_puts(&r->out, "{\"id\":");
+	buf_json_str(&r->out, id, strlen(id));
+	if (doc_id != NULL) {
+		buf_puts(&r->out, ",\"doc_id\":");
+		buf_json_str(&r->out, doc_id, strlen(doc_id));
+	}
+	buf_printf(&r->out, ",\"status\":\"%s\"}\n", status_names[s]);
+	if (r->out.data == NULL)
+		cli_fatal(1, "out of memory");
+}
+
+/* A record failed: commit what came before it, then report. */
+static int
+bad(struct run *r, struct ndjson *nd, json_t *rec, const char *code,
+    const char *msg)
+{
+	flush(r);
+	return cli_record_error(&r->cli, nd->name, nd->lineno, rec, code,
+	    "%s", msg);
+}
+
+/* Read the vector in v into r->vec; NULL message on success. */
+static const char *
+read_vec(struct run *r, const json_t *v, size_t *dim, char *err,
+    size_t errlen)
+{
+	size_t i, n;
+	json_t *x;
+	double d;
+
+	if (!json_is_array(v)) {
+		snprintf(err, errlen, "field '%s' is not an array", r->field);
+		return err;
+	}
+	n = json_array_size(v);
+	if (n > r->veccap) {
+		free(r->vec);
+		if ((r->vec = malloc(n * sizeof(float))) == NULL)
+			cli_fatal(1, "out of memory");
+		r->veccap = n;
+	}
+	json_array_foreach(v, i, x) {
+		if (!json_is_number(x)) {
+			snprintf(err, errlen, "field '%s' has a value at index"
+			    " %zu that is not a number", r->field, i);
+			return err;
+		}
+		d = json_number_value(x);
+		if (d > 3.4028234663852886e38 || d < -3.4028234663852886e38) {
+			snprintf(err, errlen, "field '%s' has a value at index"
+			    " %zu out of float range", r->field, i);
+			return err;
+		}
+		r->vec[i] = (float)d;
+	}
+	*dim = n;
+	return NULL;
+}
+
+static const char *
+opt_string(json_t *rec, const char *name, const char **out, char *err,
+    size_t errlen)
+{
+	json_t *v = json_object_get(rec, name);
+
+	*out = NULL;
+	if (v == NULL || json_is_null(v))
+		return NULL;
+	if (!json_is_string(v)) {
+		snprintf(err, errlen, "field '%s' is not a string", name);
+		return err;
+	}
+	*out = json_string_value(v);
+	return NULL;
+}
+
+/* Handle one record: 0 to go on, -1 to stop. */
+static int
+one(struct run *r, struct ndjson *nd, json_t *rec)
+{
+	struct store_chunk c;
+	enum store_status s;
+	char err[512];
+	const char *msg;
+	json_t *v, *meta;
+	char *metastr = NULL;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	v = json_object_get(rec, "id");
+	if (v == NULL)
+		return bad(r, nd, rec, "missing_field", "field 'id' is missing");
+	if (!json_is_string(v) || json_string_length(v) == 0)
+		return bad(r, nd, rec, "bad_field",
+		    "field 'id' is not a non-empty string");
+	c.id = json_string_value(v);
+	if ((msg = opt_string(rec, "doc_id", &c.doc_id, err, sizeof(err))))
+		return bad(r, nd, rec, "bad_field", msg);
+
+	if (r->delete) {
+		begin(r);
+		if ((rc = store_delete_id(r->st, c.id)) < 0)
+			cli_fatal(1, "%s", store_errmsg(r->st));
+		status_line(r, c.id, NULL, rc ? STORE_DELETED :
+		    STORE_UNCHANGED);
+		r->pending++;
+		return 0;
+	}
+
+	v = json_object_get(rec, "text");
+	if (v == NULL)
+		return bad(r, nd, rec, "missing_field",
+		    "field 'text' is missing");
+	if (!json_is_string(v))
+		return bad(r, nd, rec, "bad_field", "field 'text' is not a"
+		    " string");
+	c.text = json_string_value(v);
+	c.text_len = json_string_length(v);
+	meta = json_object_get(rec, "meta");
+	if (meta != NULL && !json_is_null(meta)) {
+		if (!json_is_object(meta))
+			return bad(r, nd, rec, "bad_field",
+			    "field 'meta' is not an object");
+		if ((metastr = json_dumps(meta, JSON_COMPACT |
+		    JSON_ENCODE_ANY)) == NULL)
+			cli_fatal(1, "out of memory");
+		c.meta = metastr;
+	}
+	v = json_object_get(rec, r->field);
+	if (v != NULL && !json_is_null(v)) {
+		if ((msg = read_vec(r, v, &c.dim, err, sizeof(err))) != NULL ||
+		    (msg = opt_string(rec, "embedding_model", &c.model, err,
+		    sizeof(err))) != NULL) {
+			free(metastr);
+			return bad(r, nd, rec, "bad_field", msg);
+		}
+		c.vec = r->vec;
+	}
+
+	begin(r);
+	rc = store_upsert(r->st, &c, &s);
+	free(metastr);
+	if (rc == AI_STORE_BUSY)
+		cli_fatal(1, "%s", store_errmsg(r->st));
+	if (rc == -1) {
+		r->pending++;	/* the batch is open: commit it first */
+		return bad(r, nd, rec, "index", store_errmsg(r->st));
+	}
+	if (r->sync && store_sync_seen(r->st, c.id, c.doc_id) == -1)
+		cli_fatal(1, "%s", store_errmsg(r->st));
+	status_line(r, c.id, NULL, s);
+	r->pending++;
+	return 0;
+}
+
+static int
+index_input(struct run *r, const char *path)
+{
+	struct ndjson nd;
+	json_t *rec;
+	int rc, stop = 0;
+
+	if (ndjson_open(&nd, path, r->cli.max_record) == -1)
+		cli_fatal(1, "%s: %s", path, strerror(errno));
+	while (!stop && (rc = ndjson_next(&nd, &rec)) != 0) {
+		if (rc == -1) {
+			flush(r);
+			if (cli_record_error(&r->cli, nd.name, nd.lineno, NULL,
+			    "bad_record", "%s", nd.errmsg) == -1 ||
+			    !nd.recoverable)
+				stop = 1;
+			continue;
+		}
+		r->cli.nin++;
+		if (one(r, &nd, rec) == -1)
+			stop = 1;
+		json_decref(rec);
+		if (r->pending >= r->batch)
+			flush(r);
+		cli_progress(&r->cli, "records");
+	}
+	ndjson_close(&nd);
+	return stop ? -1 : 0;
+}
+
+static void
+sync_deleted(void *arg, const char *id, const char *doc_id)
+{
+	struct run *r = arg;
+
+	status_line(r, id, doc_id, STORE_DELETED);
+}
+
+static void
+print_stats(struct run *r)
+{
+	struct store_stats s;
+	json_t *o;
+
+	if (store_stats(r->st, &s) == -1)
+		cli_fatal(1, "%s", store_errmsg(r->st));
+	o = json_pack("{s:s, s:i, s:I, s:I, s:I, s:s, s:I, s:s, s:I, s:s,"
+	    " s:I}", "db", store_path(r->st), "schema_version", s.schema,
+	    "chunks", (json_int_t)s.chunks, "documents",
+	    (json_int_t)s.documents, "vectors", (json_int_t)s.vectors,
+	    "model", s.model, "dim", (json_int_t)s.dim, "metric", s.metric,
+	    "generation", (json_int_t)s.generation, "fts_tokenizer",
+	    s.fts_tokenizer, "bytes", (json_int_t)s.bytes);
+	if (o == NULL)
+		cli_fatal(1, "out of memory");
+	cli_write(&r->cli, o);
+	json_decref(o);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct run r = { .cli = {
+		.tool = "ai-index",
+		.operands = "[file ...]",
+		.summary = "Store chunk records in an SQLite index with BM25 and"
+		    " vectors.",
+		.opts = opts,
+	} };
+	struct store_opts so = { 0, 1, 5000, NULL, STORE_COSINE };
+	const char *db = getenv("AI_DB");
+	char err[512];
+	int ch, stats = 0, i, stop = 0;
+	long n;
+
+	r.field = "embedding";
+	r.batch = 1000;
+	r.status = 1;
+	buf_init(&r.out, 0);
+	cli_init(&r.cli, argc, argv);
+	while ((ch = cli_getopt(&r.cli, argc, argv)) != -1) {
+		switch (ch) {
+		case OPT_BATCH:
+			r.batch = (size_t)cli_parse_int(&r.cli, "batch", optarg,
+			    1, 100000000);
+			break;
+		case OPT_BUSY:
+			so.busy_ms = (int)cli_parse_int(&r.cli, "busy-timeout",
+			    optarg, 0, INT_MAX);
+			break;
+		case OPT_DB:
+			db = optarg;
+			break;
+		case OPT_DELETE:
+			r.delete = 1;
+			break;
+		case OPT_FIELD:
+			r.field = optarg;
+			break;
+		case OPT_FTS:
+			so.fts_tokenizer = optarg;
+			break;
+		case OPT_METRIC:
+			if (store_metric_parse(optarg, &so.metric) == -1)
+				cli_usage_error(&r.cli, "option '--metric': '%s'"
+				    " is not one of cosine, dot, l2", optarg);
+			break;
+		case OPT_NO_STATUS:
+			r.status = 0;
+			break;
+		case OPT_STATS:
+			stats = 1;
+			break;
+		case OPT_SYNC:
+			r.sync = 1;
+			break;
+		default:
+			cli_usage(&r.cli, stderr, 2);
+		}
+	}
+	if (db == NULL || *db == '\0')
+		cli_usage_error(&r.cli, "no database: give --db FILE or set"
+		    " AI_DB");
+	if (r.delete && r.sync)
+		cli_usage_error(&r.cli, "options '--delete' and '--sync' do not"
+		    " go together");
+	if (stats && optind < argc)
+		cli_usage_error(&r.cli, "option '--stats' reads no input");
+	if ((r.st = store_open(db, &so, err, sizeof(err))) == NULL)
+		cli_fatal(2, "%s", err);
+
+	if (stats) {
+		print_stats(&r);
+		store_close(r.st);
+		return cli_finish(&r.cli);
+	}
+	if (optind == argc)
+		stop = index_input(&r, "-") == -1;
+	for (i = optind; i < argc && !stop; i++)
+		stop = index_input(&r, argv[i]) == -1;
+	if (r.sync && !stop) {
+		begin(&r);
+		r.pending++;
+		if ((n = store_sync_finish(r.st, sync_deleted, &r)) < 0)
+			cli_fatal(1, "%s", store_errmsg(r.st));
+	}
+	flush(&r);
+	if (r.cli.verbose)
+		cli_warn("%lu inserted, %lu updated, %lu unchanged, %lu"
+		    " deleted", r.count[STORE_INSERTED],
+		    r.count[STORE_UPDATED], r.count[STORE_UNCHANGED],
+		    r.count[STORE_DELETED]);
+	store_close(r.st);
+	buf_release(&r.out);
+	free(r.vec);
+	return cli_finish(&r.cli);
+}
