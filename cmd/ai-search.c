@@ -1,0 +1,685 @@
+/*
+ * ai-search - retrieve chunks from one or more ai-index databases.
+ *
+ * Queries come as operands or as query records ({query, id?, embedding?,
+ * filter?, ...}) on standard input; each goes out as the same record
+ * with "hits" added, best first.  BM25 comes from FTS5, vectors from the
+ * mapped sidecar (or, when that is missing or stale, from the blobs in
+ * the database), hybrid from reciprocal rank fusion of the two.  See
+ * ai-search(1).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/ndjson.h"
+#include "store/filter.h"
+#include "store/fts.h"
+#include "store/fuse.h"
+#include "store/store.h"
+#include "store/vec.h"
+#include "store/vecfile.h"
+
+enum {
+	OPT_DB = 'd',
+	OPT_JOBS = 'j',
+	OPT_K = 'k',
+	OPT_BM25_WEIGHT = AI_OPT_TOOL,
+	OPT_BUSY,
+	OPT_CANDIDATES,
+	OPT_FILTER,
+	OPT_FORMAT,
+	OPT_MATCH,
+	OPT_MODE,
+	OPT_NPROBE,
+	OPT_RRF_K,
+	OPT_TAG,
+	OPT_VECTOR_WEIGHT,
+};
+
+static const struct cli_opt opts[] = {
+	{ "bm25-weight", OPT_BM25_WEIGHT, required_argument, "W", NULL,
+	  "weight of the BM25 ranking in hybrid fusion (default 1)" },
+	{ "busy-timeout", OPT_BUSY, required_argument, "MS", NULL,
+	  "wait this long for a locked database (default 5000)" },
+	{ "candidates", OPT_CANDIDATES, required_argument, "N", NULL,
+	  "hits each retriever hands to hybrid fusion (default 100)" },
+	{ "db", OPT_DB, required_argument, "FILE", NULL,
+	  "an index to search; repeat to search shards together (env AI_DB)" },
+	{ "filter", OPT_FILTER, required_argument, "EXPR", NULL,
+	  "keep chunks where EXPR holds: FIELD=VALUE, != < <= > >=, LO..HI;"
+	  " repeatable" },
+	{ "format", OPT_FORMAT, required_argument, "FMT", "json|trec",
+	  "records with hits, or TREC run lines (default json)" },
+	{ "jobs", OPT_JOBS, required_argument, "N", NULL,
+	  "threads for the vector scan (default 1)" },
+	{ "k", OPT_K, required_argument, "N", NULL,
+	  "hits per query (default 10)" },
+	{ "match", OPT_MATCH, required_argument, "HOW", "any|all",
+	  "BM25 chunks need any or all of the query's words (default any)" },
+	{ "mode", OPT_MODE, required_argument, "MODE", "bm25|vector|hybrid",
+	  "retriever (default hybrid when the index has vectors, else bm25)" },
+	{ "nprobe", OPT_NPROBE, required_argument, "N", NULL,
+	  "partitions an approximate index searches (0: exact; default: the"
+	  " index's)" },
+	{ "rrf-k", OPT_RRF_K, required_argument, "K", NULL,
+	  "constant of reciprocal rank fusion (default 60)" },
+	{ "tag", OPT_TAG, required_argument, "TAG", NULL,
+	  "run tag of --format trec (default ai-search)" },
+	{ "vector-weight", OPT_VECTOR_WEIGHT, required_argument, "W", NULL,
+	  "weight of the vector ranking in hybrid fusion (default 1)" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+enum mode { MODE_DEFAULT = -1, MODE_BM25, MODE_VECTOR, MODE_HYBRID };
+static const char *const mode_names[] = { "bm25", "vector", "hybrid", NULL };
+static const char *const format_names[] = { "json", "trec", NULL };
+static const char *const match_names[] = { "any", "all", NULL };
+
+/* One database and its vectors, loaded on first use. */
+struct shard {
+	struct store	*st;
+	const char	*path;
+	int		 loaded;
+	struct vecfile	*vf;		/* the mapped sidecar, or */
+	float		*rows;		/* vectors read from the database */
+	int64_t		*rowids;
+	size_t		 n;
+};
+
+struct run {
+	struct cli	 cli;
+	struct shard	*sh;
+	size_t		 nsh;
+	enum mode	 mode;
+	int		 trec;
+	const char	*tag;
+	size_t		 k, cand, nprobe;
+	int		 nprobe_set, threads;
+	enum fts_join	 join;
+	double		 rrf_k, w[FUSE_MAX];
+	struct filter	 filter;	/* from --filter */
+	const char	**fexpr;	/* the same, as written */
+	size_t		 nfexpr;
+	size_t		 dim;		/* the shards' dimension (0: none) */
+	const char	*model;
+	enum vec_metric	 metric;
+	unsigned long	 nquery;
+	/* Scratch reused across queries. */
+	struct buf	 q, line;
+	struct store_hit *list[FUSE_MAX];
+	size_t		 listcap;
+	struct fuse_hit	*fused;
+	struct vec_hit	*vh;
+	float		*qvec;
+};
+
+/* ---------------------------------------------------------------- */
+/* Vectors */
+
+/* Map the sidecar, or read the vectors from the database. */
+static int
+shard_load(struct run *r, struct shard *s, char *err, size_t errlen)
+{
+	struct buf path = BUF_INIT(0);
+	char why[256];
+
+	if (s->loaded)
+		return 0;
+	buf_printf(&path, "%s.vec", s->path);
+	if (path.data == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	s->vf = vecfile_map(path.data, (uint64_t)store_generation(s->st), why,
+	    sizeof(why));
+	if (s->vf != NULL && (vecfile_dim(s->vf) != r->dim ||
+	    vecfile_metric(s->vf) != r->metric)) {
+		vecfile_close(s->vf);
+		s->vf = NULL;
+	}
+	if (s->vf == NULL) {
+		if (r->cli.verbose)
+			cli_warn("%s: reading vectors from the database (%s)",
+			    s->path, why);
+		if (store_vectors(s->st, &s->rows, &s->rowids, &s->n) == -1) {
+			snprintf(err, errlen, "%s", store_errmsg(s->st));
+			buf_release(&path);
+			return -1;
+		}
+	} else
+		s->n = vecfile_n(s->vf);
+	buf_release(&path);
+	s->loaded = 1;
+	return 0;
+}
+
+static const int64_t *
+shard_rowids(const struct shard *s)
+{
+	return s->vf != NULL ? vecfile_rowids(s->vf) : s->rowids;
+}
+
+/*
+ * The best n (<= depth) chunks of shard s for query vector q (already
+ * normalised for cosine) into out; -1 with a message on error.
+ */
+static long
+shard_vector(struct run *r, struct shard *s, const float *q,
+    const struct filter *f, size_t depth, struct store_hit *out, char *err,
+    size_t errlen)
+{
+	uint64_t *allow = NULL;
+	const int64_t *ids;
+	size_t i, n, nallowed;
+
+	if (shard_load(r, s, err, errlen) == -1)
+		return -1;
+	if (s->n == 0)
+		return 0;
+	ids = shard_rowids(s);
+	if (f != NULL && f->n > 0) {
+		if (store_filter_bitmap(s->st, f, ids, s->n, &allow,
+		    &nallowed) == -1) {
+			snprintf(err, errlen, "%s", store_errmsg(s->st));
+			return -1;
+		}
+		if (nallowed == 0) {
+			free(allow);
+			return 0;
+		}
+	}
+	if (s->vf != NULL)
+		n = vecfile_search(s->vf, q, 1, depth, allow,
+		    r->nprobe_set ? r->nprobe : ann_default_nprobe(
+		    vecfile_nlist(s->vf)), r->threads, r->vh);
+	else
+		n = vec_topk(s->rows, s->n, r->dim, q, 1, r->metric, depth,
+		    allow, r->threads, r->vh);
+	free(allow);
+	for (i = 0; i < n; i++) {
+		out[i].rowid = ids[r->vh[i].row];
+		out[i].score = r->vh[i].score;
+	}
+	return (long)n;
+}
+
+/* ---------------------------------------------------------------- */
+/* Retrieval */
+
+static void
+grow(struct run *r, size_t depth)
+{
+	size_t need = depth * r->nsh, i;
+
+	if (need <= r->listcap)
+		return;
+	for (i = 0; i < FUSE_MAX; i++) {
+		free(r->list[i]);
+		if ((r->list[i] = calloc(need, sizeof(struct store_hit))) ==
+		    NULL)
+			cli_fatal(1, "out of memory");
+	}
+	free(r->fused);
+	free(r->vh);
+	r->fused = calloc(need * FUSE_MAX, sizeof(*r->fused));
+	r->vh = calloc(depth, sizeof(*r->vh));
+	if (r->fused == NULL || r->vh == NULL)
+		cli_fatal(1, "out of memory");
+	r->listcap = need;
+}
+
+/*
+ * One retriever over every shard, merged by score: the best depth hits
+ * into r->list[which]; their number, or -1 with a message in err.
+ */
+static long
+retrieve(struct run *r, int which, const char *fq, const float *qv,
+    const struct filter *f, size_t depth, char *err, size_t errlen)
+{
+	struct store_hit *out = r->list[which];
+	size_t i, j, n = 0;
+	long m;
+
+	for (i = 0; i < r->nsh; i++) {
+		struct shard *s = &r->sh[i];
+
+		if (which == MODE_BM25) {
+			m = store_bm25(s->st, fq, f, depth, out + n);
+			if (m < 0)
+				snprintf(err, errlen, "%s", store_errmsg(s->st));
+		} else
+			m = shard_vector(r, s, qv, f, depth, out + n, err,
+			    errlen);
+		if (m < 0)
+			return -1;
+		for (j = 0; j < (size_t)m; j++)
+			out[n + j].shard = (int)i;
+		n += (size_t)m;
+	}
+	if (r->nsh > 1)
+		n = fuse_merge(out, n, depth);
+	return (long)n;
+}
+
+/* ---------------------------------------------------------------- */
+/* Output */
+
+static json_t *
+hit_json(struct run *r, const struct fuse_hit *h, size_t rank, int hybrid)
+{
+	struct shard *s = &r->sh[h->shard];
+	struct store_row row;
+	json_t *o, *meta = NULL;
+	int rc, i;
+
+	if ((rc = store_row(s->st, h->rowid, &row)) == -1)
+		cli_fatal(1, "%s", store_errmsg(s->st));
+	if (rc == 0)
+		return NULL;	/* deleted since the search: skip it */
+	if (row.meta != NULL)
+		meta = json_loads(row.meta, 0, NULL);
+	o = json_pack("{s:s, s:s?, s:I, s:f, s:s, s:o?}", "id", row.id,
+	    "doc_id", row.doc_id, "rank", (json_int_t)rank, "score", h->score,
+	    "text", row.text, "meta", meta);
+	if (o == NULL)
+		cli_fatal(1, "out of memory");
+	if (hybrid)
+		for (i = 0; i < FUSE_MAX; i++)
+			if (h->rank[i] > 0)
+				json_object_set_new(o, mode_names[i], json_pack(
+				    "{s:I, s:f}", "rank", (json_int_t)h->rank[i],
+				    "score", h->part[i]));
+	if (r->nsh > 1)
+		json_object_set_new(o, "db", json_string(s->path));
+	store_row_release(&row);
+	return o;
+}
+
+static void
+write_trec(struct run *r, json_t *rec, json_t *hits)
+{
+	json_t *id = json_object_get(rec, "id"), *h;
+	char qid[64];
+	const char *q;
+	size_t i;
+
+	if (json_is_string(id))
+		q = json_string_value(id);
+	else if (json_is_integer(id)) {
+		snprintf(qid, sizeof(qid), "%lld",
+		    (long long)json_integer_value(id));
+		q = qid;
+	} else {
+		snprintf(qid, sizeof(qid), "%lu", r->nquery);
+		q = qid;
+	}
+	json_array_foreach(hits, i, h) {
+		buf_reset(&r->line);
+		buf_printf(&r->line, "%s Q0 %s %lld ", q,
+		    json_string_value(json_object_get(h, "id")),
+		    (long long)json_integer_value(json_object_get(h, "rank")));
+		ndjson_dump_real(&r->line,
+		    json_real_value(json_object_get(h, "score")));
+		buf_printf(&r->line, " %s\n", r->tag);
+		if (r->line.data == NULL)
+			cli_fatal(1, "out of memory");
+		cli_write_raw(&r->cli, r->line.data, r->line.len);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* One query */
+
+/* Read the record's embedding into r->qvec; NULL message when fine. */
+static const char *
+query_vec(struct run *r, json_t *v, char *err, size_t errlen)
+{
+	size_t i;
+	json_t *x;
+
+	if (!json_is_array(v)) {
+		snprintf(err, errlen, "field 'embedding' is not an array");
+		return err;
+	}
+	if (json_array_size(v) != r->dim) {
+		snprintf(err, errlen, "field 'embedding' has %zu dimensions, the"
+		    " index has %zu (model '%s')", json_array_size(v), r->dim,
+		    r->model);
+		return err;
+	}
+	json_array_foreach(v, i, x) {
+		double d = json_number_value(x);
+
+		if (!json_is_number(x) || !isfinite((float)d)) {
+			snprintf(err, errlen, "field 'embedding' has a value"
+			    " at index %zu that is not a finite number", i);
+			return err;
+		}
+		r->qvec[i] = (float)d;
+	}
+	if (r->metric == VEC_COSINE)
+		vec_normalize(r->qvec, r->dim);
+	return NULL;
+}
+
+/* Search for rec and write it out; 0 to go on, -1 to stop. */
+static int
+one(struct run *r, const char *input, unsigned long line, json_t *rec)
+{
+	struct filter qf = FILTER_INIT;
+	const struct filter *f = &r->filter;
+	const struct store_hit *lists[FUSE_MAX];
+	size_t len[FUSE_MAX] = { 0, 0 }, depth, i, n, kept;
+	json_t *qv, *fv, *hits = NULL;
+	const char *text = NULL;
+	enum mode mode = r->mode;
+	char err[512];
+	int rc = 0;
+	long m;
+
+	r->nquery++;
+	qv = json_object_get(rec, "query");
+	if (qv != NULL && !json_is_string(qv))
+		return cli_record_error(&r->cli, input, line, rec, "bad_field",
+		    "field 'query' is not a string");
+	text = qv ? json_string_value(qv) : NULL;
+	fv = json_object_get(rec, "filter");
+	if (fv != NULL && !json_is_null(fv)) {
+		/* The record's conditions and --filter's, together. */
+		for (i = 0; i < r->nfexpr; i++)
+			if (filter_add(&qf, r->fexpr[i], err, sizeof(err)) == -1)
+				cli_fatal(1, "%s", err);
+		if (filter_add_json(&qf, fv, err, sizeof(err)) == -1) {
+			filter_release(&qf);
+			return cli_record_error(&r->cli, input, line, rec,
+			    "bad_filter", "%s", err);
+		}
+		f = &qf;
+	}
+
+	/* Which retrievers can run. */
+	qv = json_object_get(rec, "embedding");
+	if (mode == MODE_DEFAULT)
+		mode = r->dim > 0 && qv != NULL ? MODE_HYBRID : MODE_BM25;
+	if (mode != MODE_BM25) {
+		const char *msg = NULL;
+
+		if (r->dim == 0)
+			msg = "the index has no vectors: use --mode bm25";
+		else if (qv == NULL)
+			msg = "field 'embedding' is missing (needed for vector"
+			    " search)";
+		else
+			msg = query_vec(r, qv, err, sizeof(err));
+		if (msg != NULL) {
+			rc = cli_record_error(&r->cli, input, line, rec,
+			    "bad_field", "%s", msg);
+			goto done;
+		}
+	}
+	if (mode != MODE_VECTOR && text == NULL) {
+		rc = cli_record_error(&r->cli, input, line, rec,
+		    "missing_field", "field 'query' is missing");
+		goto done;
+	}
+	depth = mode == MODE_HYBRID ? (r->cand > r->k ? r->cand : r->k) : r->k;
+	grow(r, depth);
+
+	if (mode != MODE_VECTOR) {
+		buf_reset(&r->q);
+		if (fts_query(&r->q, text, strlen(text), r->join) == -1)
+			cli_fatal(1, "out of memory");
+		if (r->q.len > 0) {
+			if ((m = retrieve(r, MODE_BM25, r->q.data, NULL, f,
+			    depth, err, sizeof(err))) < 0)
+				cli_fatal(1, "%s", err);
+			len[MODE_BM25] = (size_t)m;
+		}
+	}
+	if (mode != MODE_BM25) {
+		if ((m = retrieve(r, MODE_VECTOR, NULL, r->qvec, f, depth, err,
+		    sizeof(err))) < 0)
+			cli_fatal(1, "%s", err);
+		len[MODE_VECTOR] = (size_t)m;
+	}
+	for (i = 0; i < FUSE_MAX; i++)
+		lists[i] = r->list[i];
+	if (mode == MODE_HYBRID)
+		n = fuse_rrf(lists, len, r->w, FUSE_MAX, r->rrf_k, r->k,
+		    r->fused);
+	else {
+		/* One retriever: its list as it is. */
+		size_t w = mode == MODE_BM25 ? MODE_BM25 : MODE_VECTOR;
+
+		n = len[w] < r->k ? len[w] : r->k;
+		for (i = 0; i < n; i++) {
+			memset(&r->fused[i], 0, sizeof(r->fused[i]));
+			r->fused[i].rowid = lists[w][i].rowid;
+			r->fused[i].shard = lists[w][i].shard;
+			r->fused[i].score = lists[w][i].score;
+		}
+	}
+
+	hits = json_array();
+	for (i = 0, kept = 0; i < n; i++) {
+		json_t *h = hit_json(r, &r->fused[i], kept + 1,
+		    mode == MODE_HYBRID);
+
+		if (h != NULL) {
+			json_array_append_new(hits, h);
+			kept++;
+		}
+	}
+	if (r->trec)
+		write_trec(r, rec, hits);
+	else {
+		json_object_set(rec, "hits", hits);
+		cli_write(&r->cli, rec);
+	}
+done:
+	json_decref(hits);
+	filter_release(&qf);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- */
+
+static void
+open_shards(struct run *r, const char **dbs, size_t n, int busy_ms)
+{
+	struct store_opts so = { 1, 0, busy_ms, NULL, STORE_COSINE };
+	char err[512];
+	size_t i;
+
+	if ((r->sh = calloc(n, sizeof(*r->sh))) == NULL)
+		cli_fatal(2, "out of memory");
+	r->nsh = n;
+	for (i = 0; i < n; i++) {
+		struct shard *s = &r->sh[i];
+
+		s->path = dbs[i];
+		if ((s->st = store_open(dbs[i], &so, err, sizeof(err))) == NULL)
+			cli_fatal(2, "%s", err);
+		if (store_dim(s->st) == 0)
+			continue;
+		if (r->dim == 0) {
+			r->dim = store_dim(s->st);
+			r->model = store_model(s->st);
+			r->metric = (enum vec_metric)store_metric(s->st);
+		} else if (store_dim(s->st) != r->dim ||
+		    strcmp(store_model(s->st), r->model) != 0 ||
+		    (enum vec_metric)store_metric(s->st) != r->metric)
+			cli_fatal(2, "%s: model '%s' (%zu dimensions, %s) differs"
+			    " from %s's", dbs[i], store_model(s->st),
+			    store_dim(s->st),
+			    store_metric_name(store_metric(s->st)),
+			    r->sh[0].path);
+	}
+	if (r->dim > 0 && (r->qvec = malloc(r->dim * sizeof(float))) == NULL)
+		cli_fatal(2, "out of memory");
+}
+
+static void
+close_shards(struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nsh; i++) {
+		store_close(r->sh[i].st);
+		vecfile_close(r->sh[i].vf);
+		free(r->sh[i].rows);
+		free(r->sh[i].rowids);
+	}
+	free(r->sh);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct run r = { .cli = {
+		.tool = "ai-search",
+		.operands = "[query ...]",
+		.summary = "Find the chunks of an index that best answer each"
+		    " query: BM25, vectors or both.",
+		.opts = opts,
+	} };
+	const char **dbs;
+	size_t ndb = 0, i;
+	int ch, busy = 5000, stop = 0, rc;
+	char err[512];
+	struct ndjson nd;
+	json_t *rec;
+
+	r.mode = MODE_DEFAULT;
+	r.k = 10;
+	r.cand = 100;
+	r.rrf_k = 60;
+	r.w[MODE_BM25] = r.w[MODE_VECTOR] = 1;
+	r.tag = "ai-search";
+	r.threads = 1;
+	r.join = FTS_OR;
+	filter_init(&r.filter);
+	buf_init(&r.q, 0);
+	buf_init(&r.line, 0);
+	if ((dbs = calloc((size_t)argc + 1, sizeof(*dbs))) == NULL ||
+	    (r.fexpr = calloc((size_t)argc + 1, sizeof(*r.fexpr))) == NULL)
+		cli_fatal(2, "out of memory");
+	cli_init(&r.cli, argc, argv);
+	while ((ch = cli_getopt(&r.cli, argc, argv)) != -1) {
+		switch (ch) {
+		case OPT_BM25_WEIGHT:
+			r.w[MODE_BM25] = cli_parse_double(&r.cli, "bm25-weight",
+			    optarg, 0, 1e6);
+			break;
+		case OPT_BUSY:
+			busy = (int)cli_parse_int(&r.cli, "busy-timeout",
+			    optarg, 0, INT_MAX);
+			break;
+		case OPT_CANDIDATES:
+			r.cand = (size_t)cli_parse_int(&r.cli, "candidates",
+			    optarg, 1, VEC_MAX_K);
+			break;
+		case OPT_DB:
+			dbs[ndb++] = optarg;
+			break;
+		case OPT_FILTER:
+			if (filter_add(&r.filter, optarg, err, sizeof(err)) ==
+			    -1)
+				cli_usage_error(&r.cli, "option '--filter': %s",
+				    err);
+			r.fexpr[r.nfexpr++] = optarg;
+			break;
+		case OPT_FORMAT:
+			r.trec = cli_parse_choice(&r.cli, "format", optarg,
+			    format_names);
+			break;
+		case OPT_JOBS:
+			r.threads = (int)cli_parse_int(&r.cli, "jobs", optarg,
+			    1, VEC_MAX_THREADS);
+			break;
+		case OPT_K:
+			r.k = (size_t)cli_parse_int(&r.cli, "k", optarg, 1,
+			    VEC_MAX_K);
+			break;
+		case OPT_MATCH:
+			r.join = cli_parse_choice(&r.cli, "match", optarg,
+			    match_names) ? FTS_AND : FTS_OR;
+			break;
+		case OPT_MODE:
+			r.mode = cli_parse_choice(&r.cli, "mode", optarg,
+			    mode_names);
+			break;
+		case OPT_NPROBE:
+			r.nprobe = (size_t)cli_parse_int(&r.cli, "nprobe",
+			    optarg, 0, ANN_MAX_NLIST);
+			r.nprobe_set = 1;
+			break;
+		case OPT_RRF_K:
+			r.rrf_k = cli_parse_double(&r.cli, "rrf-k", optarg, 0,
+			    1e9);
+			break;
+		case OPT_TAG:
+			if (strpbrk(optarg, " \t\n") != NULL || *optarg == '\0')
+				cli_usage_error(&r.cli, "option '--tag': '%s'"
+				    " must be one word", optarg);
+			r.tag = optarg;
+			break;
+		case OPT_VECTOR_WEIGHT:
+			r.w[MODE_VECTOR] = cli_parse_double(&r.cli,
+			    "vector-weight", optarg, 0, 1e6);
+			break;
+		default:
+			cli_usage(&r.cli, stderr, 2);
+		}
+	}
+	if (ndb == 0 && getenv("AI_DB") != NULL && *getenv("AI_DB") != '\0')
+		dbs[ndb++] = getenv("AI_DB");
+	if (ndb == 0)
+		cli_usage_error(&r.cli, "no database: give --db FILE or set"
+		    " AI_DB");
+	open_shards(&r, dbs, ndb, busy);
+
+	if (optind < argc) {
+		for (i = (size_t)optind; i < (size_t)argc && !stop; i++) {
+			rec = json_pack("{s:s}", "query", argv[i]);
+			if (rec == NULL)
+				cli_fatal(1, "out of memory");
+			r.cli.nin++;
+			stop = one(&r, "argv", 0, rec) == -1;
+			json_decref(rec);
+		}
+	} else {
+		ndjson_init_fd(&nd, 0, "-", r.cli.max_record);
+		while (!stop && (rc = ndjson_next(&nd, &rec)) != 0) {
+			if (rc == -1) {
+				if (cli_record_error(&r.cli, nd.name, nd.lineno,
+				    NULL, "bad_record", "%s", nd.errmsg) == -1 ||
+				    !nd.recoverable)
+					stop = 1;
+				continue;
+			}
+			r.cli.nin++;
+			stop = one(&r, nd.name, nd.lineno, rec) == -1;
+			json_decref(rec);
+		}
+		ndjson_close(&nd);
+	}
+	close_shards(&r);
+	filter_release(&r.filter);
+	buf_release(&r.q);
+	buf_release(&r.line);
+	for (i = 0; i < FUSE_MAX; i++)
+		free(r.list[i]);
+	free(r.fused);
+	free(r.vh);
+	free(r.qvec);
+	free(dbs);
+	free(r.fexpr);
+	return cli_finish(&r.cli);
+}
