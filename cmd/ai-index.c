@@ -17,21 +17,28 @@
 #include "core/cli.h"
 #include "core/ndjson.h"
 #include "store/store.h"
+#include "store/vecfile.h"
 
 enum {
 	OPT_DB = 'd',
-	OPT_BATCH = AI_OPT_TOOL,
+	OPT_JOBS = 'j',
+	OPT_ANN = AI_OPT_TOOL,
+	OPT_BATCH,
 	OPT_BUSY,
 	OPT_DELETE,
 	OPT_FIELD,
 	OPT_FTS,
 	OPT_METRIC,
+	OPT_NLIST,
 	OPT_NO_STATUS,
 	OPT_STATS,
 	OPT_SYNC,
 };
 
 static const struct cli_opt opts[] = {
+	{ "ann", OPT_ANN, no_argument, NULL, NULL,
+	  "build an approximate (IVF) vector index into the sidecar, now and"
+	  " on every later run" },
 	{ "batch", OPT_BATCH, required_argument, "N", NULL,
 	  "records per transaction (default 1000)" },
 	{ "busy-timeout", OPT_BUSY, required_argument, "MS", NULL,
@@ -45,8 +52,13 @@ static const struct cli_opt opts[] = {
 	{ "fts-tokenizer", OPT_FTS, required_argument, "SPEC", NULL,
 	  "FTS5 tokenizer of a new index (default 'porter unicode61"
 	  " remove_diacritics 2')" },
+	{ "jobs", OPT_JOBS, required_argument, "N", NULL,
+	  "threads for building the approximate index (default 1)" },
 	{ "metric", OPT_METRIC, required_argument, "NAME", "cosine|dot|l2",
 	  "vector metric of a new index (default cosine)" },
+	{ "nlist", OPT_NLIST, required_argument, "N", NULL,
+	  "partitions of the approximate index (default: about sqrt of the"
+	  " vectors)" },
 	{ "no-status", OPT_NO_STATUS, no_argument, NULL, NULL,
 	  "write no status records" },
 	{ "stats", OPT_STATS, no_argument, NULL, NULL,
@@ -67,7 +79,7 @@ struct run {
 	struct store	*st;
 	const char	*field;
 	size_t		 batch;
-	int		 delete, sync, status;
+	int		 delete, sync, status, threads;
 	size_t		 pending;	/* records in the open transaction */
 	struct buf	 out;		/* their status lines */
 	float		*vec;
@@ -300,6 +312,46 @@ sync_deleted(void *arg, const char *id, const char *doc_id)
 	status_line(r, id, doc_id, STORE_DELETED);
 }
 
+/*
+ * Bring the vector sidecar (DB.vec) in step with the database when it
+ * is missing, stale, or lacks the approximate index asked for.  It is a
+ * cache: failing to write it is a warning, searches then read the
+ * database.
+ */
+static void
+write_sidecar(struct run *r)
+{
+	struct ann_params ap = ANN_PARAMS_INIT;
+	struct vecfile *vf;
+	struct buf path = BUF_INIT(0);
+	int64_t ann, nlist;
+	char err[512];
+
+	if (store_dim(r->st) == 0)
+		return;
+	if (store_meta_int(r->st, "ann", &ann) == -1 ||
+	    store_meta_int(r->st, "ann_nlist", &nlist) == -1)
+		cli_fatal(1, "%s", store_errmsg(r->st));
+	if (buf_printf(&path, "%s.vec", store_path(r->st)) == -1)
+		cli_fatal(1, "out of memory");
+	vf = vecfile_map(path.data, (uint64_t)store_generation(r->st), err,
+	    sizeof(err));
+	if (vf != NULL && (!ann || vecfile_has_ann(vf))) {
+		vecfile_close(vf);
+		buf_release(&path);
+		return;
+	}
+	vecfile_close(vf);
+	ap.nlist = (size_t)nlist;
+	ap.threads = r->threads;
+	if (vecfile_write(path.data, store_dim(r->st), store_metric(r->st),
+	    (uint64_t)store_generation(r->st), store_vec_next, r->st,
+	    ann ? &ap : NULL, err, sizeof(err)) == -1 && !r->cli.quiet)
+		cli_warn("%s: %s (searches will read the database)",
+		    path.data, err);
+	buf_release(&path);
+}
+
 static void
 print_stats(struct run *r)
 {
@@ -331,19 +383,33 @@ main(int argc, char *argv[])
 		    " vectors.",
 		.opts = opts,
 	} };
-	struct store_opts so = { 0, 1, 5000, NULL, STORE_COSINE };
+	struct store_opts so = { 0, 1, 5000, NULL, VEC_COSINE };
 	const char *db = getenv("AI_DB");
 	char err[512];
-	int ch, stats = 0, i, stop = 0;
+	int ch, stats = 0, i, stop = 0, ann = 0;
+	long long nlist = -1;
 	long n;
 
 	r.field = "embedding";
 	r.batch = 1000;
 	r.status = 1;
+	r.threads = 1;
 	buf_init(&r.out, 0);
 	cli_init(&r.cli, argc, argv);
 	while ((ch = cli_getopt(&r.cli, argc, argv)) != -1) {
 		switch (ch) {
+		case OPT_ANN:
+			ann = 1;
+			break;
+		case OPT_JOBS:
+			r.threads = (int)cli_parse_int(&r.cli, "jobs", optarg,
+			    1, VEC_MAX_THREADS);
+			break;
+		case OPT_NLIST:
+			nlist = cli_parse_int(&r.cli, "nlist", optarg, 1,
+			    ANN_MAX_NLIST);
+			ann = 1;
+			break;
 		case OPT_BATCH:
 			r.batch = (size_t)cli_parse_int(&r.cli, "batch", optarg,
 			    1, 100000000);
@@ -365,7 +431,7 @@ main(int argc, char *argv[])
 			so.fts_tokenizer = optarg;
 			break;
 		case OPT_METRIC:
-			if (store_metric_parse(optarg, &so.metric) == -1)
+			if (vec_metric_parse(optarg, &so.metric) == -1)
 				cli_usage_error(&r.cli, "option '--metric': '%s'"
 				    " is not one of cosine, dot, l2", optarg);
 			break;
@@ -409,6 +475,10 @@ main(int argc, char *argv[])
 			cli_fatal(1, "%s", store_errmsg(r.st));
 	}
 	flush(&r);
+	if (ann && (store_set_meta_int(r.st, "ann", 1) == -1 ||
+	    (nlist >= 0 && store_set_meta_int(r.st, "ann_nlist", nlist) == -1)))
+		cli_fatal(1, "%s", store_errmsg(r.st));
+	write_sidecar(&r);
 	if (r.cli.verbose)
 		cli_warn("%lu inserted, %lu updated, %lu unchanged, %lu"
 		    " deleted", r.count[STORE_INSERTED],

@@ -493,7 +493,7 @@ done:
 static void
 open_shards(struct run *r, const char **dbs, size_t n, int busy_ms)
 {
-	struct store_opts so = { 1, 0, busy_ms, NULL, STORE_COSINE };
+	struct store_opts so = { 1, 0, busy_ms, NULL, VEC_COSINE };
 	char err[512];
 	size_t i;
 
@@ -511,14 +511,14 @@ open_shards(struct run *r, const char **dbs, size_t n, int busy_ms)
 		if (r->dim == 0) {
 			r->dim = store_dim(s->st);
 			r->model = store_model(s->st);
-			r->metric = (enum vec_metric)store_metric(s->st);
+			r->metric = store_metric(s->st);
 		} else if (store_dim(s->st) != r->dim ||
 		    strcmp(store_model(s->st), r->model) != 0 ||
-		    (enum vec_metric)store_metric(s->st) != r->metric)
+		    store_metric(s->st) != r->metric)
 			cli_fatal(2, "%s: model '%s' (%zu dimensions, %s) differs"
 			    " from %s's", dbs[i], store_model(s->st),
 			    store_dim(s->st),
-			    store_metric_name(store_metric(s->st)),
+			    vec_metric_name(store_metric(s->st)),
 			    r->sh[0].path);
 	}
 	if (r->dim > 0 && (r->qvec = malloc(r->dim * sizeof(float))) == NULL)

@@ -23,11 +23,13 @@
 #include "store.h"
 
 enum {
-	ST_FIND, ST_INSERT, ST_UPDATE, ST_DELETE, ST_ROW, ST_BM25,
+	ST_VECS, ST_FIND, ST_INSERT, ST_UPDATE, ST_DELETE, ST_ROW, ST_BM25,
 	ST_SEEN_ID, ST_SEEN_DOC, ST_META_SET, ST_N
 };
 
 static const char *const st_sql[ST_N] = {
+	[ST_VECS] = "SELECT rowid, embedding FROM chunks WHERE embedding IS"
+	    " NOT NULL ORDER BY rowid",
 	[ST_FIND] = "SELECT rowid, hash FROM chunks WHERE id = ?1",
 	[ST_INSERT] = "INSERT INTO chunks(id, doc_id, text, meta, hash, model,"
 	    " embedding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -52,8 +54,10 @@ struct store {
 	sqlite3_stmt	*st[ST_N];
 	char		 model[256];
 	size_t		 dim;
-	enum store_metric metric;
+	enum vec_metric	 metric;
 	int64_t		 generation;
+	int		 walking;	/* ST_VECS is mid-walk */
+	float		*walkvec;
 	int		 in_txn;
 	int		 vec_changed;	/* this transaction changed vectors */
 	int		 sync_ready;
@@ -62,8 +66,6 @@ struct store {
 	size_t		 tmpcap;
 	char		 errmsg[512];
 };
-
-static const char *const metric_names[] = { "cosine", "dot", "l2" };
 
 /* ---------------------------------------------------------------- */
 
@@ -116,7 +118,7 @@ store_dim(const struct store *s)
 	return s->dim;
 }
 
-enum store_metric
+enum vec_metric
 store_metric(const struct store *s)
 {
 	return s->metric;
@@ -126,25 +128,6 @@ int64_t
 store_generation(const struct store *s)
 {
 	return s->generation;
-}
-
-const char *
-store_metric_name(enum store_metric m)
-{
-	return metric_names[m];
-}
-
-int
-store_metric_parse(const char *name, enum store_metric *out)
-{
-	int i;
-
-	for (i = 0; i < 3; i++)
-		if (strcmp(name, metric_names[i]) == 0) {
-			*out = (enum store_metric)i;
-			return 0;
-		}
-	return -1;
 }
 
 static int
@@ -255,7 +238,7 @@ create_schema(struct store *s, const struct store_opts *o)
 	if (meta_set(s, "schema_version", NULL, AI_STORE_SCHEMA, 1) == -1 ||
 	    meta_set(s, "model", "", 0, 0) == -1 ||
 	    meta_set(s, "dim", NULL, 0, 1) == -1 ||
-	    meta_set(s, "metric", metric_names[o->metric], 0, 0) == -1 ||
+	    meta_set(s, "metric", vec_metric_name(o->metric), 0, 0) == -1 ||
 	    meta_set(s, "generation", NULL, 0, 1) == -1 ||
 	    meta_set(s, "fts_tokenizer", tok, 0, 0) == -1 ||
 	    exec(s, "COMMIT") == -1) {
@@ -281,7 +264,7 @@ load_meta(struct store *s)
 	s->model[0] = '\0';
 	s->dim = 0;
 	s->generation = 0;
-	s->metric = STORE_COSINE;
+	s->metric = VEC_COSINE;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *k = (const char *)sqlite3_column_text(st, 0);
 		const char *v = (const char *)sqlite3_column_text(st, 1);
@@ -297,7 +280,7 @@ load_meta(struct store *s)
 		else if (strcmp(k, "generation") == 0)
 			s->generation = sqlite3_column_int64(st, 1);
 		else if (strcmp(k, "metric") == 0 &&
-		    store_metric_parse(v, &s->metric) == -1) {
+		    vec_metric_parse(v, &s->metric) == -1) {
 			sqlite3_finalize(st);
 			return fail(s, "%s: unknown metric '%s' in meta",
 			    s->path, v);
@@ -454,6 +437,7 @@ store_close(struct store *s)
 	}
 	free(s->tmp);
 	free(s->blob);
+	free(s->walkvec);
 	free(s->path);
 	free(s);
 }
@@ -552,7 +536,7 @@ check_vec(struct store *s, const struct store_chunk *c)
 	}
 	if (c->dim == 0)
 		return fail(s, "field 'embedding' is empty");
-	if (s->metric == STORE_COSINE && norm == 0)
+	if (s->metric == VEC_COSINE && norm == 0)
 		return fail(s, "field 'embedding' is all zeros, which has no"
 		    " cosine");
 	if (s->dim == 0) {
@@ -593,7 +577,7 @@ make_blob(struct store *s, const struct store_chunk *c)
 		}
 		s->tmpcap = c->dim;
 	}
-	if (s->metric == STORE_COSINE) {
+	if (s->metric == VEC_COSINE) {
 		for (i = 0; i < c->dim; i++)
 			norm += (double)v[i] * v[i];
 		norm = 1.0 / sqrt(norm);
@@ -819,7 +803,7 @@ store_stats(struct store *s, struct store_stats *out)
 	out->dim = s->dim;
 	snprintf(out->model, sizeof(out->model), "%s", s->model);
 	snprintf(out->metric, sizeof(out->metric), "%s",
-	    metric_names[s->metric]);
+	    vec_metric_name(s->metric));
 	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key ="
 	    " 'fts_tokenizer'", -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW &&
@@ -907,11 +891,43 @@ store_bm25(struct store *s, const char *q, const struct filter *f,
 }
 
 int
+store_vec_next(void *arg, int64_t *rowid, const float **vec)
+{
+	struct store *s = arg;
+	sqlite3_stmt *st = s->st[ST_VECS];
+	int rc;
+
+	if (!s->walking) {
+		if ((st = stmt(s, ST_VECS)) == NULL)
+			return -1;
+		free(s->walkvec);
+		if ((s->walkvec = malloc(s->dim * sizeof(float) + 1)) == NULL)
+			return fail(s, "out of memory");
+		s->walking = 1;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* A blob of another length was not written by us: skip it. */
+		if ((size_t)sqlite3_column_bytes(st, 1) != s->dim * 4)
+			continue;
+		*rowid = sqlite3_column_int64(st, 0);
+		store_vec_from_blob(sqlite3_column_blob(st, 1), s->dim,
+		    s->walkvec);
+		*vec = s->walkvec;
+		return 1;
+	}
+	sqlite3_reset(st);
+	s->walking = 0;
+	if (rc != SQLITE_DONE)
+		return fail_db(s, "read vectors");
+	return 0;
+}
+
+int
 store_vectors(struct store *s, float **rows, int64_t **rowids, size_t *n)
 {
-	sqlite3_stmt *st;
 	float *r = NULL;
-	int64_t *ids = NULL, total;
+	const float *v;
+	int64_t *ids = NULL, total, id;
 	size_t i = 0;
 	int rc;
 
@@ -933,32 +949,51 @@ store_vectors(struct store *s, float **rows, int64_t **rowids, size_t *n)
 		return fail(s, "out of memory for %lld vectors",
 		    (long long)total);
 	}
-	if (sqlite3_prepare_v2(s->db, "SELECT rowid, embedding FROM chunks"
-	    " WHERE embedding IS NOT NULL ORDER BY rowid", -1, &st, NULL) !=
-	    SQLITE_OK) {
-		free(r);
-		free(ids);
-		return fail_db(s, "read vectors");
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && i < (size_t)total) {
-		const void *p = sqlite3_column_blob(st, 1);
-
-		if ((size_t)sqlite3_column_bytes(st, 1) != s->dim * 4)
-			continue;	/* not ours: edited by hand */
-		ids[i] = sqlite3_column_int64(st, 0);
-		store_vec_from_blob(p, s->dim, r + i * s->dim);
+	while (i < (size_t)total && (rc = store_vec_next(s, &id, &v)) == 1) {
+		ids[i] = id;
+		memcpy(r + i * s->dim, v, s->dim * sizeof(float));
 		i++;
 	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+	if (i == (size_t)total && s->walking) {
+		/* A row added since the count: end the walk here. */
+		sqlite3_reset(s->st[ST_VECS]);
+		s->walking = 0;
+		rc = 0;
+	}
+	if (rc == -1) {
 		free(r);
 		free(ids);
-		return fail_db(s, "read vectors");
+		return -1;
 	}
 	*rows = r;
 	*rowids = ids;
 	*n = i;
 	return 0;
+}
+
+int
+store_meta_int(struct store *s, const char *key, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = ?1",
+	    -1, &st, NULL) != SQLITE_OK)
+		return fail_db(s, "read meta");
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail_db(s, "read meta");
+	return 0;
+}
+
+int
+store_set_meta_int(struct store *s, const char *key, int64_t v)
+{
+	return meta_set(s, key, NULL, v, 1);
 }
 
 int

@@ -31,14 +31,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/vec.h"
+
 #define AI_STORE_SCHEMA		1
 #define AI_STORE_BUSY		(-2)
 #define AI_STORE_FTS_DEFAULT	"porter unicode61 remove_diacritics 2"
 
 struct store;
 struct filter;
-
-enum store_metric { STORE_COSINE, STORE_DOT, STORE_L2 };
 
 enum store_status {
 	STORE_INSERTED, STORE_UPDATED, STORE_UNCHANGED, STORE_DELETED
@@ -49,7 +49,7 @@ struct store_opts {
 	int		 create;	/* make the schema if the file is empty */
 	int		 busy_ms;	/* wait this long for a lock */
 	const char	*fts_tokenizer;	/* for a new index; NULL = default */
-	enum store_metric metric;	/* for a new index */
+	enum vec_metric	 metric;	/* for a new index */
 };
 
 /* One chunk to store.  Strings are borrowed; vec may be NULL. */
@@ -94,10 +94,12 @@ const char	*store_path(const struct store *);
 /* The index's embedding model ("" when none yet), dimension, metric. */
 const char	*store_model(const struct store *);
 size_t		 store_dim(const struct store *);
-enum store_metric store_metric(const struct store *);
+enum vec_metric	 store_metric(const struct store *);
 int64_t		 store_generation(const struct store *);
-const char	*store_metric_name(enum store_metric);
-int		 store_metric_parse(const char *, enum store_metric *);
+
+/* An integer in the meta table (absent: 0).  0, or -1. */
+int	store_meta_int(struct store *, const char *key, int64_t *out);
+int	store_set_meta_int(struct store *, const char *key, int64_t v);
 
 /* --- writing ----------------------------------------------------- */
 
@@ -158,6 +160,14 @@ long	store_bm25(struct store *, const char *q, const struct filter *f,
  */
 int	store_vectors(struct store *, float **rows, int64_t **rowids,
 	    size_t *n);
+
+/*
+ * Walk the vectors in rowid order, one per call: 1 with *rowid and *vec
+ * (dim floats, borrowed until the next call), 0 at the end (the walk
+ * then starts again), -1 on error.  arg is the store: this is the
+ * callback vecfile_write takes.
+ */
+int	store_vec_next(void *store, int64_t *rowid, const float **vec);
 
 /*
  * Rows the filter lets through, as a bitmap over rowids[0..n) (which
