@@ -51,6 +51,7 @@ struct store {
 	sqlite3		*db;
 	char		*path;
 	int		 readonly;
+	int		 busy_ms;
 	sqlite3_stmt	*st[ST_N];
 	char		 model[256];
 	size_t		 dim;
@@ -87,8 +88,8 @@ fail_db(struct store *s, const char *what)
 	int code = sqlite3_extended_errcode(s->db) & 0xff;
 
 	if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
-		fail(s, "%s: database is locked by another writer (waited %s)",
-		    s->path, what);
+		fail(s, "%s: %s: the database is locked by another writer"
+		    " (waited %d ms)", s->path, what, s->busy_ms);
 		return AI_STORE_BUSY;
 	}
 	return fail(s, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
@@ -380,6 +381,7 @@ store_open(const char *path, const struct store_opts *o, char *err,
 		return NULL;
 	}
 	s->readonly = o->readonly;
+	s->busy_ms = o->busy_ms;
 	if (o->readonly && stat(path, &sb) == -1) {
 		fail(s, "%s: %s", path, strerror(errno));
 		goto bad;
@@ -448,11 +450,10 @@ store_close(struct store *s)
 int
 store_begin(struct store *s)
 {
-	int rc;
-
 	/* IMMEDIATE: take the write lock now, waiting up to busy_ms. */
-	if ((rc = exec(s, "BEGIN IMMEDIATE")) != 0)
-		return rc;
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return fail_db(s, "begin");
 	s->in_txn = 1;
 	s->vec_changed = 0;
 	return 0;
@@ -461,15 +462,13 @@ store_begin(struct store *s)
 int
 store_commit(struct store *s)
 {
-	int rc;
-
 	if (!s->in_txn)
 		return 0;
 	if (s->vec_changed &&
 	    meta_set(s, "generation", NULL, s->generation + 1, 1) == -1)
 		return -1;
-	if ((rc = exec(s, "COMMIT")) != 0)
-		return rc;
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		return fail_db(s, "commit");
 	if (s->vec_changed)
 		s->generation++;
 	s->in_txn = 0;

@@ -1,0 +1,110 @@
+#!/bin/sh
+# ai-index: statuses, --delete, --sync, --stats, model checks, bad input,
+# locks and a kill -9 in the middle of a run.
+. "$(dirname "$0")/lib.sh"
+
+# err_has NAME TEXT: the last command's standard error contains TEXT.
+err_has() {
+	case $(cat "$T/.err") in
+	*"$2"*) _tap 1 "$1" ;;
+	*) _tap 0 "$1"; _diag <"$T/.err" ;;
+	esac
+}
+
+cat >"$T/in" <<'X'
+{"id":"a#0","doc_id":"a","text":"the quick brown fox","meta":{"source":"a.md"},"embedding":[1,0,0],"embedding_model":"local/t"}
+{"id":"a#1","doc_id":"a","text":"jumps over the lazy dog","embedding":[0,1,0],"embedding_model":"local/t"}
+{"id":"b#0","doc_id":"b","text":"a text with no vector"}
+X
+ok "index three chunks" ai-index --db "$T/kb.db" "$T/in"
+is "$(jq -r .status "$T/.out" | tr '\n' ' ')" "inserted inserted inserted " \
+    "three inserted"
+ok "again" ai-index --db "$T/kb.db" "$T/in"
+is "$(jq -r .status "$T/.out" | tr '\n' ' ')" "unchanged unchanged unchanged " \
+    "the same input again is unchanged"
+ok "sidecar written" test -s "$T/kb.db.vec"
+
+ok "stats" ai-index --db "$T/kb.db" --stats
+is "$(jq -c '[.chunks,.documents,.vectors,.model,.dim,.metric,.schema_version]' "$T/.out")" \
+    '[3,2,2,"local/t",3,"cosine",1]' "stats: counts, model, dim, metric"
+
+# An update, and --sync removing a stale chunk of a re-chunked document.
+printf '%s\n' '{"id":"a#0","doc_id":"a","text":"the quick brown fox, again","embedding":[1,0,0],"embedding_model":"local/t"}' \
+    >"$T/in2"
+ok "sync" ai-index --db "$T/kb.db" --sync "$T/in2"
+is "$(jq -c '[.id,.status]' "$T/.out" | tr '\n' ' ')" \
+    '["a#0","updated"] ["a#1","deleted"] ' "updated, and the stale chunk deleted"
+ok "stats after sync" ai-index --db "$T/kb.db" --stats
+is "$(jq -c '[.chunks,.documents]' "$T/.out")" '[2,2]' "b is untouched by the sync"
+
+printf '%s\n' '{"id":"b#0"}' '{"id":"zz"}' >"$T/del"
+ok "delete" ai-index --db "$T/kb.db" --delete "$T/del"
+is "$(jq -r .status "$T/.out" | tr '\n' ' ')" "deleted unchanged " \
+    "delete by id; a missing id is unchanged"
+
+# Bad input: each a one-line error naming input, line and field; what
+# came before it is kept.
+printf '%s\n' '{"id":"c","text":"ok"}' '{"id":"d"}' '{"id":"e","text":"never"}' >"$T/bad"
+fails 1 "missing text stops the run" ai-index --db "$T/kb.db" "$T/bad"
+is "$(cat "$T/.err")" "ai-index: $T/bad:2: field 'text' is missing" "the message"
+is "$(jq -r .id "$T/.out")" "c" "the record before it was stored and reported"
+fails 1 "skip still exits 1" ai-index --db "$T/kb.db" --on-error=skip -q "$T/bad"
+
+printf '%s\n' '{"id":"f","text":"x","embedding":[1,2],"embedding_model":"local/t"}' >"$T/dim"
+fails 1 "wrong dimension" ai-index --db "$T/kb.db" "$T/dim"
+is "$(cat "$T/.err")" "ai-index: $T/dim:1: field 'embedding' has 2 dimensions, the index has 3 (model 'local/t')" \
+    "the dimension message"
+printf '%s\n' '{"id":"f","text":"x","embedding":[1,2,3],"embedding_model":"openai/other"}' >"$T/model"
+fails 1 "another model" ai-index --db "$T/kb.db" "$T/model"
+err_has "the model message" "model 'openai/other' differs from the index's model 'local/t'"
+printf '%s\n' '{"id":"f","text":"x","embedding":[1,2,1e300],"embedding_model":"local/t"}' >"$T/inf"
+fails 1 "a value beyond float range" ai-index --db "$T/kb.db" "$T/inf"
+err_has "names the index" "index 2 out of float range"
+printf '%s\n' '{"id":"f","text":"x","embedding":[1,"NaN",3],"embedding_model":"local/t"}' >"$T/nan"
+fails 1 "NaN as a string" ai-index --db "$T/kb.db" "$T/nan"
+printf '%s\n' '{"id":"f","text":"x","embedding":[0,0,0],"embedding_model":"local/t"}' >"$T/zero"
+fails 1 "a zero vector under cosine" ai-index --db "$T/kb.db" "$T/zero"
+printf '%s\n' '{"id":1,"text":"x"}' >"$T/idnum"
+fails 1 "id not a string" ai-index --db "$T/kb.db" "$T/idnum"
+printf '%s\n' 'not json' >"$T/junk"
+fails 1 "not JSON" ai-index --db "$T/kb.db" "$T/junk"
+
+# Files that are not our index.
+echo "plain text, not a database at all; long enough for a header......................................................" >"$T/text.db"
+fails 2 "not an SQLite file" ai-index --db "$T/text.db" --stats
+err_has "says so" "not an SQLite database"
+sqlite3 "$T/other.db" "CREATE TABLE t(x)"
+fails 2 "another schema" ai-index --db "$T/other.db" --stats
+sqlite3 "$T/kb.db" "UPDATE meta SET value = 99 WHERE key = 'schema_version'"
+cp "$T/kb.db" "$T/v99.db"
+sqlite3 "$T/kb.db" "UPDATE meta SET value = 1 WHERE key = 'schema_version'"
+fails 2 "another schema version" ai-index --db "$T/v99.db" --stats
+err_has "names the versions" "schema version 99, this ai-index reads version 1"
+fails 2 "no --db" env -u AI_DB ai-index
+fails 2 "bad metric" ai-index --db "$T/x.db" --metric manhattan
+
+# A lock held by another writer: wait, then a clear error.
+(echo "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('lock', 1);"; sleep 3;
+    echo "ROLLBACK;") | sqlite3 "$T/kb.db" &
+sleep 0.5
+fails 1 "locked by another writer" ai-index --db "$T/kb.db" --busy-timeout 200 "$T/in"
+err_has "says locked" "locked by another writer"
+wait
+
+# kill -9 in the middle: the file stays sound and a rerun finishes.
+awk 'BEGIN { for (i = 0; i < 60000; i++)
+	printf "{\"id\":\"k%d\",\"doc_id\":\"d%d\",\"text\":\"chunk %d of a long run with words %d\",\"embedding\":[%d,1,2],\"embedding_model\":\"m\"}\n", i, i / 10, i, i % 97, i % 5 + 1 }' >"$T/big"
+ai-index --db "$T/crash.db" --batch 500 "$T/big" >/dev/null 2>&1 &
+pid=$!
+sleep 0.4
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+is "$(sqlite3 "$T/crash.db" 'PRAGMA integrity_check')" "ok" "integrity after kill -9"
+ok "rerun" ai-index --db "$T/crash.db" --no-status "$T/big"
+is "$(sqlite3 "$T/crash.db" 'SELECT count(*) FROM chunks; SELECT count(*) FROM fts WHERE fts MATCH "long"' | tr '\n' ' ')" \
+    "60000 60000 " "the rerun finished the job, FTS in step"
+
+# --version and --help through the frame.
+ok "help" ai-index --help
+is "$(grep -c -- '--sync' "$T/.out")" 1 "help lists --sync"
+done_testing

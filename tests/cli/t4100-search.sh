@@ -1,0 +1,107 @@
+#!/bin/sh
+# ai-search: modes, filters, shards, TREC output, bad input, read-only use.
+. "$(dirname "$0")/lib.sh"
+
+err_has() {
+	case $(cat "$T/.err") in
+	*"$2"*) _tap 1 "$1" ;;
+	*) _tap 0 "$1"; _diag <"$T/.err" ;;
+	esac
+}
+
+# Twelve chunks in three documents; vectors are one-hot-ish in 4 dims so
+# the nearest neighbours are known.
+awk 'BEGIN {
+	split("apple banana cherry", fruit, " ")
+	for (i = 0; i < 12; i++) {
+		e = ""
+		for (d = 0; d < 4; d++)
+			e = e (d ? "," : "") (d == i % 4 ? 1 : 0.1 * (i + 1) / 12)
+		printf "{\"id\":\"d%d#%d\",\"doc_id\":\"d%d\",\"text\":\"%s pie recipe number %d\",\"meta\":{\"n\":%d,\"source\":\"docs/%s.md\"},\"embedding\":[%s],\"embedding_model\":\"local/t\"}\n",
+		    i % 3, i, i % 3, fruit[i % 3 + 1], i, i, fruit[i % 3 + 1], e
+	}
+}' >"$T/in"
+ai-index --db "$T/kb.db" --no-status "$T/in" || echo "Bail out! cannot index"
+
+ok "bm25 operand" ai-search --db "$T/kb.db" --mode bm25 -k 3 "banana pie"
+is "$(jq -r '.hits[] | .text' "$T/.out" | grep -c banana)" 3 "bm25: banana first"
+is "$(jq -c '.hits[0] | keys' "$T/.out")" '["doc_id","id","meta","rank","score","text"]' \
+    "a hit has id, doc_id, rank, score, text, meta"
+is "$(jq -c '.query' "$T/.out")" '"banana pie"' "the operand becomes the query field"
+
+printf '%s\n' '{"id":"q1","query":"cherry","embedding":[0,0,1,0],"gold":"x"}' >"$T/q"
+ok "vector" ai-search --db "$T/kb.db" --mode vector -k 3 <"$T/q"
+is "$(jq -r '[.hits[].id] | join(" ")' "$T/.out")" "d2#2 d0#6 d1#10" \
+    "vector: the rows with dimension 2 set, nearest first"
+is "$(jq -r '.gold' "$T/.out")" "x" "other fields pass through"
+ok "hybrid" ai-search --db "$T/kb.db" --mode hybrid -k 12 <"$T/q"
+is "$(jq -r '.hits[0] | [.id, .bm25.rank, .vector.rank] | join(" ")' "$T/.out")" \
+    "d2#2 1 1" "hybrid: the chunk both rank first wins, with each rank"
+ok "default mode with an embedding is hybrid" ai-search --db "$T/kb.db" -k 1 <"$T/q"
+is "$(jq -r '.hits[0] | has("vector")' "$T/.out")" "true" "the hit carries the vector part"
+
+# Filters: several, AND-ed; a filtered vector search still returns k.
+ok "filters" ai-search --db "$T/kb.db" --mode vector -k 3 \
+    --filter 'meta.source=docs/a*.md' --filter 'meta.n>=3' <"$T/q"
+is "$(jq -r '[.hits[].id] | join(" ")' "$T/.out")" "d0#6 d0#9 d0#3" \
+    "filtered vector search returns k allowed hits"
+printf '%s\n' '{"query":"pie","filter":{"doc_id":"d1","meta.n":"4..7"}}' >"$T/qf"
+ok "record filter" ai-search --db "$T/kb.db" --mode bm25 <"$T/qf"
+is "$(jq -r '[.hits[].id] | sort | join(" ")' "$T/.out")" "d1#4 d1#7" \
+    "a filter object on the record"
+fails 2 "filter syntax error is a usage error" ai-search --db "$T/kb.db" --filter 'meta.n' x
+err_has "names the filter" "filter 'meta.n' has no operator"
+printf '%s\n' '{"query":"pie","filter":"bogus=1"}' >"$T/qbad"
+fails 1 "a bad filter on a record" ai-search --db "$T/kb.db" <"$T/qbad"
+err_has "names input and line" "ai-search: -:1: filter field 'bogus'"
+
+# Text full of FTS5 syntax is searched for its words, never an error.
+ok "FTS5 operators" ai-search --db "$T/kb.db" --mode bm25 'apple" OR NEAR(pie*, ^x) AND -"(' 
+is "$(jq '.hits | length' "$T/.out")" 10 "hits for the words"
+ok "no words" ai-search --db "$T/kb.db" --mode bm25 '"*" ()'
+is "$(jq -c '.hits' "$T/.out")" '[]' "no words, no hits"
+
+# Query embeddings that do not fit.
+printf '%s\n' '{"query":"x","embedding":[1,0]}' >"$T/q2"
+fails 1 "query of another dimension" ai-search --db "$T/kb.db" --mode vector <"$T/q2"
+err_has "says which" "field 'embedding' has 2 dimensions, the index has 4 (model 'local/t')"
+printf '%s\n' '{"query":"x"}' >"$T/q3"
+fails 1 "vector mode without an embedding" ai-search --db "$T/kb.db" --mode vector <"$T/q3"
+fails 1 "query not a string" ai-search --db "$T/kb.db" <<'X'
+{"query":3}
+X
+
+# TREC run lines.
+printf '%s\n' '{"id":"7","query":"apple"}' '{"query":"banana"}' >"$T/qt"
+ok "trec" ai-search --db "$T/kb.db" --mode bm25 -k 2 --format trec --tag run1 <"$T/qt"
+is "$(awk '{print $1, $2, $4, $6, NF}' "$T/.out" | tr '\n' ' ')" \
+    "7 Q0 1 run1 6 7 Q0 2 run1 6 2 Q0 1 run1 6 2 Q0 2 run1 6 " \
+    "qid Q0 docid rank score tag; a query without id gets its number"
+
+# Shards: two indexes searched together.
+awk 'NR <= 6' "$T/in" | ai-index --db "$T/s1.db" --no-status
+awk 'NR > 6' "$T/in" | ai-index --db "$T/s2.db" --no-status
+ok "two shards" ai-search --db "$T/s1.db" --db "$T/s2.db" --mode vector -k 3 <"$T/q"
+is "$(jq -r '[.hits[].id] | join(" ")' "$T/.out")" "d2#2 d0#6 d1#10" \
+    "merged as if one index"
+is "$(jq -r '[.hits[].db | sub(".*/"; "")] | join(" ")' "$T/.out")" "s1.db s2.db s2.db" \
+    "each hit names its shard"
+
+# Without the sidecar, vectors come from the database: same answer.
+rm -f "$T/kb.db.vec"
+ok "no sidecar" ai-search --db "$T/kb.db" --mode vector -k 3 <"$T/q"
+is "$(jq -r '[.hits[].id] | join(" ")' "$T/.out")" "d2#2 d0#6 d1#10" "same hits"
+
+# Read-only: ai-search never writes.
+sum=$(cksum <"$T/kb.db")
+chmod a-w "$T/kb.db"
+ok "read-only file" ai-search --db "$T/kb.db" --mode bm25 apple
+is "$(cksum <"$T/kb.db")" "$sum" "the file is unchanged"
+fails 2 "a missing database" ai-search --db "$T/nope.db" apple
+err_has "names it" "nope.db"
+echo "just text, not sqlite......................................................................................." >"$T/t.db"
+fails 2 "not a database" ai-search --db "$T/t.db" apple
+fails 2 "bad mode" ai-search --db "$T/kb.db" --mode magic apple
+ai-search --db "$T/kb.db" --mode bm25 -k 1 apple banana cherry | head -1 >/dev/null
+is $? 0 "a reader that goes away early is fine"
+done_testing
