@@ -58,7 +58,7 @@ static const struct cli_opt opts[] = {
 	  "records with hits, or TREC run lines (default json)" },
 	{ "jobs", OPT_JOBS, required_argument, "N", NULL,
 	  "threads for the vector scan (default 1)" },
-	{ "k", OPT_K, required_argument, "N", NULL,
+	{ "top-k", OPT_K, required_argument, "N", NULL,
 	  "hits per query (default 10)" },
 	{ "match", OPT_MATCH, required_argument, "HOW", "any|all",
 	  "BM25 chunks need any or all of the query's words (default any)" },
@@ -604,7 +604,7 @@ main(int argc, char *argv[])
 			    1, VEC_MAX_THREADS);
 			break;
 		case OPT_K:
-			r.k = (size_t)cli_parse_int(&r.cli, "k", optarg, 1,
+			r.k = (size_t)cli_parse_int(&r.cli, "top-k", optarg, 1,
 			    VEC_MAX_K);
 			break;
 		case OPT_MATCH:

@@ -106,5 +106,5 @@ is "$(sqlite3 "$T/crash.db" 'SELECT count(*) FROM chunks; SELECT count(*) FROM f
 
 # --version and --help through the frame.
 ok "help" ai-index --help
-is "$(grep -c -- '--sync' "$T/.out")" 1 "help lists --sync"
+is "$(grep -c -- '^      --sync ' "$T/.out")" 1 "help lists --sync"
 done_testing
