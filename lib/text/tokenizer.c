@@ -1,19 +1,38 @@
 /*
  * tokenizer.c - the token-counting interface and the approximate counter.
  *
- * The approximate counter cuts text into the pieces a GPT-style
- * pre-tokenizer would (runs of letters with one leading space, runs of
- * digits, runs of punctuation, runs of white space) and charges each
- * piece what byte-pair encoding usually makes of it:
+ * The approximate counter needs no data.  It cuts text into the pieces
+ * tiktoken's pre-tokenizer would (words with one lead-in character,
+ * digits by three, runs of punctuation, runs of white space) and charges
+ * each piece the mean number of cl100k_base tokens such pieces have,
+ * measured over 4.9 M words of the bench corpus:
  *
- *	letters		one token per 6 ASCII letters (most English words
- *			are one token), per 2 letters of other alphabetic
- *			scripts, per character of CJK
- *	digits		one token per 3 (tiktoken groups digits by three)
- *	punctuation	one token per 2 characters
- *	white space	one token per run, except the single space that
- *			joins the next word
- *	others		(emoji, symbols above U+FFFF) 2 tokens each
+ *	words		1 token up to 3 letters, +1/16 a letter up to 11,
+ *			+1/4 a letter after (a 7-letter word is 1.25);
+ *			other alphabetic scripts +1/2 a letter; CJK 1 a
+ *			character
+ *	digits		1 token per 3
+ *	punctuation	1 token up to 3 characters, +2/5 a character to
+ *			8, +1/8 after
+ *	white space	1 token for newlines (and the blanks before
+ *			them), 1 for two or more blanks after them; the
+ *			last blank before a word goes with the word
+ *	others		(emoji, symbols above U+FFFF, U+FFFD) 2 tokens
+ *
+ * Costs are summed in 64ths and rounded as they go, so the error does
+ * not grow with the length of the text.  Against exact cl100k_base
+ * counts, per passage of 2,000 bytes (mean signed error, mean absolute
+ * error):
+ *
+ *	examples/corpus (prose, runbooks, code)	+6.5%	6.5%
+ *	bench: manual pages (24 MB)			+1.6%	4.2%
+ *	bench: Python documentation (12 MB)		+5.0%	5.8%
+ *	bench: GCIDE dictionary (39 MB)			-4.6%	5.8%
+ *	lib/ (C source)					+4.6%	5.3%
+ *
+ * The constants lean towards counting high: a budget filled by the
+ * approximate count rarely overflows.  The old rules (1 token per 6
+ * letters, per 2 punctuation characters) were 10-20% high.
  *
  * The exact encodings live in bpe.c and are reached through the same
  * calls.
@@ -66,8 +85,40 @@ cp_class(uint32_t cp)
 }
 
 /*
- * Walk the approximate pieces of s.  For each, call fn with its byte end
- * and its token count.  Invalid bytes count as one U+FFFD each.
+ * What a piece costs, in 64ths of a token: the mean number of
+ * cl100k_base tokens for pieces of its kind and length, measured on
+ * 4.9 M words of the bench corpus (see the figures above).
+ */
+#define TOK	64
+
+static long
+word_cost(size_t ascii, size_t wide)
+{
+	long c = TOK;
+
+	/* 1 up to 3 letters, +1/16 a letter to 11, +1/4 a letter after. */
+	if (ascii > 3)
+		c += (long)((ascii < 11 ? ascii : 11) - 3) * TOK / 16;
+	if (ascii > 11)
+		c += (long)(ascii - 11) * TOK / 4;
+	return c + (long)wide * TOK / 2;
+}
+
+static long
+punct_cost(size_t k)
+{
+	if (k <= 3)
+		return TOK;
+	if (k <= 8)
+		return TOK + (long)(k - 3) * TOK * 2 / 5;
+	return 3 * TOK + (long)(k - 8) * TOK / 8;
+}
+
+/*
+ * Walk the approximate pieces of s.  For each, call fn with its byte
+ * range and the tokens it ends: costs are carried in 64ths and rounded,
+ * so a cheap piece may end none (its bytes join the next token).
+ * Invalid bytes count as one U+FFFD each.
  */
 typedef void piece_fn(void *, size_t start, size_t end, size_t ntok);
 
@@ -75,31 +126,37 @@ static void
 approx_walk(const char *s, size_t len, piece_fn *fn, void *arg)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, start, n, units;
+	size_t i = 0, start, n;
+	long cost, acc = 0, emit;
 	uint32_t cp;
 	int cls, c2;
 
 	while (i < len) {
 		start = i;
 		if ((n = utf8_decode(p + i, len - i, &cp)) == 0) {
-			fn(arg, start, i + 1, 1);
-			i++;
-			continue;
+			i += utf8_badlen(p + i, len - i);
+			cost = 2 * TOK;		/* U+FFFD is 2 tokens */
+			goto piece;
 		}
 		cls = cp_class(cp);
-		/* One space joins the word, number or symbol after it. */
-		if (cp == ' ' && i + 1 < len) {
+		/*
+		 * One space joins the word, number or symbol after it; any
+		 * other single character but a newline joins a word.
+		 */
+		if (cls != C_NL && cls != C_LETTER && cls != C_WIDE_LETTER &&
+		    cls != C_DIGIT && i + n < len) {
 			uint32_t next;
-			size_t m = utf8_decode(p + i + 1, len - i - 1, &next);
+			size_t m = utf8_decode(p + i + n, len - i - n, &next);
 
-			if (m > 0 && (c2 = cp_class(next)) != C_SPACE && c2 != C_NL) {
-				i++;
+			c2 = m > 0 ? cp_class(next) : C_OTHER;
+			if ((cp == ' ' && c2 != C_SPACE && c2 != C_NL) ||
+			    c2 == C_LETTER || c2 == C_WIDE_LETTER) {
+				i += n;
 				n = m;
 				cp = next;
 				cls = c2;
 			}
 		}
-		units = 0;
 		if (cls == C_LETTER || cls == C_WIDE_LETTER) {
 			size_t wide = 0, ascii = 0;
 
@@ -111,7 +168,7 @@ approx_walk(const char *s, size_t len, piece_fn *fn, void *arg)
 					wide++;
 				i += n;
 			}
-			units = (ascii + 5) / 6 + (wide + 1) / 2;
+			cost = word_cost(ascii, wide);
 		} else if (cls == C_DIGIT) {
 			size_t d = 0;
 
@@ -119,7 +176,7 @@ approx_walk(const char *s, size_t len, piece_fn *fn, void *arg)
 				i++;
 				d++;
 			}
-			units = 1;
+			cost = TOK;
 		} else if (cls == C_PUNCT) {
 			size_t k = 0;
 
@@ -128,19 +185,40 @@ approx_walk(const char *s, size_t len, piece_fn *fn, void *arg)
 				i += n;
 				k++;
 			}
-			units = (k + 1) / 2;
+			cost = punct_cost(k);
 		} else if (cls == C_SPACE || cls == C_NL) {
+			/*
+			 * Newlines (with the blanks before them) are one
+			 * token; two or more blanks after them another.
+			 */
+			size_t blanks = 0, nl = 0;
+
 			while (i < len && (n = utf8_decode(p + i, len - i, &cp)) > 0 &&
-			    ((c2 = cp_class(cp)) == C_SPACE || c2 == C_NL))
+			    ((c2 = cp_class(cp)) == C_SPACE || c2 == C_NL)) {
+				if (c2 == C_NL) {
+					nl = 1;
+					blanks = 0;
+				} else
+					blanks++;
 				i += n;
-			units = 1;
+			}
+			/* The last blank before a word goes with the word. */
+			if (i < len && blanks > 0)
+				blanks--;
+			cost = (long)(nl + (blanks > 0)) * TOK;
+			if (cost == 0)
+				cost = TOK;
 		} else {		/* CJK one each, others two each */
 			i += n;
-			units = cls == C_CJK ? 1 : 2;
+			cost = cls == C_CJK ? TOK : 2 * TOK;
 		}
 		if (i == start)		/* cannot happen; never loop forever */
 			i++;
-		fn(arg, start, i, units ? units : 1);
+piece:
+		acc += cost;
+		emit = (acc + TOK / 2) / TOK;
+		acc -= emit * TOK;
+		fn(arg, start, i, (size_t)emit);
 	}
 }
 
@@ -166,7 +244,7 @@ ends_piece(void *arg, size_t start, size_t end, size_t ntok)
 	struct ends_acc *a = arg;
 	size_t k, e;
 
-	if (a->oom)
+	if (a->oom || ntok == 0)
 		return;
 	if (a->n + ntok > a->cap) {
 		size_t ncap = a->cap ? a->cap * 2 : 256;
@@ -328,6 +406,9 @@ tokenizer_ends(const struct tokenizer *t, const char *s, size_t len,
 		free(a.v);
 		return -1;
 	}
+	/* Trailing pieces that ended no token join the last one. */
+	if (a.n > 0)
+		a.v[a.n - 1] = len;
 	*ends = a.v;
 	*n = a.n;
 	return 0;

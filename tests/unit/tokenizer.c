@@ -366,6 +366,51 @@ test_image(const char *cache)
 	ok(system(cmd) == 0, "and written again whole");
 }
 
+/*
+ * The approximate counter: near the exact count on ordinary prose, and
+ * its ends and prefixes obey the same rules as the exact ones.
+ */
+static void
+test_approx(void)
+{
+	static const char prose[] =
+	    "Four score and seven years ago our fathers brought forth on this"
+	    " continent, a new nation, conceived in Liberty, and dedicated to"
+	    " the proposition that all men are created equal.\n\n"
+	    "Now we are engaged in a great civil war, testing whether that"
+	    " nation, or any nation so conceived and so dedicated, can long"
+	    " endure.  We are met on a great battle-field of that war.\n"
+	    "    $ ai-chunk --max-tokens 512 < notes.jsonl | ai-embed -v\n"
+	    "int main(void) { return printf(\"%d\\n\", 42) < 0; }\n";
+	struct tokenizer *ap = open_or_bail("approx");
+	size_t len = strlen(prose), exact = tokenizer_count(cl, prose, len);
+	size_t est = tokenizer_count(ap, prose, len), *ends, n, k, cut;
+	uint32_t *ids;
+
+	ok(est * 100 >= exact * 90 && est * 100 <= exact * 115,
+	    "approx within -10%%..+15%% of cl100k_base on prose (%zu vs %zu)",
+	    est, exact);
+	is_int(tokenizer_count(ap, "hello world", 11), 2, "approx: 'hello world'");
+	is_int(tokenizer_count(ap, "", 0), 0, "approx: nothing is 0");
+	is_int(tokenizer_count(ap, "2026", 4), 2, "approx: digits by three");
+	ok(tokenizer_ends(ap, prose, len, &ends, &n) == 0 && n == est &&
+	    ends[n - 1] == len, "approx: one end per token, the last at the end");
+	for (k = 1; k < n && ends[k] >= ends[k - 1] &&
+	    utf8_floor(prose, len, ends[k]) == ends[k]; k++)
+		;
+	is_int(k, n, "approx: ends ascend on UTF-8 boundaries");
+	free(ends);
+	for (k = 0; k < est; k += 7) {
+		cut = tokenizer_prefix(ap, prose, len, k);
+		if (tokenizer_count(ap, prose, cut) > k + 1)
+			break;
+	}
+	ok(k >= est, "approx: prefixes keep to their budget");
+	ok(tokenizer_encode(ap, prose, len, &ids, &n) == -1,
+	    "approx: no ids to encode");
+	tokenizer_free(ap);
+}
+
 int
 main(void)
 {
@@ -387,6 +432,7 @@ main(void)
 	test_invalid();
 	test_ends_prefix();
 	test_special();
+	test_approx();
 	test_errors();
 	tokenizer_free(cl);
 	tokenizer_free(o2);
