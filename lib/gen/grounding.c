@@ -60,7 +60,8 @@ numset_json(struct numset *s)
 	json_t *a = json_array();
 	size_t i;
 
-	qsort(s->v, s->n, sizeof(*s->v), cmp_long);
+	if (s->n > 1)	/* s->v is NULL when empty: no qsort(NULL) */
+		qsort(s->v, s->n, sizeof(*s->v), cmp_long);
 	for (i = 0; a != NULL && i < s->n; i++)
 		json_array_append_new(a, json_integer(s->v[i]));
 	return a;
