@@ -22,6 +22,7 @@
 #include "eval/report.h"
 #include "eval/retrieval.h"
 #include "eval/summary.h"
+#include "gen/grounding.h"
 
 enum {
 	OPT_BASELINE = AI_OPT_TOOL,
@@ -392,39 +393,6 @@ context_text(const json_t *rec)
 	return buf_detach(&b, NULL);
 }
 
-/* Citation numbers: valid ones are keys of citations, or 1..len. */
-struct cite_check {
-	const json_t	*citations;
-	size_t		 nhits;
-	size_t		 valid;
-};
-
-static void
-cite_one(unsigned long n, void *arg)
-{
-	struct cite_check *c = arg;
-	const json_t *e;
-	char key[32];
-	size_t i;
-
-	if (json_is_object(c->citations)) {
-		snprintf(key, sizeof(key), "%lu", n);
-		c->valid += json_object_get(c->citations, key) != NULL;
-	} else if (json_is_array(c->citations)) {
-		json_array_foreach(c->citations, i, e) {
-			const json_t *num = json_object_get(e, "n");
-
-			if (json_is_integer(num) ?
-			    (unsigned long)json_integer_value(num) == n :
-			    i + 1 == n) {
-				c->valid++;
-				break;
-			}
-		}
-	} else
-		c->valid += n >= 1 && n <= c->nhits;
-}
-
 static int
 usage_num(const json_t *rec, const char *field, double *out, char *err,
     size_t errlen)
@@ -451,7 +419,6 @@ score_one(struct ev *ev, const json_t *rec, const struct mspec *m, double *v)
 	const json_t *out = json_object_get(rec, "output"), *f;
 	const char **list = NULL, *o;
 	struct retr_query q;
-	struct cite_check cc;
 	json_t *grades = NULL;
 	size_t i, n;
 	char *ctx;
@@ -601,15 +568,26 @@ score_one(struct ev *ev, const json_t *rec, const struct mspec *m, double *v)
 		*v = answer_groundedness(o, ctx, ev->ground);
 		free(ctx);
 		break;
-	case M_CITATION_VALID:
-		cc.citations = json_object_get(rec, "citations");
-		cc.nhits = json_array_size(json_object_get(rec, "hits"));
-		cc.valid = 0;
-		if (cc.citations == NULL && cc.nhits == 0)
+	case M_CITATION_VALID: {
+		json_t *g;
+		size_t nvalid, ninvalid;
+
+		if (json_object_get(rec, "citations") == NULL &&
+		    json_object_get(rec, "hits") == NULL &&
+		    json_object_get(rec, "messages") == NULL)
 			return 0;
-		n = answer_citations(o, cite_one, &cc);
-		*v = n ? (double)cc.valid / (double)n : NAN;
+		if ((g = grounding_check(o, json_string_length(out), rec,
+		    json_object_get(rec, "messages"))) == NULL) {
+			snprintf(ev->err, sizeof(ev->err), "out of memory");
+			return -1;
+		}
+		nvalid = json_array_size(json_object_get(g, "cited"));
+		ninvalid = json_array_size(json_object_get(g, "invalid"));
+		json_decref(g);
+		*v = nvalid + ninvalid ? (double)nvalid /
+		    (double)(nvalid + ninvalid) : NAN;
 		break;
+	}
 	default:
 		break;
 	}
@@ -1008,7 +986,7 @@ write_file(const char *path, const struct buf *b)
 int
 main(int argc, char *argv[])
 {
-	struct ev ev;
+	static struct ev ev;	/* static: what cli allocates stays reachable */
 	struct gate *gates = NULL;
 	struct report_opts ro = { 0 };
 	struct buf out = BUF_INIT(0);

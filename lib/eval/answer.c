@@ -1,6 +1,6 @@
 /*
- * answer.c - exact match, token F1, ROUGE-L, length, groundedness and
- * citation markers.  See answer.h.
+ * answer.c - exact match, token F1, ROUGE-L, length and groundedness.
+ * See answer.h.
  */
 #include <ctype.h>
 #include <math.h>
@@ -354,33 +354,6 @@ marker_len(const char *s)
 		else if ((s[i] != ',' && s[i] != ' ') || !digits)
 			return 0;
 	}
-}
-
-size_t
-answer_citations(const char *answer, void (*f)(unsigned long, void *),
-    void *arg)
-{
-	const char *s;
-	char *end;
-	size_t m, n = 0;
-	unsigned long v;
-
-	for (s = answer; *s != '\0'; s++) {
-		if ((m = marker_len(s)) == 0)
-			continue;
-		for (s++; *s != ']';) {
-			if (!isdigit((unsigned char)*s)) {
-				s++;
-				continue;
-			}
-			v = strtoul(s, &end, 10);
-			s = end;
-			n++;
-			if (f != NULL)
-				f(v, arg);
-		}
-	}
-	return n;
 }
 
 /* Copy of s with citation markers blanked out. */

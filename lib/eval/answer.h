@@ -46,11 +46,4 @@ size_t	answer_length_words(const char *s, size_t len);
 double	answer_groundedness(const char *answer, const char *context,
 	    double threshold);
 
-/*
- * Citation markers in answer: "[3]", "[1, 2]", "[1][4]".  Call f for
- * each number cited; return how many there were.
- */
-size_t	answer_citations(const char *answer,
-	    void (*f)(unsigned long n, void *arg), void *arg);
-
 #endif
