@@ -1,0 +1,385 @@
+/*
+ * packer.c - passages from hits, and the fill loop that keeps the prompt
+ * within its budget.
+ *
+ * Counting is exact: the caller's measure callback renders the whole
+ * prompt and counts it with the run's tokenizer.  To keep renders few,
+ * the loop first takes passages by an estimate (each passage's own token
+ * count plus what the template adds around one, learnt from the last
+ * exact count), then measures, then corrects: it cuts or drops the last
+ * passage while the prompt is over budget, and tries one more while
+ * there is room.  Each correction moves one way only, so it ends.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "text/tokenizer.h"
+#include "packer.h"
+
+#define PACKER_MIN_CUT	16	/* a cut shorter than this is dropped */
+#define PACKER_SLACK	8	/* first guess at tokens around a passage */
+
+void
+packer_init(struct packer *pk, const struct tokenizer *tok, size_t budget)
+{
+	memset(pk, 0, sizeof(*pk));
+	pk->tok = tok;
+	pk->budget = budget;
+	pk->order = PACKER_RANK;
+}
+
+static void
+passages_free(struct packer *pk)
+{
+	size_t i;
+
+	for (i = 0; i < pk->nps; i++) {
+		json_decref(pk->ps[i].ids);
+		free(pk->ps[i].text);
+	}
+	free(pk->ps);
+	free(pk->sel);
+	pk->ps = NULL;
+	pk->sel = NULL;
+	pk->nps = pk->nsel = 0;
+}
+
+void
+packer_release(struct packer *pk)
+{
+	passages_free(pk);
+}
+
+static int __attribute__((format(printf, 3, 4)))
+pk_error(struct packer *pk, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(pk->errmsg, sizeof(pk->errmsg), fmt, ap);
+	va_end(ap);
+	pk->errcode = code;
+	return -1;
+}
+
+static int
+touches(const struct passage *p, const char *doc, long long s, long long e)
+{
+	return p->doc_id != NULL && doc != NULL && p->start >= 0 &&
+	    strcmp(p->doc_id, doc) == 0 && s <= p->end && e >= p->start;
+}
+
+/* Widen p to cover text[0..e-s) at offset s of the same document. */
+static int
+widen(struct passage *p, const char *text, long long s, long long e)
+{
+	long long ns = s < p->start ? s : p->start;
+	long long ne = e > p->end ? e : p->end;
+	char *t;
+
+	if (s >= p->start && e <= p->end)
+		return 0;
+	if ((t = malloc(ne - ns + 1)) == NULL)
+		return -1;
+	memcpy(t + (s - ns), text, e - s);
+	memcpy(t + (p->start - ns), p->text, p->len);
+	t[ne - ns] = '\0';
+	free(p->text);
+	p->text = t;
+	p->len = ne - ns;
+	p->start = ns;
+	p->end = ne;
+	return 0;
+}
+
+static int
+has_id(const struct packer *pk, const json_t *id)
+{
+	size_t i, j;
+
+	for (i = 0; i < pk->nps; i++)
+		for (j = 0; j < json_array_size(pk->ps[i].ids); j++)
+			if (json_equal(json_array_get(pk->ps[i].ids, j), id))
+				return 1;
+	return 0;
+}
+
+/* After p grew, fold in every later passage of its document it touches. */
+static int
+absorb(struct packer *pk, size_t pi)
+{
+	struct passage *p = &pk->ps[pi], *q;
+	size_t j = 0;
+
+	while (j < pk->nps) {
+		q = &pk->ps[j];
+		if (j == pi || !touches(p, q->doc_id, q->start, q->end)) {
+			j++;
+			continue;
+		}
+		if (widen(p, q->text, q->start, q->end) == -1 ||
+		    json_array_extend(p->ids, q->ids) == -1)
+			return -1;
+		json_decref(q->ids);
+		free(q->text);
+		memmove(q, q + 1, (pk->nps - j - 1) * sizeof(*q));
+		pk->nps--;
+		if (j < pi)
+			pi--;
+		p = &pk->ps[pi];
+		j = 0;
+	}
+	return 0;
+}
+
+int
+packer_collect(struct packer *pk, const json_t *hits)
+{
+	const json_t *hit, *text, *v;
+	json_t *id;
+	struct passage *p;
+	const char *doc;
+	long long s, e;
+	size_t i, j, len;
+
+	passages_free(pk);
+	if (!json_is_array(hits))
+		return pk_error(pk, "bad_field", "field 'hits' is not an array");
+	if ((pk->ps = calloc(json_array_size(hits) + 1, sizeof(*pk->ps))) ==
+	    NULL)
+		return pk_error(pk, "oom", "out of memory");
+	json_array_foreach(hits, i, hit) {
+		if (!json_is_object(hit))
+			return pk_error(pk, "bad_field", "hits[%zu] is not an "
+			    "object", i);
+		if ((text = json_object_get(hit, "text")) == NULL)
+			return pk_error(pk, "missing_field", "hits[%zu]: field "
+			    "'text' is missing", i);
+		if (!json_is_string(text))
+			return pk_error(pk, "bad_field", "hits[%zu]: field "
+			    "'text' is not a string", i);
+		if ((id = json_object_get(hit, "id")) == NULL)
+			id = json_null();
+		else if (has_id(pk, id))
+			continue;	/* the same chunk twice */
+		len = json_string_length(text);
+		v = json_object_get(hit, "doc_id");
+		doc = json_is_string(v) ? json_string_value(v) : NULL;
+		s = json_integer_value(json_object_get(hit, "start"));
+		e = json_integer_value(json_object_get(hit, "end"));
+		if (!json_is_integer(json_object_get(hit, "start")) ||
+		    !json_is_integer(json_object_get(hit, "end")) || s < 0 ||
+		    e - s != (long long)len)
+			s = e = -1;	/* offsets unknown or not this text */
+
+		/* Overlapping or adjacent chunks of one document merge. */
+		for (j = 0; s >= 0 && j < pk->nps; j++)
+			if (touches(&pk->ps[j], doc, s, e))
+				break;
+		if (s >= 0 && j < pk->nps) {
+			if (widen(&pk->ps[j], json_string_value(text), s, e) ==
+			    -1 || json_array_append(pk->ps[j].ids, id) == -1 ||
+			    absorb(pk, j) == -1)
+				return pk_error(pk, "oom", "out of memory");
+			continue;
+		}
+		/* Text already there: the chunk joins that passage. */
+		for (j = 0; j < pk->nps; j++)
+			if (pk->ps[j].len == len && memcmp(pk->ps[j].text,
+			    json_string_value(text), len) == 0)
+				break;
+		if (j < pk->nps) {
+			if (json_array_append(pk->ps[j].ids, id) == -1)
+				return pk_error(pk, "oom", "out of memory");
+			continue;
+		}
+		p = &pk->ps[pk->nps];
+		memset(p, 0, sizeof(*p));
+		p->ids = json_array();
+		p->text = malloc(len + 1);
+		if (p->ids == NULL || p->text == NULL ||
+		    json_array_append(p->ids, id) == -1) {
+			json_decref(p->ids);
+			free(p->text);
+			return pk_error(pk, "oom", "out of memory");
+		}
+		memcpy(p->text, json_string_value(text), len);
+		p->text[len] = '\0';
+		p->len = len;
+		p->hit = hit;
+		p->doc_id = doc;
+		p->start = s;
+		p->end = e;
+		p->rank = i;
+		pk->nps++;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Order */
+
+static int
+by_rank(const void *a, const void *b)
+{
+	const struct passage *p = *(struct passage *const *)a;
+	const struct passage *q = *(struct passage *const *)b;
+
+	return (p->rank > q->rank) - (p->rank < q->rank);
+}
+
+struct doc_key {
+	struct passage	*p;
+	size_t		 group;		/* best rank of its document */
+};
+
+static int
+by_document(const void *a, const void *b)
+{
+	const struct doc_key *x = a, *y = b;
+
+	if (x->group != y->group)
+		return (x->group > y->group) - (x->group < y->group);
+	if (x->p->start >= 0 && y->p->start >= 0 && x->p->start != y->p->start)
+		return (x->p->start > y->p->start) - (x->p->start < y->p->start);
+	return (x->p->rank > y->p->rank) - (x->p->rank < y->p->rank);
+}
+
+void
+packer_order(struct passage **sel, size_t n, enum packer_order order)
+{
+	struct passage **tmp;
+	struct doc_key *keys;
+	size_t i, j, lo, hi;
+
+	qsort(sel, n, sizeof(*sel), by_rank);
+	if (order == PACKER_RANK || n < 2)
+		return;
+	if (order == PACKER_DOCUMENT) {
+		if ((keys = malloc(n * sizeof(*keys))) == NULL)
+			return;
+		for (i = 0; i < n; i++) {
+			keys[i].p = sel[i];
+			keys[i].group = sel[i]->rank;
+			for (j = 0; j < i && sel[i]->doc_id != NULL; j++)
+				if (sel[j]->doc_id != NULL &&
+				    strcmp(sel[j]->doc_id, sel[i]->doc_id) == 0) {
+					keys[i].group = keys[j].group;
+					break;
+				}
+		}
+		qsort(keys, n, sizeof(*keys), by_document);
+		for (i = 0; i < n; i++)
+			sel[i] = keys[i].p;
+		free(keys);
+		return;
+	}
+	/* Edges: 1st, 3rd, 5th ... from the front, 2nd, 4th ... from the back. */
+	if ((tmp = malloc(n * sizeof(*tmp))) == NULL)
+		return;
+	lo = 0;
+	hi = n;
+	for (i = 0; i < n; i++) {
+		if (i % 2 == 0)
+			tmp[lo++] = sel[i];
+		else
+			tmp[--hi] = sel[i];
+	}
+	memcpy(sel, tmp, n * sizeof(*sel));
+	free(tmp);
+}
+
+/* ------------------------------------------------------------------ */
+/* Fill */
+
+static long
+measure_first(struct packer *pk, packer_measure_fn *measure, void *arg,
+    size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		pk->sel[i] = &pk->ps[i];
+	packer_order(pk->sel, k, pk->order);
+	pk->nsel = k;
+	return measure(arg, pk->sel, k);
+}
+
+/* Cut passage p to at most max tokens of its text. */
+static int
+cut(struct packer *pk, struct passage *p, size_t max)
+{
+	size_t len = tokenizer_prefix(pk->tok, p->text, p->len, max);
+
+	p->len = len;
+	p->text[len] = '\0';
+	p->tokens = tokenizer_count(pk->tok, p->text, p->len);
+	p->truncated = 1;
+	if (p->start >= 0)
+		p->end = p->start + (long long)len;
+	return 0;
+}
+
+int
+packer_fill(struct packer *pk, packer_measure_fn *measure, void *arg)
+{
+	size_t i, k = 0, limit = pk->nps, sum = 0, per = PACKER_SLACK;
+	size_t min_cut = pk->min_cut ? pk->min_cut : PACKER_MIN_CUT;
+	long est, t = 0;
+	int rounds;
+
+	free(pk->sel);
+	if ((pk->sel = calloc(pk->nps + 1, sizeof(*pk->sel))) == NULL)
+		return pk_error(pk, "oom", "out of memory");
+	if ((pk->base = measure_first(pk, measure, arg, 0)) < 0)
+		return pk_error(pk, "template", "rendering failed");
+	if ((size_t)pk->base > pk->budget)
+		return pk_error(pk, "budget", "the budget of %zu tokens is "
+		    "smaller than the template alone (%ld tokens)", pk->budget,
+		    pk->base);
+	for (i = 0; i < pk->nps; i++)
+		pk->ps[i].tokens = tokenizer_count(pk->tok, pk->ps[i].text,
+		    pk->ps[i].len);
+
+	/* By estimate. */
+	est = pk->base;
+	while (k < limit && (size_t)est + pk->ps[k].tokens + per <= pk->budget)
+		est += pk->ps[k++].tokens + per;
+
+	/* Measure and correct. */
+	for (rounds = 0;; rounds++) {
+		if ((t = measure_first(pk, measure, arg, k)) < 0)
+			return pk_error(pk, "template", "rendering failed");
+		for (sum = 0, i = 0; i < k; i++)
+			sum += pk->ps[i].tokens;
+		if (k > 0 && t > pk->base + (long)sum)
+			per = (t - pk->base - sum + k - 1) / k;
+		if ((size_t)t > pk->budget) {
+			struct passage *last = &pk->ps[k - 1];
+			size_t over = t - pk->budget;
+
+			if (pk->truncate && rounds < 32 &&
+			    last->tokens > over + min_cut) {
+				cut(pk, last, last->tokens - over);
+				limit = k;
+				continue;
+			}
+			limit = --k;	/* drop it, and all after it */
+			continue;
+		}
+		/*
+		 * Room left: try the next passage when it may fit whole, or
+		 * may be cut to fit; the branch above corrects a bad guess.
+		 */
+		if (k < limit && !(k > 0 && pk->ps[k - 1].truncated) &&
+		    (pk->ps[k].tokens <= pk->budget - t ||
+		    (pk->truncate && pk->budget - t > min_cut))) {
+			k++;
+			continue;
+		}
+		break;
+	}
+	pk->tokens = t;
+	return 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * packer.h - fit retrieved passages into a token budget.
+ *
+ * From a query's hits (best first) the packer makes passages: chunks of
+ * one document that overlap or touch (by their byte offsets) become one
+ * passage, and a chunk whose text is already there joins that passage
+ * instead of repeating it.  It then takes passages in rank order while
+ * the whole prompt, measured exactly by a callback, stays within the
+ * budget; the first passage that does not fit is cut at a token boundary
+ * (with truncate) or left out, and so is everything after it.  Finally
+ * it puts the chosen passages in the order asked for.
+ */
+#ifndef AI_PACKER_H
+#define AI_PACKER_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+struct tokenizer;
+
+enum packer_order {
+	PACKER_RANK,		/* best first */
+	PACKER_DOCUMENT,	/* by document, then by offset */
+	PACKER_EDGES		/* best first and last, weakest in the middle */
+};
+
+struct passage {
+	json_t		*ids;		/* chunk ids in it, best first (new) */
+	const json_t	*hit;		/* its best hit (borrowed) */
+	const char	*doc_id;	/* NULL when unknown (borrowed) */
+	long long	 start, end;	/* byte offsets; -1 when unknown */
+	char		*text;		/* new */
+	size_t		 len;
+	size_t		 rank;		/* position of its best hit */
+	size_t		 tokens;
+	int		 truncated;
+};
+
+/*
+ * The prompt's token count with passages sel[0..n) in that order, or
+ * -1 on an error (the callback keeps its own message).
+ */
+typedef long packer_measure_fn(void *arg, struct passage *const *sel,
+	    size_t n);
+
+struct packer {
+	const struct tokenizer	*tok;
+	size_t			 budget;	/* tokens for the whole prompt */
+	int			 truncate;
+	enum packer_order	 order;
+	size_t			 min_cut;	/* shortest useful cut; 0: 16 */
+
+	/* Results of packer_collect and packer_fill. */
+	struct passage		*ps;		/* every passage, rank order */
+	size_t			 nps;
+	struct passage		**sel;		/* chosen, in output order */
+	size_t			 nsel;
+	long			 base;		/* tokens without passages */
+	long			 tokens;	/* tokens with them */
+	char			 errmsg[256];
+	const char		*errcode;	/* "missing_field", "budget" ... */
+};
+
+void	packer_init(struct packer *, const struct tokenizer *, size_t budget);
+void	packer_release(struct packer *);
+
+/*
+ * Make passages from hits (an array of objects with a string "text" and
+ * optional id, doc_id, start, end).  0, or -1 with errmsg set ("hits[2]:
+ * field 'text' is missing").
+ */
+int	packer_collect(struct packer *, const json_t *hits);
+
+/*
+ * Choose and order passages within the budget.  0, or -1 with errmsg
+ * set: the template alone is over budget, or measure failed.
+ */
+int	packer_fill(struct packer *, packer_measure_fn *measure, void *arg);
+
+/* Put sel[0..n) in the given order (the passages know their rank). */
+void	packer_order(struct passage **sel, size_t n, enum packer_order);
+
+#endif

@@ -1,0 +1,210 @@
+/*
+ * prompt.c - build one record's prompt.
+ *
+ * The template sees the record's fields, the --var pairs above them, and
+ * above both "passages": the packed context, each {n, id, ids, doc_id,
+ * source, title, text, score, start, end, truncated}.  The packer asks
+ * for the token count of the whole chat as often as it needs; the last
+ * render is the one that is written.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "text/tokenizer.h"
+#include "prompt.h"
+
+#define PROMPT_NO_LIMIT	((size_t)LONG_MAX / 4)
+
+void
+prompt_init(struct prompt *pr, struct template *tpl,
+    const struct tokenizer *tok)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->tpl = tpl;
+	pr->tok = tok;
+	pr->order = PACKER_RANK;
+	pr->uses_passages = template_uses(tpl, "passages");
+}
+
+void
+prompt_release(struct prompt *pr)
+{
+	packer_release(&pr->pk);
+	json_decref(pr->messages);
+	pr->messages = NULL;
+}
+
+long
+prompt_count(const struct tokenizer *tok, const json_t *messages)
+{
+	const json_t *m, *v;
+	size_t i;
+	long n = 3;
+
+	json_array_foreach(messages, i, m) {
+		n += 3;
+		v = json_object_get(m, "role");
+		n += tokenizer_count(tok, json_string_value(v),
+		    json_string_length(v));
+		v = json_object_get(m, "content");
+		n += tokenizer_count(tok, json_string_value(v),
+		    json_string_length(v));
+	}
+	return n;
+}
+
+static const json_t *
+hit_field(const json_t *hit, const char *name)
+{
+	const json_t *v = json_object_get(json_object_get(hit, "meta"), name);
+
+	return v != NULL ? v : json_object_get(hit, name);
+}
+
+static json_t *
+passage_json(const struct passage *p, size_t n)
+{
+	json_t *o = json_object();
+	const json_t *v;
+
+	json_object_set_new(o, "n", json_integer(n));
+	json_object_set(o, "id", json_array_get(p->ids, 0));
+	json_object_set(o, "ids", p->ids);
+	if (p->doc_id != NULL)
+		json_object_set_new(o, "doc_id", json_string(p->doc_id));
+	if ((v = hit_field(p->hit, "source")) != NULL ||
+	    (v = hit_field(p->hit, "path")) != NULL)
+		json_object_set(o, "source", (json_t *)v);
+	else if (p->doc_id != NULL)
+		json_object_set_new(o, "source", json_string(p->doc_id));
+	if ((v = hit_field(p->hit, "title")) != NULL)
+		json_object_set(o, "title", (json_t *)v);
+	json_object_set_new(o, "text", json_stringn(p->text, p->len));
+	if ((v = json_object_get(p->hit, "score")) != NULL)
+		json_object_set(o, "score", (json_t *)v);
+	if (p->start >= 0) {
+		json_object_set_new(o, "start", json_integer(p->start));
+		json_object_set_new(o, "end", json_integer(p->end));
+	}
+	json_object_set_new(o, "truncated", json_boolean(p->truncated));
+	return o;
+}
+
+static long
+measure(void *arg, struct passage *const *sel, size_t n)
+{
+	struct prompt *pr = arg;
+	json_t *top = json_object(), *ps = json_array(), *msgs;
+	const json_t *stack[3];
+	size_t i, k = 0;
+	long tokens = -1;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(ps, passage_json(sel[i], i + 1));
+	json_object_set_new(top, "passages", ps);
+	stack[k++] = pr->rec;
+	if (pr->vars != NULL)
+		stack[k++] = pr->vars;
+	stack[k++] = top;
+	if (template_render(pr->tpl, stack, k, &msgs) == 0) {
+		json_decref(pr->messages);
+		pr->messages = msgs;
+		tokens = prompt_count(pr->tok, msgs);
+	} else {
+		snprintf(pr->errmsg, sizeof(pr->errmsg), "%s", pr->tpl->errmsg);
+		pr->errcode = "template";
+	}
+	json_decref(top);
+	return tokens;
+}
+
+static int __attribute__((format(printf, 3, 4)))
+pr_error(struct prompt *pr, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(pr->errmsg, sizeof(pr->errmsg), fmt, ap);
+	va_end(ap);
+	pr->errcode = code;
+	return -1;
+}
+
+int
+prompt_build(struct prompt *pr, json_t *rec)
+{
+	struct packer *pk = &pr->pk;
+	const json_t *hits;
+	json_t *cites, *used, *dropped, *ctx, *c;
+	size_t i, j, n;
+
+	for (i = 0; i < pr->tpl->nrequires; i++)
+		if (json_object_get(rec, pr->tpl->requires[i]) == NULL)
+			return pr_error(pr, "missing_field", "field '%s' is "
+			    "missing (template '%s' requires it)",
+			    pr->tpl->requires[i], pr->tpl->name);
+	hits = json_object_get(rec, "hits");
+	if (hits != NULL && !json_is_array(hits))
+		return pr_error(pr, "bad_field", "field 'hits' is not an array");
+
+	packer_release(pk);
+	packer_init(pk, pr->tok, pr->budget ? pr->budget : PROMPT_NO_LIMIT);
+	pk->truncate = pr->truncate;
+	pk->order = pr->order;
+	pr->rec = rec;
+	pr->errcode = NULL;
+	if (pr->uses_passages && hits != NULL &&
+	    packer_collect(pk, hits) == -1)
+		return pr_error(pr, pk->errcode, "%s", pk->errmsg);
+	if (packer_fill(pk, measure, pr) == -1) {
+		if (pr->errcode != NULL)	/* measure's own message */
+			return -1;
+		return pr_error(pr, pk->errcode, "%s", pk->errmsg);
+	}
+
+	cites = json_array();
+	used = json_array();
+	dropped = json_array();
+	for (i = 0; i < pk->nsel; i++) {
+		const struct passage *p = pk->sel[i];
+		const json_t *src = hit_field(p->hit, "source");
+
+		c = json_object();
+		json_object_set_new(c, "n", json_integer(i + 1));
+		json_object_set(c, "ids", p->ids);
+		if (p->doc_id != NULL)
+			json_object_set_new(c, "doc_id", json_string(p->doc_id));
+		if (src != NULL)
+			json_object_set(c, "source", (json_t *)src);
+		if (p->start >= 0) {
+			json_object_set_new(c, "start", json_integer(p->start));
+			json_object_set_new(c, "end", json_integer(p->end));
+		}
+		if (p->truncated)
+			json_object_set_new(c, "truncated", json_true());
+		json_array_append_new(cites, c);
+	}
+	/* Used: ids in the prompt, in rank order; dropped: the others. */
+	for (i = 0; i < pk->nps; i++) {
+		for (j = 0, n = 0; j < pk->nsel; j++)
+			n += pk->sel[j] == &pk->ps[i];
+		json_array_extend(n ? used : dropped, pk->ps[i].ids);
+	}
+	if (!pr->uses_passages && json_is_array(hits)) {
+		const json_t *h;
+
+		json_array_foreach(hits, i, h)
+			json_array_append(dropped, json_object_get(h, "id") ?
+			    json_object_get(h, "id") : json_null());
+	}
+	ctx = json_pack("{s:o, s:o, s:I}", "used", used, "dropped", dropped,
+	    "tokens", (json_int_t)(pk->tokens - pk->base));
+	json_object_set(rec, "messages", pr->messages);
+	json_object_set_new(rec, "prompt_tokens", json_integer(pk->tokens));
+	json_object_set_new(rec, "template", json_pack("{s:s, s:s}", "name",
+	    pr->tpl->name, "sha256", pr->tpl->sha256));
+	json_object_set_new(rec, "citations", cites);
+	json_object_set_new(rec, "context", ctx);
+	return 0;
+}

@@ -1,0 +1,47 @@
+/*
+ * prompt.h - one record in, the messages a model receives out: the
+ * template, the context packer and the token count put together.
+ */
+#ifndef AI_PROMPT_H
+#define AI_PROMPT_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "packer.h"
+#include "template.h"
+
+struct tokenizer;
+
+struct prompt {
+	struct template		*tpl;		/* borrowed */
+	const struct tokenizer	*tok;		/* borrowed */
+	json_t			*vars;		/* --var pairs, or NULL (borrowed) */
+	size_t			 budget;	/* 0: no limit */
+	int			 truncate;
+	enum packer_order	 order;
+
+	/* Private. */
+	struct packer		 pk;
+	json_t			*rec;		/* the record being built */
+	json_t			*messages;	/* from the last render */
+	int			 uses_passages;
+	char			 errmsg[1280];
+	const char		*errcode;
+};
+
+void	prompt_init(struct prompt *, struct template *,
+	    const struct tokenizer *);
+void	prompt_release(struct prompt *);
+
+/*
+ * Build the prompt for rec and add to it messages, prompt_tokens,
+ * template, citations and context.  0, or -1 with errmsg and errcode set
+ * (rec is then unchanged).
+ */
+int	prompt_build(struct prompt *, json_t *rec);
+
+/* Tokens of a chat: each message's content and role plus 3, plus 3. */
+long	prompt_count(const struct tokenizer *, const json_t *messages);
+
+#endif
