@@ -184,10 +184,11 @@ packer_collect(struct packer *pk, const json_t *hits)
 				return pk_error(pk, "oom", "out of memory");
 			continue;
 		}
-		/* Text already there: the chunk joins that passage. */
+		/* Its text already in a passage: the chunk joins that passage. */
 		for (j = 0; j < pk->nps; j++)
-			if (pk->ps[j].len == len && memcmp(pk->ps[j].text,
-			    json_string_value(text), len) == 0)
+			if (len > 0 && pk->ps[j].len >= len &&
+			    memmem(pk->ps[j].text, pk->ps[j].len,
+			    json_string_value(text), len) != NULL)
 				break;
 		if (j < pk->nps) {
 			if (json_array_append(pk->ps[j].ids, id) == -1)
