@@ -84,6 +84,14 @@ if [ -r "$corpus" ]; then
 		done
 	done
 	is "$bad" 0 "prompt_tokens never exceeds --max-tokens (20 records, 21 settings)"
+	bad=0
+	for b in 150 400 1000; do
+		ai-prompt --tokenizer cl100k_base --max-tokens $b --truncate <"$T/recs" >"$T/o" 2>/dev/null
+		over=$(grep -o '"prompt_tokens":[0-9]*' "$T/o" | cut -d: -f2 |
+		    awk -v b=$b '$1 > b' | wc -l)
+		[ "$over" -eq 0 ] || { bad=1; echo "# over budget $b cl100k_base"; }
+	done
+	is "$bad" 0 "the same with the exact cl100k_base encoding"
 	ai-prompt --tokenizer approx --max-tokens 500 --truncate <"$T/recs" >"$T/o"
 	ai-prompt --tokenizer approx --max-tokens 500 <"$T/recs" >"$T/o2"
 	sum() { grep -o '"tokens":[0-9]*' "$1" | cut -d: -f2 | awk '{ s += $1 } END { print s }'; }
