@@ -23,16 +23,20 @@ retr_query_release(struct retr_query *q)
 	memset(q, 0, sizeof(*q));
 }
 
-/* trec_eval's order: score decreasing, then docno decreasing. */
+/*
+ * trec_eval's order: score decreasing, then docno decreasing.  It keeps
+ * scores as float, so scores equal in single precision are a tie.
+ */
 static int
 cmp_trec(const void *a, const void *b)
 {
 	const struct hit *x = a, *y = b;
+	float fx = (float)x->score, fy = (float)y->score;
 	int c;
 
-	if (x->score > y->score)
+	if (fx > fy)
 		return -1;
-	if (x->score < y->score)
+	if (fx < fy)
 		return 1;
 	if ((c = strcmp(y->docno, x->docno)) != 0)
 		return c;

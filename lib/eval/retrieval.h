@@ -4,7 +4,8 @@
  * A run is turned into a ranked list the way trec_eval reads a run file:
  * documents are ordered by score, highest first, and equal scores by
  * document id in decreasing byte order (strcmp reversed), whatever rank
- * the run gave them.  A document retrieved twice counts once, at its
+ * the run gave them.  Scores are compared in single precision, as
+ * trec_eval stores them, so 0.30000001 and 0.30000002 are a tie.  A document retrieved twice counts once, at its
  * best position (with doc_id matching, one document's several chunks
  * are one document).  Relevance judgements are grades: a document is
  * relevant when its grade is at least the relevance level (trec_eval's

@@ -130,6 +130,14 @@ test_edges(void)
 	    " stands");
 	retr_query_release(&q);
 
+	/* Scores equal in single precision tie, as in trec_eval: b > a
+	 * by docno, so b comes first although its double is smaller. */
+	load(&q, "[{\"id\":\"a\",\"score\":0.30000002},"
+	    "{\"id\":\"b\",\"score\":0.30000001}]", "{\"a\":1}", "id",
+	    RETR_TIES_TREC);
+	near(retr_score(&q, RETR_MRR, 0), 0.5, "scores tie in single precision");
+	retr_query_release(&q);
+
 	/* A relevance level of 2 leaves d3 (grade 1) out. */
 	h = json_loads(case_a_hits, 0, NULL);
 	g = json_loads(case_a_grades, 0, NULL);
