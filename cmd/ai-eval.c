@@ -58,7 +58,7 @@ static const struct cli_opt opts[] = {
 	{ "group-by", 'g', required_argument, "FIELD", NULL,
 	  "break the summary down by a field (dotted path: meta.source)" },
 	{ "junit", OPT_JUNIT, required_argument, "FILE", NULL,
-	  "write JUnit XML: a test case per gate" },
+	  "write JUnit XML: a test case per gate ('-': standard output)" },
 	{ "junit-records", OPT_JUNIT_RECORDS, no_argument, NULL, NULL,
 	  "with --junit, also a test case per record" },
 	{ "k", 'k', required_argument, "LIST", NULL,
@@ -119,7 +119,7 @@ static const struct {
 	{ "json_schema", M_JSON_SCHEMA, "output' and 'expected_schema" },
 	{ "length_chars", M_LENGTH_CHARS, "output" },
 	{ "length_words", M_LENGTH_WORDS, "output" },
-	{ "groundedness", M_GROUNDEDNESS, "output' and 'hits" },
+	{ "groundedness", M_GROUNDEDNESS, "output' and 'hits[].text" },
 	{ "citation_valid", M_CITATION_VALID, "output" },
 	{ "latency_ms", M_LATENCY, "usage.latency_ms" },
 	{ "cost_usd", M_COST, "usage.cost_usd" },
@@ -1106,7 +1106,9 @@ main(int argc, char *argv[])
 		load_baseline(&ev, baseline);
 		ev.ids = json_object();
 	}
-	ev.records_out = summary_path == NULL || strcmp(summary_path, "-");
+	/* Standard output holds records or one report, never both. */
+	ev.records_out = (summary_path == NULL || strcmp(summary_path, "-")) &&
+	    (junit == NULL || strcmp(junit, "-"));
 	summary_init(&ev.sum, rounds, seed);
 
 	if (argc == 0)
