@@ -361,7 +361,7 @@ packer_fill(struct packer *pk, packer_measure_fn *measure, void *arg)
 			size_t over = t - pk->budget;
 
 			if (pk->truncate && rounds < 32 &&
-			    last->tokens > over + min_cut) {
+			    last->tokens >= over + min_cut) {
 				cut(pk, last, last->tokens - over);
 				limit = k;
 				continue;

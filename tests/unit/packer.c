@@ -67,6 +67,7 @@ main(void)
 	struct fake f = { tok, 100, 5, 0 };
 	struct packer pk;
 	json_t *h;
+	long P;
 
 	/* Merging: b touches a, d overlaps c, and b bridges nothing else. */
 	h = hits("[{\"id\":\"a\",\"doc_id\":\"D\",\"text\":\"0123456789\",\"start\":0,\"end\":10},"
@@ -115,32 +116,34 @@ main(void)
 	    "{\"id\":\"2\",\"text\":\"aaaaaa bbbbbb cccccc dddddd eeeeee ffffff gggggg hhhhhh iiiiii llllll\"},"
 	    "{\"id\":\"3\",\"text\":\"aaaaaa bbbbbb cccccc dddddd eeeeee ffffff gggggg hhhhhh iiiiii mmmmmm\"},"
 	    "{\"id\":\"4\",\"text\":\"aaaaaa bbbbbb cccccc dddddd eeeeee ffffff gggggg hhhhhh iiiiii nnnnnn\"}]");
-	is_int(tokenizer_count(tok, "aaaaaa bbbbbb cccccc dddddd eeeeee ffffff "
-	    "gggggg hhhhhh iiiiii jjjjjj", 69), 10, "a test passage is 10 tokens");
-	packer_init(&pk, tok, 145);
+	/* Each test passage costs P tokens (whatever approx makes of it). */
+	P = (long)tokenizer_count(tok, "aaaaaa bbbbbb cccccc dddddd eeeeee "
+	    "ffffff gggggg hhhhhh iiiiii jjjjjj", 69);
+	ok(P > 5, "a test passage is %ld tokens", P);
+	packer_init(&pk, tok, 100 + 3 * (P + 5));
 	packer_collect(&pk, h);
-	ok(packer_fill(&pk, measure, &f) == 0, "fill to 145");
-	is_int(pk.tokens, 145, "three passages of 15 fill 145 exactly");
+	ok(packer_fill(&pk, measure, &f) == 0, "fill");
+	is_int(pk.tokens, 100 + 3 * (P + 5), "three passages fill the budget exactly");
 	is_str(ids(&pk), "[0] [1] [2]", "in rank order");
 	packer_release(&pk);
 
-	packer_init(&pk, tok, 144);
+	packer_init(&pk, tok, 100 + 3 * (P + 5) - 1);
 	packer_collect(&pk, h);
 	packer_fill(&pk, measure, &f);
-	is_int(pk.tokens, 130, "one token short: the third is dropped");
+	is_int(pk.tokens, 100 + 2 * (P + 5), "one token short: the third is dropped");
 	packer_release(&pk);
 
-	packer_init(&pk, tok, 155);
+	packer_init(&pk, tok, 100 + 3 * (P + 5) + P / 2 + 5);
 	pk.truncate = 1;
-	pk.min_cut = 4;
+	pk.min_cut = 2;
 	packer_collect(&pk, h);
 	packer_fill(&pk, measure, &f);
-	ok(pk.tokens <= 155 && pk.tokens >= 150, "--truncate fills the rest "
-	    "(%ld of 155)", pk.tokens);
+	ok(pk.tokens <= (long)pk.budget && pk.tokens > 100 + 3 * (P + 5),
+	    "--truncate fills the rest (%ld of %zu)", pk.tokens, pk.budget);
 	ok(pk.nsel == 4 && pk.sel[3]->truncated && !pk.sel[2]->truncated,
 	    "by cutting the fourth passage");
-	ok(pk.sel[3]->len < 69 && pk.sel[3]->text[pk.sel[3]->len] == '\0',
-	    "at a token boundary");
+	ok(pk.nsel == 4 && pk.sel[3]->len < 69 &&
+	    pk.sel[3]->text[pk.sel[3]->len] == '\0', "at a token boundary");
 	packer_release(&pk);
 
 	packer_init(&pk, tok, 99);
