@@ -2,10 +2,12 @@
  * ai-gen - send each record's messages to a language model and write the
  * answer on the record.
  *
- * The loop: read a record, check and normalise its messages (or prompt),
- * refuse it if the budget is spent or the prompt would not fit the
- * model's window, generate, check the answer (--schema, citations),
- * account its cost, write it.  local/ models answer in-process.
+ * Records move through a window of at most 2 x --jobs: read and checked
+ * (READY), sent (WAIT), answered or failed (DONE, FAILED), and written
+ * from the head of the window only, so output keeps input order while
+ * --jobs requests are in flight.  A request that fails for good moves to
+ * another endpoint of the same model, then down the --fallback chain.
+ * local/ models answer in-process, at once.
  */
 #include <errno.h>
 #include <math.h>
@@ -15,47 +17,79 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/cli.h"
 #include "core/jsonschema.h"
 #include "core/ndjson.h"
 #include "gen/budget.h"
+#include "gen/chat.h"
 #include "gen/extractive.h"
 #include "gen/grounding.h"
 #include "gen/prices.h"
+#include "model/http.h"
 #include "text/tokenizer.h"
 
 #define DEFAULT_MODEL	"local/extractive"
+#define MAX_STOPS	8
+#define MAX_CHAIN	8
+#define MAX_ENDPOINTS	16
+#define COOL_FAILS	3	/* failures in a row that cool an endpoint */
+#define COOL_SECONDS	30.0
 
 enum {
 	OPT_BASE_URL = AI_OPT_TOOL,
 	OPT_BUDGET,
+	OPT_CACHE_PROMPT,
+	OPT_FALLBACK,
+	OPT_IDLE_TIMEOUT,
 	OPT_MAX_COST,
 	OPT_MAX_TOKENS,
+	OPT_NO_STREAM,
 	OPT_REQUIRE_CITATIONS,
+	OPT_RETRIES,
+	OPT_RPM,
 	OPT_SCHEMA,
 	OPT_SEED,
 	OPT_STOP,
 	OPT_SYSTEM,
 	OPT_TEMPERATURE,
+	OPT_TIMEOUT,
 	OPT_TOP_P,
+	OPT_TPM,
 	OPT_VERIFY_CITATIONS
 };
 
 static const struct cli_opt opts[] = {
+	{ "base-url", OPT_BASE_URL, required_argument, "URL", NULL,
+	  "the model's endpoint; repeat to spread requests over several" },
 	{ "budget", OPT_BUDGET, required_argument, "FILE", NULL,
 	  "charge every request to the ledger FILE, shared between runs" },
+	{ "cache-prompt", OPT_CACHE_PROMPT, no_argument, NULL, NULL,
+	  "anthropic: mark the system prompt and context for prompt caching" },
+	{ "fallback", OPT_FALLBACK, required_argument, "MODEL", NULL,
+	  "the model to try when the one before fails (repeatable, a chain)" },
+	{ "idle-timeout", OPT_IDLE_TIMEOUT, required_argument, "SEC", NULL,
+	  "give up on an answer that sends nothing for SEC (default 60)" },
+	{ "jobs", 'j', required_argument, "N", NULL,
+	  "requests in flight at most (default 4)" },
 	{ "max-cost", OPT_MAX_COST, required_argument, "USD", NULL,
 	  "send no request once this much is spent (with a ledger: by all runs)" },
 	{ "max-tokens", OPT_MAX_TOKENS, required_argument, "N", NULL,
 	  "longest answer, in tokens" },
 	{ "model", 'm', required_argument, "MODEL", NULL,
 	  "PROVIDER/NAME (default local/extractive; env AI_MODEL)" },
+	{ "no-stream", OPT_NO_STREAM, no_argument, NULL, NULL,
+	  "ask for whole answers instead of streams" },
 	{ "raw", 'r', no_argument, NULL, NULL,
 	  "write only the answers' text, one per line" },
 	{ "require-citations", OPT_REQUIRE_CITATIONS, no_argument, NULL, NULL,
 	  "fail an answer that cites nothing or a passage that does not exist" },
+	{ "retries", OPT_RETRIES, required_argument, "N", NULL,
+	  "retries of a failed request (default 5)" },
+	{ "rpm", OPT_RPM, required_argument, "N", NULL,
+	  "requests per minute at most" },
 	{ "schema", OPT_SCHEMA, required_argument, "FILE", NULL,
 	  "ask for JSON that matches the JSON Schema in FILE, and check it" },
 	{ "seed", OPT_SEED, required_argument, "N", NULL,
@@ -66,8 +100,12 @@ static const struct cli_opt opts[] = {
 	  "put a system message with TEXT before each record's messages" },
 	{ "temperature", OPT_TEMPERATURE, required_argument, "T", NULL,
 	  "sampling temperature, 0 to 2" },
+	{ "timeout", OPT_TIMEOUT, required_argument, "SEC", NULL,
+	  "longest time one attempt may take (default 600)" },
 	{ "top-p", OPT_TOP_P, required_argument, "P", NULL,
 	  "nucleus sampling mass, 0 to 1" },
+	{ "tpm", OPT_TPM, required_argument, "N", NULL,
+	  "tokens per minute at most (prompt and answer, estimated)" },
 	{ "verify-citations", OPT_VERIFY_CITATIONS, no_argument, NULL, NULL,
 	  "add 'grounding': the [n] the answer cites, and which are invalid" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
@@ -80,10 +118,12 @@ static struct cli cli = {
 	.opts = opts,
 };
 
-#define MAX_STOPS	8
-
 static struct {
 	const char	*model;
+	const char	*fallback[MAX_CHAIN];
+	size_t		 nfallback;
+	const char	*base[MAX_ENDPOINTS];
+	size_t		 nbase;
 	const char	*system;
 	const char	*stop[MAX_STOPS];
 	size_t		 nstop;
@@ -93,7 +133,13 @@ static struct {
 	long long	 seed;
 	int		 has_seed;
 	int		 raw;
+	int		 raw_live;	/* --raw to a terminal: stream it */
 	int		 verify;	/* 1 verify, 2 require */
+	int		 stream;
+	int		 cache_prompt;
+	int		 jobs;
+	int		 retries;
+	double		 timeout, idle, rpm, tpm;
 	json_t		*schema;
 	const char	*schema_path;
 	double		 max_cost;	/* < 0: none */
@@ -102,63 +148,124 @@ static struct {
 	.temperature = NAN,
 	.top_p = NAN,
 	.max_cost = -1,
+	.stream = 1,
+	.jobs = 4,
+	.retries = 5,
+	.timeout = 600,
+	.idle = 60,
 };
+
+/* ---- models and endpoints ---- */
+
+struct endpoint {
+	char		*url;		/* the full URL of the chat call */
+	int		 busy;		/* requests in flight */
+	int		 fails;		/* failures in a row */
+	double		 cool_until;	/* monotonic seconds */
+	unsigned long	 served;
+};
+
+struct target {
+	const char	*model;		/* "openai/gpt-4o" */
+	const char	*name;		/* "gpt-4o" */
+	int		 api;		/* enum chat_api, or -1 for local */
+	const char	*key;		/* NULL: none sent */
+	const char	*key_var;	/* "OPENAI_API_KEY" */
+	struct endpoint	 eps[MAX_ENDPOINTS];
+	size_t		 neps;
+};
+
+static struct target chain[MAX_CHAIN + 1];
+static size_t nchain;
 
 static struct prices prices;
 static struct budget budget;
 static struct tokenizer *tok;
+static struct http *http;
+static int inflight;
 
 /* Totals for the -v summary. */
 static struct {
 	long long	 prompt, completion;
 	double		 cost;
-	unsigned long	 requests, cached;
+	unsigned long	 requests, fallbacks;
 } total;
 
-/* One record on its way through. */
+/* ---- records in the window ---- */
+
+enum job_state { J_READY, J_WAIT, J_DONE, J_FAILED };
+
 struct job {
-	json_t		*rec;		/* borrowed from the caller */
+	json_t		*rec;		/* NULL when the line was not JSON */
 	const char	*input;
 	unsigned long	 line;
-	json_t		*messages;	/* new: normalised, --system added */
+	enum job_state	 state;
+	json_t		*messages;	/* as sent: normalised, --system added */
+	json_t		*retry_msgs;	/* the schema retry's extra turns */
+	size_t		 target;	/* index in chain */
+	size_t		 hops;		/* endpoints tried for this target */
+	unsigned	 tried;		/* bit i: endpoint i failed it */
+	struct endpoint	*ep;
+	int		 schema_retried;
+	struct chat_result res;
+	struct chat_stream st;
+	size_t		 raw_shown;	/* --raw: bytes already printed */
+	/* What the record will say. */
 	const char	*model;
-	struct buf	 out;		/* the answer */
-	const char	*finish;	/* "stop", "length", ... */
-	long		 prompt_tokens, completion_tokens;
-	long		 cached_tokens, cache_write_tokens;
-	int		 attempts, cached;
-	double		 latency_ms;
+	long		 ptok, ctok, cached_tok;
+	int		 attempts;
+	double		 cost, t0;
+	json_t		*parsed, *grounding;
+	const char	*code;		/* failed: the error code */
+	char		 errmsg[512];
 };
 
-/* ---- input ---- */
-
 static double
-now_ms(void)
+now_s(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int
-fail(struct job *j, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(struct job *j, const char *code, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+job_fail(struct job *j, const char *code, const char *fmt, ...)
 {
-	struct buf msg = BUF_INIT(0);
 	va_list ap;
-	int rc;
 
 	va_start(ap, fmt);
-	buf_vprintf(&msg, fmt, ap);
+	vsnprintf(j->errmsg, sizeof(j->errmsg), fmt, ap);
 	va_end(ap);
-	rc = cli_record_error(&cli, j->input, j->line, j->rec, code, "%s",
-	    msg.data ? msg.data : "");
-	buf_release(&msg);
-	return rc;
+	j->code = code;
+	j->state = J_FAILED;
+}
+
+static struct job *
+job_new(json_t *rec, const char *input, unsigned long line)
+{
+	struct job *j = calloc(1, sizeof(*j));
+
+	if (j == NULL)
+		cli_fatal(1, "out of memory");
+	j->rec = rec;
+	j->input = input;
+	j->line = line;
+	chat_result_init(&j->res);
+	return j;
+}
+
+static void
+job_free(struct job *j)
+{
+	json_decref(j->rec);
+	json_decref(j->messages);
+	json_decref(j->retry_msgs);
+	json_decref(j->parsed);
+	json_decref(j->grounding);
+	chat_stream_release(&j->st);
+	chat_result_release(&j->res);
+	free(j);
 }
 
 static int
@@ -178,11 +285,8 @@ valid_content(const json_t *c)
 	return 1;
 }
 
-/*
- * Build j->messages from the record's messages or prompt.  0, or the
- * result of fail() (-1 when the tool must stop, 1 when it goes on).
- */
-static int
+/* Build j->messages from the record's messages or prompt, or fail j. */
+static void
 read_messages(struct job *j)
 {
 	static const char *const roles[] = { "system", "developer", "user",
@@ -196,42 +300,53 @@ read_messages(struct job *j)
 	if (o.system != NULL)
 		json_array_append_new(j->messages, json_pack("{s:s, s:s}",
 		    "role", "system", "content", o.system));
-	if (m == NULL && p == NULL)
-		return fail(j, "input", "field 'messages' is missing (or"
-		    " give 'prompt')") == -1 ? -1 : 1;
+	if (m == NULL && p == NULL) {
+		job_fail(j, "input", "field 'messages' is missing (or give"
+		    " 'prompt')");
+		return;
+	}
 	if (m == NULL) {
-		if (!json_is_string(p))
-			return fail(j, "input", "field 'prompt' is not a"
-			    " string") == -1 ? -1 : 1;
+		if (!json_is_string(p)) {
+			job_fail(j, "input", "field 'prompt' is not a string");
+			return;
+		}
 		json_array_append_new(j->messages, json_pack("{s:s, s:O}",
 		    "role", "user", "content", p));
-		return 0;
+		return;
 	}
-	if (!json_is_array(m) || json_array_size(m) == 0)
-		return fail(j, "input", "field 'messages' is not a non-empty"
-		    " array") == -1 ? -1 : 1;
+	if (!json_is_array(m) || json_array_size(m) == 0) {
+		job_fail(j, "input", "field 'messages' is not a non-empty"
+		    " array");
+		return;
+	}
 	json_array_foreach(m, i, msg) {
-		if (!json_is_object(msg))
-			return fail(j, "input", "field 'messages[%zu]' is not"
-			    " an object", i) == -1 ? -1 : 1;
+		if (!json_is_object(msg)) {
+			job_fail(j, "input", "field 'messages[%zu]' is not an"
+			    " object", i);
+			return;
+		}
 		role = json_string_value(json_object_get(msg, "role"));
-		if (role == NULL)
-			return fail(j, "input", "field 'messages[%zu].role' is"
-			    " missing or not a string", i) == -1 ? -1 : 1;
+		if (role == NULL) {
+			job_fail(j, "input", "field 'messages[%zu].role' is"
+			    " missing or not a string", i);
+			return;
+		}
 		for (k = 0; roles[k] != NULL; k++)
 			if (strcmp(role, roles[k]) == 0)
 				break;
-		if (roles[k] == NULL)
-			return fail(j, "input", "field 'messages[%zu].role':"
-			    " '%s' is not system, developer, user, assistant"
-			    " or tool", i, role) == -1 ? -1 : 1;
-		if (!valid_content(json_object_get(msg, "content")))
-			return fail(j, "input", "field 'messages[%zu].content'"
-			    " is not a string or an array of parts", i) == -1 ?
-			    -1 : 1;
+		if (roles[k] == NULL) {
+			job_fail(j, "input", "field 'messages[%zu].role': '%s'"
+			    " is not system, developer, user, assistant or"
+			    " tool", i, role);
+			return;
+		}
+		if (!valid_content(json_object_get(msg, "content"))) {
+			job_fail(j, "input", "field 'messages[%zu].content' is"
+			    " not a string or an array of parts", i);
+			return;
+		}
 		json_array_append(j->messages, msg);
 	}
-	return 0;
 }
 
 static long
@@ -252,203 +367,501 @@ count_tokens(const json_t *messages)
 	return n + 3;
 }
 
-/* ---- local models ---- */
-
-static int
-local_echo(struct job *j)
+/* The messages of the next request: the record's, plus a schema retry. */
+static json_t *
+request_messages(struct job *j)
 {
-	const json_t *m = json_array_get(j->messages,
-	    json_array_size(j->messages) - 1);
+	json_t *all;
 
-	return extractive_content(&j->out, json_object_get(m, "content"));
+	if (j->retry_msgs == NULL)
+		return json_incref(j->messages);
+	all = json_copy(j->messages);
+	json_array_extend(all, j->retry_msgs);
+	return all;
 }
 
-static int
-run_local(struct job *j)
+/* ---- local models ---- */
+
+static void
+run_local(struct job *j, const struct target *t)
 {
 	struct extractive_opts eo = EXTRACTIVE_OPTS_INIT;
-	const char *name = j->model + strlen("local/");
+	json_t *msgs = request_messages(j), *last;
+	struct buf *out = &j->res.text;
 	size_t i, cut;
 	char *hit;
 	int rc;
 
-	j->attempts = 1;
-	if (strcmp(name, "extractive") == 0)
-		rc = extractive_answer(&j->out, j->messages, &eo) == -1 ? -1 : 0;
-	else
-		rc = local_echo(j);
-	if (rc == -1 || buf_putc(&j->out, '\0') == -1)
-		return -1;
-	j->out.len--;
-	j->finish = "stop";
+	chat_result_reset(&j->res);
+	if (strcmp(t->name, "extractive") == 0)
+		rc = extractive_answer(out, msgs, &eo) == -1 ? -1 : 0;
+	else {
+		last = json_array_get(msgs, json_array_size(msgs) - 1);
+		rc = extractive_content(out, json_object_get(last, "content"));
+	}
+	if (rc == -1 || buf_putc(out, '\0') == -1)
+		cli_fatal(1, "out of memory");
+	out->len--;
+	snprintf(j->res.finish, sizeof(j->res.finish), "stop");
 	for (i = 0; i < o.nstop; i++)
-		if ((hit = strstr(j->out.data, o.stop[i])) != NULL) {
-			j->out.len = (size_t)(hit - j->out.data);
-			j->out.data[j->out.len] = '\0';
+		if ((hit = strstr(out->data, o.stop[i])) != NULL) {
+			out->len = (size_t)(hit - out->data);
+			out->data[out->len] = '\0';
 		}
 	if (o.max_tokens > 0) {
-		cut = tokenizer_prefix(tok, j->out.data, j->out.len,
+		cut = tokenizer_prefix(tok, out->data, out->len,
 		    (size_t)o.max_tokens);
-		if (cut < j->out.len) {
-			j->out.len = cut;
-			j->out.data[cut] = '\0';
-			j->finish = "length";
+		if (cut < out->len) {
+			out->len = cut;
+			out->data[cut] = '\0';
+			snprintf(j->res.finish, sizeof(j->res.finish),
+			    "length");
 		}
 	}
-	j->prompt_tokens = count_tokens(j->messages);
-	j->completion_tokens = (long)tokenizer_count(tok, j->out.data,
-	    j->out.len);
+	j->res.prompt_tokens = count_tokens(msgs);
+	j->res.completion_tokens = (long)tokenizer_count(tok, out->data,
+	    out->len);
+	j->res.done = 1;
+	json_decref(msgs);
+}
+
+/* ---- --raw ---- */
+
+static struct job **win;	/* the window, a ring */
+static size_t whead, wcount, wcap;
+
+/* Print what the head record's answer has grown by (--raw, a terminal). */
+static void
+raw_catch_up(void)
+{
+	struct job *j;
+
+	if (!o.raw_live || wcount == 0)
+		return;
+	j = win[whead];
+	if (j->state == J_FAILED || j->res.text.len <= j->raw_shown)
+		return;
+	cli_write_raw(&cli, j->res.text.data + j->raw_shown,
+	    j->res.text.len - j->raw_shown);
+	j->raw_shown = j->res.text.len;
+	fflush(stdout);
+}
+
+static void
+on_text(void *arg, const char *p, size_t len)
+{
+	(void)arg;
+	(void)p;
+	(void)len;
+	raw_catch_up();
+}
+
+/* ---- requests ---- */
+
+static int
+on_write(struct http_req *r, const char *p, size_t len, void *arg)
+{
+	struct job *j = arg;
+
+	(void)r;
+	if (p == NULL) {		/* a new attempt: forget the last one */
+		if (j->raw_shown > 0) {
+			cli_write_raw(&cli, "\n", 1);
+			if (!cli.quiet)
+				cli_warn("%s:%lu: the answer was cut off; it"
+				    " starts again", j->input, j->line);
+			j->raw_shown = 0;
+		}
+		chat_stream_reset(&j->st);
+		return 0;
+	}
+	chat_stream_feed(&j->st, p, len);	/* judged in on_check */
 	return 0;
 }
 
-/* ---- checks on the answer ---- */
-
 static int
-check_schema(struct job *j, json_t **parsed)
+on_check(struct http_req *r, void *arg)
+{
+	struct job *j = arg;
+
+	if (!o.stream) {
+		if (chat_parse(chain[j->target].api, r->body.data, r->body.len,
+		    &j->res) == -1) {
+			http_req_fail(r, "%s", j->res.errmsg);
+			return 1;
+		}
+		return 0;
+	}
+	if (j->st.bad) {
+		http_req_fail(r, "%s", j->res.errmsg);
+		return 1;
+	}
+	if (!j->res.done) {
+		http_req_fail(r, "the stream ended before the answer was"
+		    " complete");
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The least busy endpoint that is not cooling down and has not failed
+ * this record yet; else the one whose cool-down ends first.
+ */
+static struct endpoint *
+pick_endpoint(struct target *t, unsigned tried)
+{
+	struct endpoint *best = NULL, *e;
+	double now = now_s();
+	size_t i;
+
+	for (i = 0; i < t->neps; i++) {
+		e = &t->eps[i];
+		if (e->cool_until > now || (tried >> i & 1))
+			continue;
+		if (best == NULL || e->busy < best->busy ||
+		    (e->busy == best->busy && e->served < best->served))
+			best = e;
+	}
+	if (best != NULL)
+		return best;
+	for (i = 0; i < t->neps; i++)
+		if (!(tried >> i & 1) && (best == NULL ||
+		    t->eps[i].cool_until < best->cool_until))
+			best = &t->eps[i];
+	return best != NULL ? best : &t->eps[0];
+}
+
+static void
+submit(struct job *j)
+{
+	struct target *t = &chain[j->target];
+	struct chat_params p;
+	struct http_req *r;
+	struct buf body = BUF_INIT(0);
+	json_t *msgs;
+
+	memset(&p, 0, sizeof(p));
+	p.model = t->name;
+	p.temperature = o.temperature;
+	p.top_p = o.top_p;
+	p.max_tokens = o.max_tokens;
+	p.seed = o.seed;
+	p.has_seed = o.has_seed;
+	p.stop = o.stop;
+	p.nstop = o.nstop;
+	p.schema = o.schema;
+	p.stream = o.stream;
+	p.cache_prompt = o.cache_prompt;
+	msgs = request_messages(j);
+	if (chat_request(&body, (enum chat_api)t->api, msgs, &p) == -1)
+		cli_fatal(1, "out of memory");
+	j->ep = pick_endpoint(t, j->tried);
+	if ((r = http_req_new(j->ep->url)) == NULL ||
+	    http_req_body(r, body.data, body.len) == -1)
+		cli_fatal(1, "out of memory");
+	if (t->key != NULL) {
+		if (t->api == CHAT_ANTHROPIC)
+			http_req_header(r, "x-api-key", t->key, 1);
+		else {
+			struct buf h = BUF_INIT(0);
+
+			buf_printf(&h, "Bearer %s", t->key);
+			http_req_header(r, "Authorization", h.data, 1);
+			explicit_bzero(h.data, h.len);
+			buf_release(&h);
+		}
+	}
+	if (t->api == CHAT_ANTHROPIC)
+		http_req_header(r, "anthropic-version", "2023-06-01", 0);
+	r->udata = j;
+	r->hook_arg = j;
+	r->tokens = (double)(count_tokens(msgs) + (o.max_tokens > 0 ?
+	    o.max_tokens : 256));
+	r->on_check = on_check;
+	if (o.stream) {
+		r->on_write = on_write;
+		chat_stream_release(&j->st);
+		chat_stream_init(&j->st, (enum chat_api)t->api, &j->res);
+		j->st.on_text = o.raw_live ? on_text : NULL;
+	}
+	chat_result_reset(&j->res);
+	if (http_submit(http, r) == -1)
+		cli_fatal(2, "%s", http_errmsg(http));
+	j->ep->busy++;
+	j->ep->served++;
+	inflight++;
+	j->state = J_WAIT;
+	json_decref(msgs);
+	buf_release(&body);
+}
+
+/* ---- answers ---- */
+
+static void
+check_answer(struct job *j)
 {
 	json_error_t jerr;
-	char err[512];
+	char err[512], verr[400];
 	json_t *v;
-	int rc;
-
-	v = json_loadb(j->out.data, j->out.len, JSON_DECODE_ANY, &jerr);
-	if (v == NULL)
-		return fail(j, "schema", "the answer is not JSON (%s at"
-		    " column %d)", jerr.text, jerr.column) == -1 ? -1 : 1;
-	if ((rc = jsonschema_validate(o.schema, v, err, sizeof(err))) != 0) {
-		json_decref(v);
-		return fail(j, "schema", "the answer does not match the"
-		    " schema: %s", err) == -1 ? -1 : 1;
-	}
-	*parsed = v;
-	return 0;
-}
-
-static int
-check_citations(struct job *j, json_t **grounding)
-{
-	json_t *g = grounding_check(j->out.data, j->out.len, j->rec,
-	    j->messages);
 	size_t ncited, ninvalid;
 
-	if (g == NULL)
-		cli_fatal(1, "out of memory");
-	ncited = json_array_size(json_object_get(g, "cited"));
-	ninvalid = json_array_size(json_object_get(g, "invalid"));
-	if (o.verify == 2 && (ncited == 0 || ninvalid > 0)) {
-		json_object_set_new(j->rec, "grounding", g);
-		if (ninvalid > 0)
-			return fail(j, "citations", "the answer cites %zu"
+	if (o.schema != NULL) {
+		v = json_loadb(j->res.text.data, j->res.text.len,
+		    JSON_DECODE_ANY, &jerr);
+		if (v == NULL)
+			snprintf(err, sizeof(err), "the answer is not JSON (%s"
+			    " at column %d)", jerr.text, jerr.column);
+		else if (jsonschema_validate(o.schema, v, verr,
+		    sizeof(verr)) != 0) {
+			snprintf(err, sizeof(err), "the answer does not match"
+			    " the schema: %s", verr);
+			json_decref(v);
+			v = NULL;
+		}
+		if (v == NULL) {
+			if (!j->schema_retried && chain[j->target].api >= 0) {
+				/* One more try, told what was wrong. */
+				j->schema_retried = 1;
+				json_decref(j->retry_msgs);
+				j->retry_msgs = json_pack("[{s:s, s:s%},"
+				    " {s:s, s:s+}]", "role", "assistant",
+				    "content", j->res.text.data ?
+				    j->res.text.data : "", j->res.text.len,
+				    "role", "user", "content", err, ". Answer"
+				    " again with only the JSON value.");
+				j->state = J_READY;
+				return;
+			}
+			job_fail(j, "schema", "%s", err);
+			return;
+		}
+		j->parsed = v;
+	}
+	if (o.verify) {
+		j->grounding = grounding_check(j->res.text.data,
+		    j->res.text.len, j->rec, j->messages);
+		if (j->grounding == NULL)
+			cli_fatal(1, "out of memory");
+		ncited = json_array_size(json_object_get(j->grounding,
+		    "cited"));
+		ninvalid = json_array_size(json_object_get(j->grounding,
+		    "invalid"));
+		if (o.verify == 2 && ninvalid > 0)
+			job_fail(j, "citations", "the answer cites %zu"
 			    " passage%s that do%s not exist (first [%lld])",
 			    ninvalid, ninvalid == 1 ? "" : "s",
 			    ninvalid == 1 ? "es" : "",
-			    json_integer_value(json_array_get(
-			    json_object_get(g, "invalid"), 0))) == -1 ? -1 : 1;
-		return fail(j, "citations", "the answer cites no passage") ==
-		    -1 ? -1 : 1;
+			    json_integer_value(json_array_get(json_object_get(
+			    j->grounding, "invalid"), 0)));
+		else if (o.verify == 2 && ncited == 0)
+			job_fail(j, "citations", "the answer cites no passage");
+		if (j->state == J_FAILED)
+			return;
 	}
-	*grounding = g;
-	return 0;
+	j->state = J_DONE;
 }
 
-/* ---- output ---- */
-
-static double
-cost_of(const struct job *j)
+/* An answer arrived (from a request or a local model): account for it. */
+static void
+answered(struct job *j, const struct target *t)
 {
-	const struct price *p = prices_find(&prices, j->model);
+	const struct price *p = prices_find(&prices, t->model);
+	double cost = p == NULL ? 0 : price_cost(p, j->res.prompt_tokens,
+	    j->res.cached_tokens, j->res.cache_write_tokens,
+	    j->res.completion_tokens);
 
-	if (p == NULL || j->cached)
-		return 0;
-	return price_cost(p, j->prompt_tokens, j->cached_tokens,
-	    j->cache_write_tokens, j->completion_tokens);
-}
-
-static int
-finish(struct job *j)
-{
-	json_t *usage, *parsed = NULL, *grounding = NULL;
-	double cost = cost_of(j);
-	int rc;
-
-	if (!j->cached) {
-		if (budget_charge(&budget, cost) == -1)
-			cli_fatal(1, "%s", budget.errmsg);
-		total.requests++;
-	} else
-		total.cached++;
-	total.prompt += j->prompt_tokens;
-	total.completion += j->completion_tokens;
+	if (budget_charge(&budget, cost) == -1)
+		cli_fatal(1, "%s", budget.errmsg);
+	total.requests++;
+	total.prompt += j->res.prompt_tokens;
+	total.completion += j->res.completion_tokens;
 	total.cost += cost;
-
-	if (o.schema != NULL && (rc = check_schema(j, &parsed)) != 0)
-		return rc;
-	if (o.verify && (rc = check_citations(j, &grounding)) != 0) {
-		json_decref(parsed);
-		return rc;
-	}
-	if (o.raw) {
-		cli_write_raw(&cli, j->out.data, j->out.len);
-		cli_write_raw(&cli, "\n", 1);
-		json_decref(parsed);
-		json_decref(grounding);
-		return 0;
-	}
-	json_object_set_new(j->rec, "output", json_stringn(j->out.data,
-	    j->out.len));
-	if (parsed != NULL)
-		json_object_set_new(j->rec, "output_json", parsed);
-	json_object_set_new(j->rec, "model", json_string(j->model));
-	json_object_set_new(j->rec, "finish_reason", json_string(j->finish));
-	usage = json_pack("{s:I, s:I, s:f, s:I, s:b, s:i}",
-	    "prompt_tokens", (json_int_t)j->prompt_tokens,
-	    "completion_tokens", (json_int_t)j->completion_tokens,
-	    "cost_usd", cost,
-	    "latency_ms", (json_int_t)llround(j->latency_ms),
-	    "cached", j->cached,
-	    "attempts", j->attempts);
-	if (j->cached_tokens > 0)
-		json_object_set_new(usage, "cached_tokens",
-		    json_integer(j->cached_tokens));
-	json_object_set_new(j->rec, "usage", usage);
-	if (grounding != NULL)
-		json_object_set_new(j->rec, "grounding", grounding);
-	cli_write(&cli, j->rec);
-	return 0;
+	j->model = t->model;
+	j->ptok += j->res.prompt_tokens;
+	j->ctok += j->res.completion_tokens;
+	j->cached_tok += j->res.cached_tokens;
+	j->cost += cost;
+	check_answer(j);
 }
 
-/* ---- the loop ---- */
-
-static int
-process(struct job *j)
+/* Move j on after its target failed: another endpoint, the next model. */
+static void
+move_on(struct job *j, int endpoint_trouble, const char *why)
 {
-	double t0;
-	int rc;
+	struct target *t = &chain[j->target];
 
-	if ((rc = read_messages(j)) != 0)
-		return rc;
+	if (endpoint_trouble && ++j->hops < t->neps) {
+		j->state = J_READY;
+		return;
+	}
+	if (j->target + 1 < nchain) {
+		if (cli.verbose && !cli.quiet)
+			cli_warn("%s:%lu: %s: %s; falling back to %s",
+			    j->input, j->line, t->model, why,
+			    chain[j->target + 1].model);
+		j->target++;
+		j->hops = 0;
+		j->tried = 0;
+		j->schema_retried = 0;
+		json_decref(j->retry_msgs);
+		j->retry_msgs = NULL;
+		total.fallbacks++;
+		j->state = J_READY;
+		return;
+	}
+	job_fail(j, "model", "%s: %s", t->model, why);
+}
+
+static void
+finished(struct http_req *r)
+{
+	struct job *j = r->udata;
+	struct target *t = &chain[j->target];
+	char msg[300], why[400];
+	int trouble;
+
+	inflight--;
+	j->ep->busy--;
+	j->attempts += r->attempts;
+	if (r->err == HTTP_OK) {
+		j->ep->fails = 0;
+		answered(j, t);
+		http_req_free(r);
+		return;
+	}
+	msg[0] = '\0';
+	if (r->err == HTTP_ESTATUS)
+		chat_error_message(r->body.data, r->body.len, msg, sizeof(msg));
+	if (r->status == 401 || r->status == 403) {
+		if (t->key_var == NULL)
+			cli_fatal(2, "%s: HTTP %ld: %s (the server wants a"
+			    " key, which %s does not send)", t->model,
+			    r->status, msg, t->model);
+		cli_fatal(2, "%s: HTTP %ld: %s (%s %s)", t->model, r->status,
+		    msg, t->key == NULL ? "set" : "check", t->key_var);
+	}
+	if (r->err == HTTP_ESTATUS && chat_context_exceeded(r->status,
+	    r->body.data, r->body.len)) {
+		snprintf(why, sizeof(why), "the prompt does not fit the"
+		    " model's context window (HTTP %ld: %s)", r->status, msg);
+		http_req_free(r);
+		move_on(j, 0, why);
+		return;
+	}
+	if (r->err == HTTP_ESTATUS)
+		snprintf(why, sizeof(why), "HTTP %ld: %s%s", r->status, msg,
+		    strstr(r->errmsg, " (after ") ? strstr(r->errmsg,
+		    " (after ") : "");
+	else
+		snprintf(why, sizeof(why), "%s", r->errmsg);
+	trouble = http_transient(r->err, r->status) ||
+	    r->err == HTTP_EHOOK || r->err == HTTP_ECONNECT;
+	if (trouble)
+		j->tried |= 1u << (j->ep - t->eps);
+	if (trouble && ++j->ep->fails >= COOL_FAILS) {
+		j->ep->cool_until = now_s() + COOL_SECONDS;
+		j->ep->fails = 0;
+		if (cli.verbose && !cli.quiet && t->neps > 1)
+			cli_warn("%s: cooling down for %.0f s after %d"
+			    " failures", j->ep->url, COOL_SECONDS, COOL_FAILS);
+	}
+	http_req_free(r);
+	if (trouble)
+		move_on(j, 1, why);
+	else
+		job_fail(j, "model", "%s: %s", t->model, why);
+}
+
+/* ---- the window ---- */
+
+static void
+start(struct job *j)
+{
+	struct target *t = &chain[j->target];
+
 	switch (budget_exhausted(&budget)) {
 	case -1:
 		cli_fatal(1, "%s", budget.errmsg);
 	case 1:
-		return fail(j, "budget", "the budget of $%g is spent ($%g);"
-		    " no request sent", budget.limit, budget.spent) == -1 ?
-		    -1 : 1;
+		job_fail(j, "budget", "the budget of $%g is spent ($%g); no"
+		    " request sent", budget.limit, budget.spent);
+		return;
 	}
-	t0 = now_ms();
-	if (run_local(j) == -1)
-		cli_fatal(1, "out of memory");
-	j->latency_ms = now_ms() - t0;
-	return finish(j);
+	if (t->api >= 0) {
+		submit(j);
+		return;
+	}
+	run_local(j, t);
+	j->attempts++;
+	answered(j, t);
 }
 
+/* Write the head record.  0, or -1 when the tool must stop. */
+static int
+emit(struct job *j)
+{
+	json_t *usage;
+
+	if (j->state == J_FAILED) {
+		if (j->rec != NULL && j->grounding != NULL && j->code != NULL &&
+		    strcmp(j->code, "citations") == 0)
+			json_object_set(j->rec, "grounding", j->grounding);
+		return cli_record_error(&cli, j->input, j->line, j->rec,
+		    j->code, "%s", j->errmsg);
+	}
+	if (o.raw) {
+		raw_catch_up();
+		if (j->raw_shown < j->res.text.len)
+			cli_write_raw(&cli, j->res.text.data + j->raw_shown,
+			    j->res.text.len - j->raw_shown);
+		cli_write_raw(&cli, "\n", 1);
+		cli.nout++;
+		return 0;
+	}
+	json_object_set_new(j->rec, "output", json_stringn(j->res.text.data ?
+	    j->res.text.data : "", j->res.text.len));
+	if (j->parsed != NULL)
+		json_object_set(j->rec, "output_json", j->parsed);
+	json_object_set_new(j->rec, "model", json_string(j->model));
+	json_object_set_new(j->rec, "finish_reason", json_string(
+	    j->res.finish[0] ? j->res.finish : "stop"));
+	usage = json_pack("{s:I, s:I, s:f, s:I, s:b, s:i}",
+	    "prompt_tokens", (json_int_t)j->ptok,
+	    "completion_tokens", (json_int_t)j->ctok,
+	    "cost_usd", j->cost,
+	    "latency_ms", (json_int_t)llround((now_s() - j->t0) * 1000),
+	    "cached", 0,
+	    "attempts", j->attempts);
+	if (j->cached_tok > 0)
+		json_object_set_new(usage, "cached_tokens",
+		    json_integer(j->cached_tok));
+	json_object_set_new(j->rec, "usage", usage);
+	if (j->grounding != NULL)
+		json_object_set(j->rec, "grounding", j->grounding);
+	cli_write(&cli, j->rec);
+	return 0;
+}
+
+static void
+win_push(struct job *j)
+{
+	win[(whead + wcount++) % wcap] = j;
+}
+
+/*
+ * Run the window until the input is used up and every record written.
+ * 0, or -1 when a failed record stops the tool.
+ */
 static int
 gen_stream(const char *path)
 {
 	struct ndjson in;
-	struct job j;
+	struct http_req *r;
+	struct job *j;
 	json_t *rec;
-	int rc;
+	size_t i;
+	int eof = 0, rc, progress;
 
 	if (ndjson_open(&in, path, cli.max_record) == -1) {
 		cli_warn("%s: %s", path, strerror(errno));
@@ -456,35 +869,69 @@ gen_stream(const char *path)
 		return 0;
 	}
 	for (;;) {
-		rc = ndjson_next(&in, &rec);
-		if (rc == 0)
-			break;
-		if (rc == -1) {
-			if (cli_record_error(&cli, in.name, in.lineno, NULL,
-			    "input", "%s", in.errmsg) == -1 || !in.recoverable)
+		/* Fill the window. */
+		while (!eof && wcount < wcap) {
+			rc = ndjson_next(&in, &rec);
+			if (rc == 0 || (rc == -1 && !in.recoverable)) {
+				if (rc == -1)
+					cli_record_error(&cli, in.name,
+					    in.lineno, NULL, "input", "%s",
+					    in.errmsg);
+				eof = 1;
 				break;
+			}
+			cli.nin++;
+			j = job_new(rc == 1 ? rec : NULL, in.name, in.lineno);
+			j->t0 = now_s();
+			if (rc == -1)
+				job_fail(j, "input", "%s", in.errmsg);
+			else
+				read_messages(j);
+			win_push(j);
+		}
+		/* Start what may start, in order. */
+		for (i = 0; i < wcount; i++) {
+			j = win[(whead + i) % wcap];
+			if (j->state != J_READY)
+				continue;
+			if (chain[j->target].api >= 0 && inflight >= o.jobs)
+				break;
+			start(j);
+		}
+		/* Write what is done at the head. */
+		progress = 0;
+		while (wcount > 0 && (win[whead]->state == J_DONE ||
+		    win[whead]->state == J_FAILED)) {
+			j = win[whead];
+			rc = emit(j);
+			job_free(j);
+			whead = (whead + 1) % wcap;
+			wcount--;
+			progress = 1;
+			cli_progress(&cli, "records");
+			if (rc == -1) {
+				ndjson_close(&in);
+				return -1;
+			}
+			raw_catch_up();
+		}
+		if (eof && wcount == 0)
+			break;
+		if (progress)
 			continue;
-		}
-		cli.nin++;
-		memset(&j, 0, sizeof(j));
-		j.rec = rec;
-		j.input = in.name;
-		j.line = in.lineno;
-		j.model = o.model;
-		buf_init(&j.out, 0);
-		rc = process(&j);
-		json_decref(j.messages);
-		buf_release(&j.out);
-		json_decref(rec);
-		if (rc == -1) {
-			ndjson_close(&in);
-			return -1;
-		}
-		cli_progress(&cli, "records");
+		/* Wait for an answer. */
+		if (http_pending(http) == 0)
+			continue;	/* local work or a retry to start */
+		if ((rc = http_next(http, &r)) == -1)
+			cli_fatal(1, "%s", http_errmsg(http));
+		if (rc == 1)
+			finished(r);
 	}
 	ndjson_close(&in);
 	return 0;
 }
+
+/* ---- setup ---- */
 
 static void
 load_schema(const char *path)
@@ -498,45 +945,141 @@ load_schema(const char *path)
 		cli_fatal(2, "%s: %s", path, err);
 }
 
-static void
-check_model(const char *model)
+static char *
+join_url(const char *base, const char *path)
 {
-	const char *slash = strchr(model, '/');
+	struct buf b = BUF_INIT(0);
+	size_t n = strlen(base);
 
-	if (slash == NULL || slash == model || slash[1] == '\0')
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	if (strncmp(base, "http://", 7) != 0 &&
+	    strncmp(base, "https://", 8) != 0)
+		buf_puts(&b, "http://");	/* OLLAMA_HOST=host:port */
+	buf_append(&b, base, n);
+	/* An Anthropic base given with its /v1 already. */
+	if (strcmp(path, "/v1/messages") == 0 && n >= 3 &&
+	    strncmp(base + n - 3, "/v1", 3) == 0)
+		path = "/messages";
+	buf_puts(&b, path);
+	return buf_detach(&b, NULL);
+}
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+static void
+add_target(const char *model, int primary)
+{
+	struct target *t = &chain[nchain];
+	const char *slash = strchr(model, '/'), *base = NULL;
+	char prov[32];
+	size_t i;
+
+	if (slash == NULL || slash == model || slash[1] == '\0' ||
+	    (size_t)(slash - model) >= sizeof(prov))
 		cli_usage_error(&cli, "model '%s' is not PROVIDER/NAME", model);
-	if (strncmp(model, "local/", 6) == 0) {
-		if (strcmp(model, "local/extractive") != 0 &&
-		    strcmp(model, "local/echo") != 0)
+	snprintf(prov, sizeof(prov), "%.*s", (int)(slash - model), model);
+	t->model = model;
+	t->name = slash + 1;
+	if (strcmp(prov, "local") == 0) {
+		if (strcmp(t->name, "extractive") != 0 &&
+		    strcmp(t->name, "echo") != 0)
 			cli_usage_error(&cli, "model '%s': the local models"
 			    " are local/extractive and local/echo", model);
+		t->api = -1;
+		nchain++;
 		return;
 	}
-	cli_usage_error(&cli, "model '%s': provider '%.*s' is not"
-	    " available in this build (only local/)", model,
-	    (int)(slash - model), model);
+	if ((t->api = chat_api_named(prov)) < 0)
+		cli_usage_error(&cli, "model '%s': unknown provider '%s' (try"
+		    " openai, anthropic, ollama or local)", model, prov);
+	switch (t->api) {
+	case CHAT_OPENAI:
+		t->key_var = "OPENAI_API_KEY";
+		base = env("OPENAI_BASE_URL");
+		break;
+	case CHAT_ANTHROPIC:
+		t->key_var = "ANTHROPIC_API_KEY";
+		base = env("ANTHROPIC_BASE_URL");
+		break;
+	default:
+		t->key_var = NULL;
+		base = env("OLLAMA_HOST");
+		break;
+	}
+	t->key = t->key_var != NULL ? env(t->key_var) : NULL;
+	/* --base-url belongs to the provider of -m. */
+	if (o.nbase > 0 && (primary ||
+	    chat_api_named(prov) == chain[0].api)) {
+		for (i = 0; i < o.nbase; i++)
+			t->eps[t->neps++].url = join_url(o.base[i],
+			    chat_path((enum chat_api)t->api));
+	} else {
+		if (base == NULL && t->key_var != NULL && t->key == NULL)
+			cli_fatal(2, "model '%s' needs %s (or --base-url for a"
+			    " server that wants no key)", model, t->key_var);
+		if (base == NULL)
+			base = t->api == CHAT_OPENAI ?
+			    "https://api.openai.com/v1" :
+			    t->api == CHAT_ANTHROPIC ?
+			    "https://api.anthropic.com" : "127.0.0.1:11434";
+		t->eps[t->neps++].url = join_url(base,
+		    chat_path((enum chat_api)t->api));
+	}
+	nchain++;
 }
 
 int
 main(int argc, char *argv[])
 {
+	struct http_opts ho = HTTP_OPTS_INIT;
+	struct http_stats hs;
 	const char *e;
 	char err[256];
+	size_t k;
 	int ch, i;
 
 	cli_init(&cli, argc, argv);
-	o.model = (e = getenv("AI_MODEL")) != NULL && *e != '\0' ? e :
-	    DEFAULT_MODEL;
+	o.model = (e = env("AI_MODEL")) != NULL ? e : DEFAULT_MODEL;
 	while ((ch = cli_getopt(&cli, argc, argv)) != -1) {
 		switch (ch) {
+		case 'j':
+			o.jobs = (int)cli_parse_int(&cli, "jobs", optarg, 1,
+			    1024);
+			break;
 		case 'm':
 			o.model = optarg;
 			break;
 		case 'r':
 			o.raw = 1;
 			break;
+		case OPT_BASE_URL:
+			if (o.nbase == MAX_ENDPOINTS)
+				cli_usage_error(&cli, "option '--base-url': at"
+				    " most %d endpoints", MAX_ENDPOINTS);
+			o.base[o.nbase++] = optarg;
+			break;
 		case OPT_BUDGET:
 			o.budget_path = optarg;
+			break;
+		case OPT_CACHE_PROMPT:
+			o.cache_prompt = 1;
+			break;
+		case OPT_FALLBACK:
+			if (o.nfallback == MAX_CHAIN)
+				cli_usage_error(&cli, "option '--fallback': at"
+				    " most %d models", MAX_CHAIN);
+			o.fallback[o.nfallback++] = optarg;
+			break;
+		case OPT_IDLE_TIMEOUT:
+			o.idle = cli_parse_double(&cli, "idle-timeout", optarg,
+			    0.001, 86400);
 			break;
 		case OPT_MAX_COST:
 			o.max_cost = cli_parse_double(&cli, "max-cost", optarg,
@@ -546,8 +1089,18 @@ main(int argc, char *argv[])
 			o.max_tokens = (long)cli_parse_int(&cli, "max-tokens",
 			    optarg, 1, 10000000);
 			break;
+		case OPT_NO_STREAM:
+			o.stream = 0;
+			break;
 		case OPT_REQUIRE_CITATIONS:
 			o.verify = 2;
+			break;
+		case OPT_RETRIES:
+			o.retries = (int)cli_parse_int(&cli, "retries", optarg,
+			    0, 100);
+			break;
+		case OPT_RPM:
+			o.rpm = cli_parse_double(&cli, "rpm", optarg, 0, 1e9);
 			break;
 		case OPT_SCHEMA:
 			o.schema_path = optarg;
@@ -573,8 +1126,15 @@ main(int argc, char *argv[])
 			o.temperature = cli_parse_double(&cli, "temperature",
 			    optarg, 0, 2);
 			break;
+		case OPT_TIMEOUT:
+			o.timeout = cli_parse_double(&cli, "timeout", optarg,
+			    0.001, 86400);
+			break;
 		case OPT_TOP_P:
 			o.top_p = cli_parse_double(&cli, "top-p", optarg, 0, 1);
+			break;
+		case OPT_TPM:
+			o.tpm = cli_parse_double(&cli, "tpm", optarg, 0, 1e12);
 			break;
 		case OPT_VERIFY_CITATIONS:
 			if (o.verify == 0)
@@ -585,25 +1145,45 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
-	check_model(o.model);
+	add_target(o.model, 1);
+	for (k = 0; k < o.nfallback; k++)
+		add_target(o.fallback[k], 0);
 	if (o.schema_path != NULL)
 		load_schema(o.schema_path);
 	prices_init(&prices);
 	if (prices_load_default(&prices) == -1)
 		cli_fatal(2, "price table: %s", prices.errmsg);
-	if ((o.max_cost >= 0 || o.budget_path != NULL) &&
-	    prices_find(&prices, o.model) == NULL)
-		cli_fatal(2, "model '%s' has no price in the price table, so"
-		    " its cost cannot be counted (add a row to $AI_PRICES)",
-		    o.model);
+	for (k = 0; k < nchain; k++)
+		if ((o.max_cost >= 0 || o.budget_path != NULL) &&
+		    prices_find(&prices, chain[k].model) == NULL)
+			cli_fatal(2, "model '%s' has no price in the price"
+			    " table, so its cost cannot be counted (add a row"
+			    " to $AI_PRICES)", chain[k].model);
 	if (budget_open(&budget, o.budget_path, o.max_cost) == -1)
 		cli_fatal(2, "%s", budget.errmsg);
-	e = tokenizer_for_model(strchr(o.model, '/') + 1);
+	e = tokenizer_for_model(chain[0].name);
 	if (e == NULL || (tok = tokenizer_open(e, NULL, err,
 	    sizeof(err))) == NULL)
+		tok = tokenizer_open(tokenizer_default(), NULL, err,
+		    sizeof(err));
+	if (tok == NULL)
 		tok = tokenizer_open("approx", NULL, err, sizeof(err));
 	if (tok == NULL)
 		cli_fatal(2, "tokenizer: %s", err);
+	o.raw_live = o.raw && isatty(STDOUT_FILENO);
+
+	ho.jobs = o.jobs;
+	/* With several endpoints a failing request moves on quickly. */
+	ho.retries = o.nbase > 1 && o.retries > 1 ? 1 : o.retries;
+	ho.timeout_ms = (long)(o.timeout * 1000);
+	ho.idle_ms = (long)(o.idle * 1000);
+	ho.rpm = o.rpm;
+	ho.tpm = o.tpm;
+	if ((http = http_new(&ho)) == NULL)
+		cli_fatal(1, "out of memory");
+	wcap = (size_t)o.jobs * 2 + 2;
+	if ((win = calloc(wcap, sizeof(*win))) == NULL)
+		cli_fatal(1, "out of memory");
 
 	if (argc == 0)
 		gen_stream("-");
@@ -611,11 +1191,24 @@ main(int argc, char *argv[])
 		if (gen_stream(argv[i]) == -1)
 			break;
 
-	if (cli.verbose)
-		cli_warn("%lu records, %lu failed; %lu requests, %lu from the"
-		    " cache; %lld prompt and %lld completion tokens; $%.6f",
-		    cli.nin, cli.nfailed, total.requests, total.cached,
+	if (cli.verbose) {
+		http_get_stats(http, &hs);
+		cli_warn("%lu records, %lu failed; %lu answers (%lu retries,"
+		    " %lu throttled, %lu fallbacks); %lld prompt and %lld"
+		    " completion tokens; $%.6f", cli.nin, cli.nfailed,
+		    total.requests, hs.retries, hs.throttled, total.fallbacks,
 		    total.prompt, total.completion, total.cost);
+	}
+	while (wcount > 0) {
+		job_free(win[whead]);
+		whead = (whead + 1) % wcap;
+		wcount--;
+	}
+	free(win);
+	http_free(http);
+	for (k = 0; k < nchain; k++)
+		for (i = 0; i < (int)chain[k].neps; i++)
+			free(chain[k].eps[i].url);
 	budget_close(&budget);
 	prices_release(&prices);
 	tokenizer_free(tok);

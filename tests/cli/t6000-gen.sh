@@ -162,7 +162,7 @@ ai-gen -m local/echo "$T/five.jsonl" "$T/nonexistent" >"$T/out" 2>"$T/err"
 is "$?" 1 "a missing input file is status 1"
 is "$(wc -l <"$T/out" | tr -d ' ')" 5 "after the files that could be read"
 ai-gen -v -m local/echo <"$T/five.jsonl" 2>"$T/err" >/dev/null
-grep -q "5 records, 0 failed; 5 requests" "$T/err"
+grep -q "5 records, 0 failed; 5 answers" "$T/err"
 is "$?" 0 "-v prints the totals"
 
 done_testing
