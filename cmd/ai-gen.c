@@ -22,6 +22,7 @@
 #include "core/buf.h"
 #include "core/cli.h"
 #include "core/jsonschema.h"
+#include "core/models.h"
 #include "core/ndjson.h"
 #include "gen/budget.h"
 #include "gen/chat.h"
@@ -171,6 +172,7 @@ struct target {
 	int		 api;		/* enum chat_api, or -1 for local */
 	const char	*key;		/* NULL: none sent */
 	const char	*key_var;	/* "OPENAI_API_KEY" */
+	long		 context;	/* window in tokens; 0 unknown */
 	struct endpoint	 eps[MAX_ENDPOINTS];
 	size_t		 neps;
 };
@@ -207,6 +209,7 @@ struct job {
 	unsigned	 tried;		/* bit i: endpoint i failed it */
 	struct endpoint	*ep;
 	int		 schema_retried;
+	long		 est;		/* prompt tokens, counted here */
 	struct chat_result res;
 	struct chat_stream st;
 	size_t		 raw_shown;	/* --raw: bytes already printed */
@@ -685,6 +688,8 @@ answered(struct job *j, const struct target *t)
 	check_answer(j);
 }
 
+static void next_model(struct job *, const char *);
+
 /* Move j on after its target failed: another endpoint, the next model. */
 static void
 move_on(struct job *j, int endpoint_trouble, const char *why)
@@ -696,18 +701,7 @@ move_on(struct job *j, int endpoint_trouble, const char *why)
 		return;
 	}
 	if (j->target + 1 < nchain) {
-		if (cli.verbose && !cli.quiet)
-			cli_warn("%s:%lu: %s: %s; falling back to %s",
-			    j->input, j->line, t->model, why,
-			    chain[j->target + 1].model);
-		j->target++;
-		j->hops = 0;
-		j->tried = 0;
-		j->schema_retried = 0;
-		json_decref(j->retry_msgs);
-		j->retry_msgs = NULL;
-		total.fallbacks++;
-		j->state = J_READY;
+		next_model(j, why);
 		return;
 	}
 	job_fail(j, "model", "%s: %s", t->model, why);
@@ -776,10 +770,59 @@ finished(struct http_req *r)
 /* ---- the window ---- */
 
 static void
+next_model(struct job *j, const char *why)
+{
+	if (cli.verbose && !cli.quiet)
+		cli_warn("%s:%lu: %s: %s; falling back to %s", j->input,
+		    j->line, chain[j->target].model, why,
+		    chain[j->target + 1].model);
+	j->target++;
+	j->hops = 0;
+	j->tried = 0;
+	j->schema_retried = 0;
+	json_decref(j->retry_msgs);
+	j->retry_msgs = NULL;
+	total.fallbacks++;
+	j->state = J_READY;
+}
+
+/*
+ * The context-window guard: move j down the chain to a model whose
+ * window holds its prompt and --max-tokens, or fail it.  1 when it fits.
+ */
+static int
+fits(struct job *j)
+{
+	const struct target *t;
+	char why[200];
+	long need;
+
+	if (j->est == 0)
+		j->est = count_tokens(j->messages);
+	need = j->est + o.max_tokens;
+	for (;;) {
+		t = &chain[j->target];
+		if (t->context <= 0 || need <= t->context)
+			return 1;
+		snprintf(why, sizeof(why), "the prompt (%ld tokens) and"
+		    " --max-tokens (%ld) do not fit its context window (%ld"
+		    " tokens)", j->est, o.max_tokens, t->context);
+		if (j->target + 1 >= nchain) {
+			job_fail(j, "context", "%s: %s", t->model, why);
+			return 0;
+		}
+		next_model(j, why);
+	}
+}
+
+static void
 start(struct job *j)
 {
-	struct target *t = &chain[j->target];
+	struct target *t;
 
+	if (!fits(j))
+		return;
+	t = &chain[j->target];
 	switch (budget_exhausted(&budget)) {
 	case -1:
 		cli_fatal(1, "%s", budget.errmsg);
@@ -978,7 +1021,8 @@ add_target(const char *model, int primary)
 {
 	struct target *t = &chain[nchain];
 	const char *slash = strchr(model, '/'), *base = NULL;
-	char prov[32];
+	struct model_info mi;
+	char prov[32], err[300];
 	size_t i;
 
 	if (slash == NULL || slash == model || slash[1] == '\0' ||
@@ -987,6 +1031,12 @@ add_target(const char *model, int primary)
 	snprintf(prov, sizeof(prov), "%.*s", (int)(slash - model), model);
 	t->model = model;
 	t->name = slash + 1;
+	switch (models_lookup(model, &mi, err, sizeof(err))) {
+	case -1:
+		cli_fatal(2, "model table: %s", err);
+	case 1:
+		t->context = mi.context;
+	}
 	if (strcmp(prov, "local") == 0) {
 		if (strcmp(t->name, "extractive") != 0 &&
 		    strcmp(t->name, "echo") != 0)

@@ -3,18 +3,13 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
-#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "core/datadir.h"
 #include "prices.h"
-
-#ifndef AI_DATADIR
-#define AI_DATADIR "/usr/local/share/ai-tools"
-#endif
 
 void
 prices_init(struct prices *t)
@@ -142,36 +137,11 @@ prices_load(struct prices *t, const char *path)
 int
 prices_load_default(struct prices *t)
 {
-	char exe[PATH_MAX], path[PATH_MAX + 64], *slash;
+	char path[4096];
 	const char *e;
-	ssize_t n;
-	int i;
 
-	path[0] = '\0';
-	if ((e = getenv("AI_DATA_DIR")) != NULL && *e != '\0')
-		snprintf(path, sizeof(path), "%s/prices.tsv", e);
-	if ((path[0] == '\0' || access(path, R_OK) != 0)) {
-		snprintf(path, sizeof(path), "%s/prices.tsv", AI_DATADIR);
-		if (access(path, R_OK) != 0)
-			path[0] = '\0';
-	}
-	if (path[0] == '\0' &&
-	    (n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
-		static const char *const rel[] = { "../share/ai-tools",
-		    "../../data", "../data" };
-
-		exe[n] = '\0';
-		if ((slash = strrchr(exe, '/')) != NULL)
-			*slash = '\0';
-		for (i = 0; i < 3; i++) {
-			snprintf(path, sizeof(path), "%s/%s/prices.tsv", exe,
-			    rel[i]);
-			if (access(path, R_OK) == 0)
-				break;
-			path[0] = '\0';
-		}
-	}
-	if (path[0] != '\0' && prices_load(t, path) == -1)
+	if (datadir_find("prices.tsv", path, sizeof(path)) == 0 &&
+	    prices_load(t, path) == -1)
 		return -1;
 	if ((e = getenv("AI_PRICES")) != NULL && *e != '\0')
 		return prices_load(t, e);

@@ -35,11 +35,9 @@ void	prices_release(struct prices *);
 int	prices_load(struct prices *, const char *path);
 
 /*
- * Load the shipped table (the first of the candidate paths that exists:
- * $AI_DATA_DIR/prices.tsv, DATADIR/prices.tsv, and data/prices.tsv
- * beside or above the running binary) and then $AI_PRICES.  0, or -1
- * with errmsg set (a file that exists but cannot be read or parsed, or
- * an AI_PRICES that names no file).
+ * Load the shipped table (prices.tsv, found by datadir_find) and then
+ * $AI_PRICES.  0, or -1 with errmsg set (a file that exists but cannot
+ * be read or parsed, or an AI_PRICES that names no file).
  */
 int	prices_load_default(struct prices *);
 

@@ -151,6 +151,22 @@ ai-gen -m local/echo --budget "$T/ledger2" </dev/null 2>"$T/err"
 is "$?" 2 "a ledger that is not a ledger is refused"
 unset AI_PRICES
 
+# --- the context-window guard (the model table, overridden by AI_MODELS) ---
+printf 'local/echo\t20\n' >"$T/models.tsv"
+echo '{"prompt":"this is a long prompt with many many words in it, more than twenty tokens surely, yes indeed it is long"}' >"$T/long.jsonl"
+AI_MODELS=$T/models.tsv ai-gen -m local/echo <"$T/long.jsonl" >"$T/out" 2>"$T/err"
+is "$?" 1 "a prompt longer than the window fails the record"
+grep -q "local/echo: the prompt ([0-9]* tokens) and --max-tokens (0) do not fit its context window (20 tokens)" "$T/err"
+is "$?" 0 "with a clear message"
+AI_MODELS=$T/models.tsv ai-gen -m local/echo --fallback local/extractive <"$T/long.jsonl" >"$T/out"
+grep -q '"model":"local/extractive"' "$T/out"
+is "$?" 0 "or falls back to a model with a larger window"
+echo '{"prompt":"short"}' | AI_MODELS=$T/models.tsv ai-gen -m local/echo --max-tokens 30 >/dev/null 2>&1
+is "$?" 1 "--max-tokens counts against the window"
+echo 'local/echo twenty' >"$T/bad-models.tsv"
+AI_MODELS=$T/bad-models.tsv ai-gen -m local/echo </dev/null 2>/dev/null
+is "$?" 2 "a bad model table is a configuration error"
+
 # --- output rules ---
 yes '{"prompt":"again and again"}' | head -1000 >"$T/many.jsonl"
 ai-gen -m local/echo <"$T/many.jsonl" | head -1 >/dev/null
