@@ -16,6 +16,7 @@
 #include "core/buf.h"
 #include "core/cli.h"
 #include "core/ndjson.h"
+#include "store/embjson.h"
 #include "store/store.h"
 #include "store/vecfile.h"
 
@@ -82,6 +83,7 @@ struct run {
 	int		 delete, sync, status, threads;
 	size_t		 pending;	/* records in the open transaction */
 	struct buf	 out;		/* their status lines */
+	struct buf	 rest;		/* a line with its vector cut out */
 	float		*vec;
 	size_t		 veccap;
 	unsigned long	 count[4];
@@ -195,9 +197,14 @@ opt_string(json_t *rec, const char *name, const char **out, char *err,
 	return NULL;
 }
 
-/* Handle one record: 0 to go on, -1 to stop. */
+/*
+ * Handle one record: 0 to go on, -1 to stop.  fvec, when not NULL, is
+ * the record's vector as embjson_cut read it (the field in rec is then a
+ * placeholder).
+ */
 static int
-one(struct run *r, struct ndjson *nd, json_t *rec)
+one(struct run *r, struct ndjson *nd, json_t *rec, const float *fvec,
+    size_t fdim)
 {
 	struct store_chunk c;
 	enum store_status s;
@@ -248,7 +255,15 @@ one(struct run *r, struct ndjson *nd, json_t *rec)
 		c.meta = metastr;
 	}
 	v = json_object_get(rec, r->field);
-	if (v != NULL && !json_is_null(v)) {
+	if (fvec != NULL) {
+		if ((msg = opt_string(rec, "embedding_model", &c.model, err,
+		    sizeof(err))) != NULL) {
+			free(metastr);
+			return bad(r, nd, rec, "bad_field", msg);
+		}
+		c.vec = fvec;
+		c.dim = fdim;
+	} else if (v != NULL && !json_is_null(v)) {
 		if ((msg = read_vec(r, v, &c.dim, err, sizeof(err))) != NULL ||
 		    (msg = opt_string(rec, "embedding_model", &c.model, err,
 		    sizeof(err))) != NULL) {
@@ -274,16 +289,47 @@ one(struct run *r, struct ndjson *nd, json_t *rec)
 	return 0;
 }
 
+/*
+ * The next record of nd: like ndjson_next, but a vector is read by the
+ * fast path when it can be (*fvec, a new array, or NULL).
+ */
+static int
+next_record(struct run *r, struct ndjson *nd, json_t **rec, float **fvec,
+    size_t *fdim)
+{
+	const char *line;
+	size_t len;
+	int rc;
+
+	*fvec = NULL;
+	if ((rc = ndjson_next_line(nd, &line, &len)) != 1)
+		return rc;
+	buf_reset(&r->rest);
+	rc = embjson_cut(line, len, r->field, fvec, fdim, &r->rest);
+	if (rc == -1)
+		cli_fatal(1, "out of memory");
+	if (rc == 1) {
+		if (ndjson_parse(nd, r->rest.data, r->rest.len, rec) == 1)
+			return 1;
+		/* Say what is wrong with the line as it was written. */
+		free(*fvec);
+		*fvec = NULL;
+	}
+	return ndjson_parse(nd, line, len, rec);
+}
+
 static int
 index_input(struct run *r, const char *path)
 {
 	struct ndjson nd;
 	json_t *rec;
+	float *fvec;
+	size_t fdim = 0;
 	int rc, stop = 0;
 
 	if (ndjson_open(&nd, path, r->cli.max_record) == -1)
 		cli_fatal(1, "%s: %s", path, strerror(errno));
-	while (!stop && (rc = ndjson_next(&nd, &rec)) != 0) {
+	while (!stop && (rc = next_record(r, &nd, &rec, &fvec, &fdim)) != 0) {
 		if (rc == -1) {
 			flush(r);
 			if (cli_record_error(&r->cli, nd.name, nd.lineno, NULL,
@@ -293,9 +339,10 @@ index_input(struct run *r, const char *path)
 			continue;
 		}
 		r->cli.nin++;
-		if (one(r, &nd, rec) == -1)
+		if (one(r, &nd, rec, fvec, fdim) == -1)
 			stop = 1;
 		json_decref(rec);
+		free(fvec);
 		if (r->pending >= r->batch)
 			flush(r);
 		cli_progress(&r->cli, "records");
@@ -395,6 +442,7 @@ main(int argc, char *argv[])
 	r.status = 1;
 	r.threads = 1;
 	buf_init(&r.out, 0);
+	buf_init(&r.rest, 0);
 	cli_init(&r.cli, argc, argv);
 	while ((ch = cli_getopt(&r.cli, argc, argv)) != -1) {
 		switch (ch) {
@@ -486,6 +534,7 @@ main(int argc, char *argv[])
 		    r.count[STORE_DELETED]);
 	store_close(r.st);
 	buf_release(&r.out);
+	buf_release(&r.rest);
 	free(r.vec);
 	return cli_finish(&r.cli);
 }

@@ -164,14 +164,22 @@ got:
 int
 ndjson_next(struct ndjson *r, json_t **out)
 {
-	json_error_t jerr;
 	const char *line;
-	size_t len, ok;
-	json_t *v;
+	size_t len;
 	int rc;
 
 	if ((rc = ndjson_next_line(r, &line, &len)) != 1)
 		return rc;
+	return ndjson_parse(r, line, len, out);
+}
+
+int
+ndjson_parse(struct ndjson *r, const char *line, size_t len, json_t **out)
+{
+	json_error_t jerr;
+	size_t ok;
+	json_t *v;
+
 	r->recoverable = 1;
 	if ((ok = utf8_valid_prefix(line, len)) != len) {
 		snprintf(r->errmsg, sizeof(r->errmsg),

@@ -62,6 +62,14 @@ int	ndjson_next_line(struct ndjson *, const char **line, size_t *len);
  */
 int	ndjson_next(struct ndjson *, json_t **out);
 
+/*
+ * The second half of ndjson_next: parse line[0..len) (one returned by
+ * ndjson_next_line, or a rewrite of it) as a record, with the same
+ * checks, messages and return values.
+ */
+int	ndjson_parse(struct ndjson *, const char *line, size_t len,
+	    json_t **out);
+
 /* Append v as compact JSON (no newline) to b.  0, or -1 when b is full. */
 int	ndjson_dump(struct buf *b, const json_t *v);
 

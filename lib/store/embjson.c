@@ -1,0 +1,243 @@
+/*
+ * embjson.c - read a record's embedding without building a JSON tree.
+ * See embjson.h.
+ *
+ * The scanner below only skips values: it tracks strings (with their
+ * escapes) and bracket depth, which is all it takes to find a top-level
+ * key.  Numbers are read by Clinger's fast path: up to 19 significant
+ * digits in an integer and a power of ten of at most 22 give the
+ * correctly rounded double by one multiplication or division, as strtod
+ * would; anything else goes to strtod itself.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "embjson.h"
+
+static const double pow10tab[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
+	1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22
+};
+
+static const char *
+ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
+	    *p == '\r'))
+		p++;
+	return p;
+}
+
+/* p at '"': the byte after the closing quote, or NULL.  *esc: any '\'. */
+static const char *
+str_end(const char *p, const char *end, int *esc)
+{
+	*esc = 0;
+	for (p++; p < end; p++) {
+		if (*p == '\\') {
+			*esc = 1;
+			p++;
+		} else if (*p == '"')
+			return p + 1;
+	}
+	return NULL;
+}
+
+/* Skip one value of any kind; NULL when the line ends first. */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int depth = 0, esc;
+
+	if (p < end && *p == '"')
+		return str_end(p, end, &esc);
+	if (p < end && (*p == '{' || *p == '[')) {
+		for (; p < end; p++) {
+			if (*p == '"') {
+				if ((p = str_end(p, end, &esc)) == NULL)
+					return NULL;
+				p--;
+			} else if (*p == '{' || *p == '[')
+				depth++;
+			else if ((*p == '}' || *p == ']') && --depth == 0)
+				return p + 1;
+		}
+		return NULL;
+	}
+	while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' &&
+	    *p != '\t' && *p != '\r' && *p != '\n')
+		p++;
+	return p;
+}
+
+/*
+ * Read a JSON number at p into *out; the byte after it, or NULL when it
+ * is not a plain number.
+ */
+static const char *
+number(const char *p, const char *end, double *out)
+{
+	const char *start = p;
+	uint64_t mant = 0;
+	int nd = 0, exp10 = 0, e = 0, eneg = 0, neg = 0, lost = 0;
+	char tmp[64];
+	double d;
+
+	if (p < end && *p == '-') {
+		neg = 1;
+		p++;
+	}
+	if (p == end || *p < '0' || *p > '9')
+		return NULL;
+	if (*p == '0') {
+		p++;
+		if (p < end && *p >= '0' && *p <= '9')
+			return NULL;	/* a leading zero: not JSON */
+	} else
+		for (; p < end && *p >= '0' && *p <= '9'; p++) {
+			if (nd < 19) {
+				mant = mant * 10 + (uint64_t)(*p - '0');
+				nd++;
+			} else {
+				exp10++;
+				lost |= *p != '0';
+			}
+		}
+	if (p < end && *p == '.') {
+		p++;
+		if (p == end || *p < '0' || *p > '9')
+			return NULL;
+		for (; p < end && *p >= '0' && *p <= '9'; p++) {
+			if (mant == 0 && *p == '0')
+				exp10--;
+			else if (nd < 19) {
+				mant = mant * 10 + (uint64_t)(*p - '0');
+				nd++;
+				exp10--;
+			} else
+				lost |= *p != '0';
+		}
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			eneg = *p++ == '-';
+		if (p == end || *p < '0' || *p > '9')
+			return NULL;
+		for (; p < end && *p >= '0' && *p <= '9'; p++)
+			if (e < 100000)
+				e = e * 10 + (*p - '0');
+	}
+	exp10 += eneg ? -e : e;
+	if (!lost && mant <= (UINT64_C(1) << 53) && exp10 >= -22 &&
+	    exp10 <= 22) {
+		d = (double)mant;
+		d = exp10 < 0 ? d / pow10tab[-exp10] : d * pow10tab[exp10];
+		*out = neg ? -d : d;
+		return p;
+	}
+	if ((size_t)(p - start) >= sizeof(tmp))
+		return NULL;
+	memcpy(tmp, start, (size_t)(p - start));
+	tmp[p - start] = '\0';
+	*out = strtod(tmp, NULL);
+	return p;
+}
+
+/* p at '[': read the numbers into *vec; the byte after ']', or NULL. */
+static const char *
+array(const char *p, const char *end, float **vec, size_t *dim)
+{
+	float *v = NULL, *nv;
+	size_t n = 0, cap = 0;
+	double d;
+
+	p = ws(p + 1, end);
+	if (p < end && *p == ']')
+		goto no;		/* empty: the slow path says so */
+	for (;;) {
+		if ((p = number(p, end, &d)) == NULL || !isfinite(d) ||
+		    d > FLT_MAX || d < -FLT_MAX)
+			goto no;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 512;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
+				goto no;
+			v = nv;
+		}
+		v[n++] = (float)d;
+		p = ws(p, end);
+		if (p < end && *p == ',') {
+			p = ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == ']')
+			break;
+		goto no;
+	}
+	*vec = v;
+	*dim = n;
+	return p + 1;
+no:
+	free(v);
+	return NULL;
+}
+
+int
+embjson_cut(const char *line, size_t len, const char *name, float **vec,
+    size_t *dim, struct buf *rest)
+{
+	const char *p = line, *end = line + len, *k, *ke, *a = NULL, *ae = NULL;
+	size_t nlen = strlen(name);
+	float *v = NULL;
+	size_t n = 0;
+	int esc;
+
+	p = ws(p, end);
+	if (p == end || *p != '{')
+		return 0;
+	p = ws(p + 1, end);
+	while (p < end && *p != '}') {
+		if (*p != '"' || (ke = str_end(p, end, &esc)) == NULL)
+			goto no;
+		if (esc)
+			goto no;	/* an escaped key might be name */
+		k = p + 1;
+		p = ws(ke, end);
+		if (p == end || *p != ':')
+			goto no;
+		p = ws(p + 1, end);
+		if ((size_t)(ke - 1 - k) == nlen && memcmp(k, name, nlen) == 0) {
+			/* A second one: leave duplicates to jansson. */
+			if (a != NULL || p == end || *p != '[')
+				goto no;
+			a = p;
+			if ((p = ae = array(p, end, &v, &n)) == NULL)
+				goto no;
+		} else if ((p = skip_value(p, end)) == NULL)
+			goto no;
+		p = ws(p, end);
+		if (p < end && *p == ',')
+			p = ws(p + 1, end);
+		else if (p == end || *p != '}')
+			goto no;
+	}
+	if (a == NULL)
+		goto no;
+	if (buf_append(rest, line, (size_t)(a - line)) == -1 ||
+	    buf_putc(rest, '0') == -1 ||
+	    buf_append(rest, ae, (size_t)(end - ae)) == -1) {
+		free(v);
+		return -1;
+	}
+	*vec = v;
+	*dim = n;
+	return 1;
+no:
+	free(v);
+	return 0;
+}
