@@ -197,7 +197,7 @@ main(int argc, char *argv[])
 	h = http_new(&o);
 	url = start("--latency 20 --fail-rate 0.3 --seed 3");
 	for (i = 0; i < 40; i++) {
-		char t[8];
+		char t[16];
 
 		snprintf(t, sizeof(t), "%d", i);
 		r = embed_req(url, t);
