@@ -566,17 +566,20 @@ merge_scan(const struct bpe *b, const unsigned char *p, size_t len,
     uint32_t *ids, uint32_t *ends)
 {
 	uint32_t start[SHORT_PIECE + 1], rank[SHORT_PIECE + 1];
-	uint32_t *st = start, *rk = rank, min;
+	uint32_t tok[SHORT_PIECE + 1];
+	uint32_t *st = start, *rk = rank, *tk = tok, min;
 	size_t m = len + 1, k, best;
 
 	if (len > SHORT_PIECE) {
-		if ((st = malloc((len + 1) * 2 * sizeof(*st))) == NULL)
+		if ((st = malloc((len + 1) * 3 * sizeof(*st))) == NULL)
 			return 0;
 		rk = st + len + 1;
+		tk = rk + len + 1;
 	}
 	for (k = 0; k <= len; k++) {
 		st[k] = (uint32_t)k;
 		rk[k] = k + 1 < len ? lookup(b, p + k, 2) : NONE;
+		tk[k] = k < len ? b->byte_rank[p[k]] : NONE;
 	}
 	for (;;) {
 		min = NONE;
@@ -589,6 +592,7 @@ merge_scan(const struct bpe *b, const unsigned char *p, size_t len,
 		if (min == NONE)
 			break;
 		/* Join best and best+1; re-rank it and its left neighbour. */
+		tk[best] = min;
 		rk[best] = best + 3 < m ?
 		    lookup(b, p + st[best], st[best + 3] - st[best]) : NONE;
 		if (best > 0)
@@ -596,10 +600,11 @@ merge_scan(const struct bpe *b, const unsigned char *p, size_t len,
 			    st[best + 2] - st[best - 1]);
 		memmove(st + best + 1, st + best + 2, (m - best - 2) * sizeof(*st));
 		memmove(rk + best + 1, rk + best + 2, (m - best - 2) * sizeof(*rk));
+		memmove(tk + best + 1, tk + best + 2, (m - best - 2) * sizeof(*tk));
 		m--;
 	}
 	for (k = 0; k + 1 < m; k++) {
-		ids[k] = lookup(b, p + st[k], st[k + 1] - st[k]);
+		ids[k] = tk[k];
 		ends[k] = st[k + 1];
 	}
 	if (st != start)
