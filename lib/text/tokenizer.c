@@ -387,13 +387,11 @@ tokenizer_ends(const struct tokenizer *t, const char *s, size_t len,
     size_t **ends, size_t *n)
 {
 	struct ends_acc a = { s, len, NULL, 0, 0, 0 };
-	uint32_t *ids;
 	size_t i;
 
 	if (t->kind == TOK_BPE) {
-		if (bpe_encode(t->bpe, s, len, &ids, n, ends) == -1)
+		if (bpe_encode(t->bpe, s, len, NULL, n, ends) == -1)
 			return -1;
-		free(ids);
 		/* Move ends inside a UTF-8 sequence forward to its end. */
 		for (i = 0; i < *n; i++)
 			while ((*ends)[i] < len &&
