@@ -14,6 +14,7 @@
 # is require() plus building the encoder, inside a running node.
 #
 #	BENCH_TOK_MB=N		use only the first N MB of passages
+#	BENCH_TOK_PART=man	use one part of the corpus (man, python, gcide)
 #	BENCH_TOK_ENC="..."	encodings (default: cl100k_base o200k_base)
 set -eu
 cd "$(dirname "$0")/.."
@@ -64,7 +65,8 @@ outer: for (const f of files) {
 fs.closeSync(fd);
 console.error(`${n} passages, ${(total / 1e6).toFixed(1)} MB`);
 EOF
-node "$work/cut.js" "$corpus" "$work/passages.jsonl" "${BENCH_TOK_MB:-0}"
+node "$work/cut.js" "$corpus/${BENCH_TOK_PART:-}" "$work/passages.jsonl" \
+    "${BENCH_TOK_MB:-0}"
 
 # --- the npm runner: name encoding load_ms seconds bytes tokens checksum
 cat >"$work/peer.js" <<'EOF'
