@@ -285,6 +285,13 @@ cli_getopt(struct cli *c, int argc, char *argv[])
 				    opt_name(c, optopt));
 			cli_usage_error(c, "unknown option '%s'",
 			    argv[optind - 1]);
+		case -1:
+			/* Options are done: the tables are not needed again. */
+			free(c->lopts);
+			free(c->sopts);
+			c->lopts = NULL;
+			c->sopts = NULL;
+			return -1;
 		default:
 			return ch;
 		}
