@@ -1231,7 +1231,7 @@ main(int argc, char *argv[])
 	ho.tpm = o.tpm;
 	if ((http = http_new(&ho)) == NULL)
 		cli_fatal(1, "out of memory");
-	wcap = (size_t)o.jobs * 2 + 2;
+	wcap = (size_t)o.jobs * 4 + 2;
 	if ((win = calloc(wcap, sizeof(*win))) == NULL)
 		cli_fatal(1, "out of memory");
 
