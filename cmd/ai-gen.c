@@ -2,7 +2,7 @@
  * ai-gen - send each record's messages to a language model and write the
  * answer on the record.
  *
- * Records move through a window of at most 2 x --jobs: read and checked
+ * Records move through a window of at most 4 x --jobs: read and checked
  * (READY), sent (WAIT), answered or failed (DONE, FAILED), and written
  * from the head of the window only, so output keeps input order while
  * --jobs requests are in flight.  A request that fails for good moves to
