@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/datadir.h"
 #include "../core/utf8.h"
 #include "bpe.h"
 
@@ -439,36 +440,13 @@ image_save(const struct bpe *b, const char *ipath, size_t dirlen,
 		unlink(tmp);
 }
 
-/* The directory of the running program's build tree data, or "". */
-static void
-build_tree_dir(char *out, size_t outlen)
-{
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
-	int i;
-
-	*out = '\0';
-	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
-		return;
-	exe[n] = '\0';
-	/* BUILD/bin/ai-x or BUILD/tests/x.t: the tree is two levels up. */
-	for (i = 0; i < 3; i++) {
-		if ((slash = strrchr(exe, '/')) == NULL)
-			return;
-		*slash = '\0';
-	}
-	if (strlen(exe) + sizeof("/data/tokenizers") <= outlen)
-		snprintf(out, outlen, "%.*s/data/tokenizers", (int)strlen(exe), exe);
-}
-
 struct bpe *
 bpe_open(const char *name, const char *dir, char *err, size_t errlen)
 {
 	const struct encoding *enc = NULL;
-	const char *where[3];
-	char tree[PATH_MAX], looked[1024] = "", ipath[PATH_MAX];
+	char ipath[PATH_MAX], rel[64];
 	unsigned char *text = NULL;
-	size_t i, nwhere = 0, len = 0, dirlen = 0;
+	size_t i, len = 0, dirlen = 0;
 	struct stat st;
 	struct bpe *b;
 	int rc, cache;
@@ -480,38 +458,32 @@ bpe_open(const char *name, const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "unknown encoding '%s'", name);
 		return NULL;
 	}
-	/* A directory named by the caller or the user is the only one. */
-	if (dir == NULL || *dir == '\0')
-		dir = getenv("AI_TOKENIZER_DIR");
-	if (dir != NULL && *dir != '\0')
-		where[nwhere++] = dir;
-	else {
-		where[nwhere++] = AI_DATADIR "/tokenizers";
-		build_tree_dir(tree, sizeof(tree));
-		if (*tree)
-			where[nwhere++] = tree;
-	}
-
 	if ((b = calloc(1, sizeof(*b))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	b->enc = enc;
-	for (i = 0; i < nwhere; i++) {
-		snprintf(b->path, sizeof(b->path), "%s/%s.tiktoken", where[i], name);
-		if (stat(b->path, &st) == 0)
-			break;
-		if (errno != ENOENT) {
-			snprintf(err, errlen, "%s: %s", b->path, strerror(errno));
+	/* A directory named by the caller or the user is the only one. */
+	if (dir == NULL || *dir == '\0')
+		dir = getenv("AI_TOKENIZER_DIR");
+	snprintf(rel, sizeof(rel), "tokenizers/%s.tiktoken", name);
+	if (dir != NULL && *dir != '\0') {
+		snprintf(b->path, sizeof(b->path), "%s/%s.tiktoken", dir, name);
+		if (stat(b->path, &st) == -1) {
+			if (errno == ENOENT)
+				snprintf(err, errlen, "rank file '%s' not found",
+				    b->path);
+			else
+				snprintf(err, errlen, "rank file '%s': %s",
+				    b->path, strerror(errno));
 			free(b);
 			return NULL;
 		}
-		snprintf(looked + strlen(looked), sizeof(looked) - strlen(looked),
-		    "%s%s", i ? ", " : "", where[i]);
-	}
-	if (i == nwhere) {
-		snprintf(err, errlen, "rank file '%s.tiktoken' not found (looked in"
-		    " %s)", name, looked);
+	} else if (datadir_find(rel, b->path, sizeof(b->path)) == -1 ||
+	    stat(b->path, &st) == -1) {
+		snprintf(err, errlen, "rank file '%s' not found (looked in"
+		    " $AI_DATA_DIR, %s and beside the program; set"
+		    " AI_TOKENIZER_DIR to its directory)", rel, AI_DATADIR);
 		free(b);
 		return NULL;
 	}

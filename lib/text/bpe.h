@@ -24,9 +24,9 @@ enum bpe_pattern {
 /*
  * Open the encoding called name ("cl100k_base", "o200k_base").  The rank
  * file <name>.tiktoken is looked for in dir when given, else in
- * $AI_TOKENIZER_DIR when set (either is then the only place), else in
- * AI_DATADIR/tokenizers (make install), then in data/tokenizers of the
- * build tree the running program belongs to (BUILD/bin/.. /..).  NULL with a message in err naming every
+ * $AI_TOKENIZER_DIR when set (either is then the only place), else as
+ * tokenizers/<name>.tiktoken where datadir_find looks ($AI_DATA_DIR,
+ * AI_DATADIR, beside the program and in its build tree).  NULL with a message in err naming every
  * place looked, or what is wrong with the file.
  */
 struct bpe *bpe_open(const char *name, const char *dir, char *err,
