@@ -1,0 +1,115 @@
+#!/bin/sh
+# bench/42-ingest.sh - ingest rate: chunk records with 384-dimension
+# vectors per second, side by side with the sqlite3 shell filling a
+# plain blob table and sqlite-vec filling a vec0 table.
+#
+# Records look like embedded chunks: a sentence of text and a unit
+# vector drawn around one of 300 topic centres.  ai-index parses the
+# NDJSON, stores text, meta and the float32 blob, keeps FTS5 in step,
+# writes the status records and the vector sidecar; the peers run one
+# SQL script of INSERTs with X'..' blob literals in one transaction
+# (the blob table also holds id and text; vec0 holds the vectors only).
+# AI_INGEST_N (default 100000) sets the size.
+set -eu
+cd "$(dirname "$0")/.."
+: "${AI_BUILD:=build}"
+PATH=$PWD/$AI_BUILD/bin:$PATH
+n=${AI_INGEST_N:-100000}
+work=${AI_BENCH_WORK:-$PWD/bench/work}/ingest
+mkdir -p "$work"
+
+if [ ! -s "$work/in-$n.ndjson" ]; then
+	perl -e '
+	my ($n, $work) = @ARGV;
+	my $d = 384;
+	srand(42);
+	my @c;
+	for my $t (0 .. 299) {
+		$c[$t] = [map { rand() - 0.5 } 1 .. $d];
+	}
+	open(my $j, ">", "$work/in-$n.ndjson") or die;
+	open(my $b, ">", "$work/blob-$n.sql") or die;
+	open(my $v, ">", "$work/vec0-$n.sql") or die;
+	print $b "CREATE TABLE t(id TEXT PRIMARY KEY, text TEXT, v BLOB);\nBEGIN;\n";
+	print $v "CREATE VIRTUAL TABLE v USING vec0(embedding float[384]);\nBEGIN;\n";
+	for my $i (0 .. $n - 1) {
+		my $t = int(rand(300));
+		my @x = map { $c[$t][$_] + 0.15 * (rand() - 0.5) } 0 .. $d - 1;
+		my $s = 0;
+		$s += $_ * $_ for @x;
+		$s = sqrt($s);
+		@x = map { sprintf("%.7g", $_ / $s) } @x;
+		my $text = "chunk $i of document " . int($i / 8) .
+		    " on topic $t, a sentence of ordinary length for a passage";
+		print $j "{\"id\":\"doc", int($i / 8), "#$i\",\"doc_id\":\"doc",
+		    int($i / 8), "\",\"text\":\"$text\",\"meta\":{\"topic\":$t},",
+		    "\"embedding\":[", join(",", @x),
+		    "],\"embedding_model\":\"bench/clustered\"}\n";
+		my $hex = unpack("H*", pack("f<*", @x));
+		print $b "INSERT INTO t VALUES (\x27doc", int($i / 8),
+		    "#$i\x27, \x27$text\x27, X\x27$hex\x27);\n";
+		print $v "INSERT INTO v(rowid, embedding) VALUES (", $i + 1,
+		    ", X\x27$hex\x27);\n";
+	}
+	print $b "COMMIT;\n";
+	print $v "COMMIT;\n";
+	' "$n" "$work"
+fi
+
+# sqlite-vec's loadable vec0.so ships in an npm package.
+vec0=
+if [ ! -e bench/node_modules/sqlite-vec-linux-x64/vec0.so ] &&
+    command -v npm >/dev/null 2>&1; then
+	npm install --silent --no-save --prefix bench sqlite-vec-linux-x64 \
+	    >/dev/null 2>&1 || true
+fi
+[ -e bench/node_modules/sqlite-vec-linux-x64/vec0.so ] &&
+    vec0=$PWD/bench/node_modules/sqlite-vec-linux-x64/vec0
+
+ms() { date +%s%N; }
+rate() { perl -e 'printf "%.0f", $ARGV[0] / ($ARGV[1] / 1e9)' "$n" "$1"; }
+clean() { rm -f "$1" "$1-wal" "$1-shm" "$1.vec"; }
+
+cat "$work/in-$n.ndjson" "$work/blob-$n.sql" >/dev/null	# page cache
+echo "ingest: $n chunks, 384 dimensions"
+printf '%-40s %12s %8s\n' engine "chunks/s" "x ours"
+clean "$work/kb.db"
+t0=$(ms)
+ai-index --db "$work/kb.db" --no-status "$work/in-$n.ndjson"
+t1=$(ms)
+ours=$((t1 - t0))
+printf '%-40s %12s %8s\n' "ai-index (text, FTS5, vectors, sidecar)" \
+    "$(rate $ours)" 1.00
+clean "$work/kb.db"
+t0=$(ms)
+ai-index --db "$work/kb.db" "$work/in-$n.ndjson" >/dev/null
+t1=$(ms)
+printf '%-40s %12s %8.2f\n' "ai-index, with status records" \
+    "$(rate $((t1 - t0)))" "$(perl -e 'print $ARGV[0] / $ARGV[1]' $ours $((t1 - t0)))"
+t0=$(ms)
+ai-index --db "$work/kb.db" --no-status "$work/in-$n.ndjson"
+t1=$(ms)
+printf '%-40s %12s %8.2f\n' "ai-index, again (all unchanged)" \
+    "$(rate $((t1 - t0)))" "$(perl -e 'print $ARGV[0] / $ARGV[1]' $ours $((t1 - t0)))"
+
+clean "$work/blob.db"
+sqlite3 "$work/blob.db" "PRAGMA journal_mode = WAL" >/dev/null
+t0=$(ms)
+sqlite3 "$work/blob.db" <"$work/blob-$n.sql"
+t1=$(ms)
+printf '%-40s %12s %8.2f\n' "sqlite3 shell, plain blob table" \
+    "$(rate $((t1 - t0)))" "$(perl -e 'print $ARGV[0] / $ARGV[1]' $ours $((t1 - t0)))"
+if [ -n "$vec0" ]; then
+	clean "$work/vec0.db"
+	sqlite3 "$work/vec0.db" "PRAGMA journal_mode = WAL" >/dev/null
+	t0=$(ms)
+	sqlite3 -cmd ".load $vec0" "$work/vec0.db" <"$work/vec0-$n.sql"
+	t1=$(ms)
+	printf '%-40s %12s %8.2f\n' "sqlite3 shell, sqlite-vec vec0 table" \
+	    "$(rate $((t1 - t0)))" "$(perl -e 'print $ARGV[0] / $ARGV[1]' $ours $((t1 - t0)))"
+else
+	echo "sqlite-vec: skipped (npm package sqlite-vec-linux-x64 not available)"
+fi
+clean "$work/kb.db"
+clean "$work/blob.db"
+clean "$work/vec0.db"
