@@ -70,23 +70,26 @@ perl -MJSON::PP -e '
 	}' "$work/passages.ndjson" "$work" "$reps"
 nq=$(wc -l <"$work/queries.ndjson")
 
-ms() { date +%s%N; }
+# timed CMD...: "wall_s cpu_s" of CMD (user + system, children too):
+# the machine is shared, so CPU time is the steadier figure.
+timed() {
+	perl -MTime::HiRes=time -e '$t = time; system(@ARGV) == 0 or exit 1;
+		@c = times; printf "%.6f %.6f\n", time - $t, $c[2] + $c[3]' "$@"
+}
 echo "bm25 latency: $n passages ($what), $nq queries, top 10"
-printf '%-6s %14s %14s %8s\n' join "ai-search ms/q" "sqlite3 ms/q" ratio
+printf '%-6s %-10s %14s %14s %8s\n' join "" "ai-search ms/q" "sqlite3 ms/q" ratio
 for join in OR AND; do
 	m=any
 	[ $join = AND ] && m=all
 	# Warm the page cache once, then time each side.
 	ai-search --db "$db" --mode bm25 --match $m -k 10 --format trec \
 	    <"$work/queries.ndjson" >/dev/null
-	t0=$(ms)
-	ai-search --db "$db" --mode bm25 --match $m -k 10 --format trec \
-	    <"$work/queries.ndjson" >/dev/null
-	t1=$(ms)
-	sqlite3 "$db" <"$work/queries.$join.sql" >/dev/null
-	t2=$(ms)
-	perl -e 'my ($a, $b, $n, $j) = @ARGV;
-		printf "%-6s %14.4f %14.4f %8.2f\n", $j, $a / 1e6 / $n,
-		    $b / 1e6 / $n, $a / $b' \
-	    $((t1 - t0)) $((t2 - t1)) "$nq" "$join"
+	ours=$(timed sh -c "ai-search --db '$db' --mode bm25 --match $m -k 10 \
+	    --format trec <'$work/queries.ndjson' >/dev/null")
+	peer=$(timed sh -c "sqlite3 '$db' <'$work/queries.$join.sql' >/dev/null")
+	perl -e 'my ($ow, $oc, $pw, $pc, $n, $j) = @ARGV;
+		printf "%-6s %-10s %14.4f %14.4f %8.2f\n", $j, "wall", $ow * 1e3 / $n,
+		    $pw * 1e3 / $n, $ow / $pw;
+		printf "%-6s %-10s %14.4f %14.4f %8.2f\n", $j, "cpu", $oc * 1e3 / $n,
+		    $pc * 1e3 / $n, $oc / $pc' $ours $peer "$nq" "$join"
 done

@@ -66,47 +66,39 @@ fi
 [ -e bench/node_modules/sqlite-vec-linux-x64/vec0.so ] &&
     vec0=$PWD/bench/node_modules/sqlite-vec-linux-x64/vec0
 
-ms() { date +%s%N; }
-rate() { perl -e 'printf "%.0f", $ARGV[0] / ($ARGV[1] / 1e9)' "$n" "$1"; }
+# timed CMD...: "wall_s cpu_s" of CMD (user + system, children too):
+# the machine is shared, so CPU time is the steadier figure.
+timed() {
+	perl -MTime::HiRes=time -e '$t = time; system(@ARGV) == 0 or exit 1;
+		@c = times; printf "%.6f %.6f\n", time - $t, $c[2] + $c[3]' "$@"
+}
 clean() { rm -f "$1" "$1-wal" "$1-shm" "$1.vec"; }
+row() {		# row NAME WALL CPU: rates, and ratios to ours
+	perl -e 'my ($name, $w, $c, $ow, $oc, $n) = @ARGV;
+		printf "%-40s %10.0f %10.0f %7.2f %7.2f\n", $name, $n / $w,
+		    $n / $c, $ow / $w, $oc / $c' "$1" "$2" "$3" $ours "$n"
+}
 
 cat "$work/in-$n.ndjson" "$work/blob-$n.sql" >/dev/null	# page cache
-echo "ingest: $n chunks, 384 dimensions"
-printf '%-40s %12s %8s\n' engine "chunks/s" "x ours"
+echo "ingest: $n chunks, 384 dimensions (chunks/s by wall and by CPU time)"
+printf '%-40s %10s %10s %7s %7s\n' engine "wall/s" "cpu/s" "x wall" "x cpu"
 clean "$work/kb.db"
-t0=$(ms)
-ai-index --db "$work/kb.db" --no-status "$work/in-$n.ndjson"
-t1=$(ms)
-ours=$((t1 - t0))
-printf '%-40s %12s %8s\n' "ai-index (text, FTS5, vectors, sidecar)" \
-    "$(rate $ours)" 1.00
+ours=$(timed sh -c "ai-index --db '$work/kb.db' --no-status '$work/in-$n.ndjson'")
+row "ai-index (text, FTS5, vectors, sidecar)" $ours
 clean "$work/kb.db"
-t0=$(ms)
-ai-index --db "$work/kb.db" "$work/in-$n.ndjson" >/dev/null
-t1=$(ms)
-printf '%-40s %12s %8.2f\n' "ai-index, with status records" \
-    "$(rate $((t1 - t0)))" "$(perl -e 'print $ARGV[0] / $ARGV[1]' $ours $((t1 - t0)))"
-t0=$(ms)
-ai-index --db "$work/kb.db" --no-status "$work/in-$n.ndjson"
-t1=$(ms)
-printf '%-40s %12s %8.2f\n' "ai-index, again (all unchanged)" \
-    "$(rate $((t1 - t0)))" "$(perl -e 'print $ARGV[0] / $ARGV[1]' $ours $((t1 - t0)))"
-
+row "ai-index, with status records" $(timed sh -c \
+    "ai-index --db '$work/kb.db' '$work/in-$n.ndjson' >/dev/null")
+row "ai-index, again (all unchanged)" $(timed sh -c \
+    "ai-index --db '$work/kb.db' --no-status '$work/in-$n.ndjson'")
 clean "$work/blob.db"
 sqlite3 "$work/blob.db" "PRAGMA journal_mode = WAL" >/dev/null
-t0=$(ms)
-sqlite3 "$work/blob.db" <"$work/blob-$n.sql"
-t1=$(ms)
-printf '%-40s %12s %8.2f\n' "sqlite3 shell, plain blob table" \
-    "$(rate $((t1 - t0)))" "$(perl -e 'print $ARGV[0] / $ARGV[1]' $ours $((t1 - t0)))"
+row "sqlite3 shell, plain blob table" $(timed sh -c \
+    "sqlite3 '$work/blob.db' <'$work/blob-$n.sql'")
 if [ -n "$vec0" ]; then
 	clean "$work/vec0.db"
 	sqlite3 "$work/vec0.db" "PRAGMA journal_mode = WAL" >/dev/null
-	t0=$(ms)
-	sqlite3 -cmd ".load $vec0" "$work/vec0.db" <"$work/vec0-$n.sql"
-	t1=$(ms)
-	printf '%-40s %12s %8.2f\n' "sqlite3 shell, sqlite-vec vec0 table" \
-	    "$(rate $((t1 - t0)))" "$(perl -e 'print $ARGV[0] / $ARGV[1]' $ours $((t1 - t0)))"
+	row "sqlite3 shell, sqlite-vec vec0 table" $(timed sh -c \
+	    "sqlite3 -cmd '.load $vec0' '$work/vec0.db' <'$work/vec0-$n.sql'")
 else
 	echo "sqlite-vec: skipped (npm package sqlite-vec-linux-x64 not available)"
 fi
