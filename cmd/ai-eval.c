@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/cli.h"
@@ -19,10 +21,13 @@
 #include "core/ndjson.h"
 #include "eval/answer.h"
 #include "eval/gate.h"
+#include "eval/judge.h"
 #include "eval/report.h"
 #include "eval/retrieval.h"
 #include "eval/summary.h"
 #include "gen/grounding.h"
+#include "prompt/prompt.h"
+#include "text/tokenizer.h"
 
 enum {
 	OPT_BASELINE = AI_OPT_TOOL,
@@ -30,6 +35,8 @@ enum {
 	OPT_FORMAT,
 	OPT_GROUND,
 	OPT_GROUP_BY,
+	OPT_JUDGE,
+	OPT_JUDGE_BASE_URL,
 	OPT_JUNIT,
 	OPT_JUNIT_RECORDS,
 	OPT_MATCH,
@@ -57,6 +64,11 @@ static const struct cli_opt opts[] = {
 	  " (default 0.75)" },
 	{ "group-by", 'g', required_argument, "FIELD", NULL,
 	  "break the summary down by a field (dotted path: meta.source)" },
+	{ "judge", OPT_JUDGE, required_argument, "MODEL", NULL,
+	  "grade faithfulness, answer_relevance and correctness with this"
+	  " model, through ai-gen" },
+	{ "judge-base-url", OPT_JUDGE_BASE_URL, required_argument, "URL", NULL,
+	  "the judge model's endpoint, handed to ai-gen as its base URL" },
 	{ "junit", OPT_JUNIT, required_argument, "FILE", NULL,
 	  "write JUnit XML: a test case per gate ('-': standard output)" },
 	{ "junit-records", OPT_JUNIT_RECORDS, no_argument, NULL, NULL,
@@ -101,8 +113,21 @@ enum mkind {
 	M_RETR, M_EXACT_MATCH, M_F1, M_ROUGE_L, M_CONTAINS, M_NOT_CONTAINS,
 	M_REGEX, M_JSON_VALID, M_JSON_SCHEMA, M_LENGTH_CHARS, M_LENGTH_WORDS,
 	M_GROUNDEDNESS, M_CITATION_VALID, M_LATENCY, M_COST, M_PROMPT_TOKENS,
-	M_COMPLETION_TOKENS
+	M_COMPLETION_TOKENS, M_JUDGE
 };
+
+/* The LLM-judged metrics and the ai-prompt templates that ask for them. */
+static const struct {
+	const char	*name;
+	const char	*tpl;
+	const char	*needs;		/* the template's "requires" */
+} judge_metrics[] = {
+	{ "faithfulness", "judge-faithfulness", "output' and 'hits" },
+	{ "answer_relevance", "judge-relevance", "query' and 'output" },
+	{ "correctness", "judge-correctness",
+	  "query', 'output' and 'expected" },
+};
+#define NJUDGE	(sizeof(judge_metrics) / sizeof(judge_metrics[0]))
 
 static const struct {
 	const char	*name;
@@ -141,6 +166,7 @@ static const struct {
 struct mspec {
 	char		 name[40];
 	enum mkind	 kind;
+	size_t		 judge;		/* M_JUDGE: index in judge_metrics */
 	enum retr_kind	 rk;
 	size_t		 k;
 	const char	*needs;
@@ -200,6 +226,14 @@ mspec_parse(struct mspec *m, const char *s)
 		snprintf(m->name, sizeof(m->name), "%s", s);
 		return 0;
 	}
+	for (i = 0; i < NJUDGE; i++)
+		if (strcmp(judge_metrics[i].name, s) == 0) {
+			m->kind = M_JUDGE;
+			m->judge = i;
+			m->needs = judge_metrics[i].needs;
+			snprintf(m->name, sizeof(m->name), "%s", s);
+			return 0;
+		}
 	for (i = 0; i < NPLAIN; i++)
 		if (strcmp(plain_metrics[i].name, s) == 0) {
 			m->kind = plain_metrics[i].kind;
@@ -232,6 +266,19 @@ struct ev {
 	const char		*group_by;
 	struct summary		 sum;
 	int			 records_out;	/* write records to stdout */
+
+	/* --judge: prompts go to a file ai-gen answers at the end. */
+	const char		*judge_model;
+	const char		*judge_url;
+	struct prompt		 judge_pr[NJUDGE];
+	struct template		*judge_tpl[NJUDGE];
+	struct tokenizer	*judge_tok;
+	FILE			*judge_prompts;	/* {"id", "messages"} lines */
+	FILE			*judge_records;	/* stdout while reading */
+	int			 saved_stdout;
+	unsigned long		 judge_asked;
+	unsigned long		 judge_failed[NJUDGE];
+	unsigned long		 judge_done[NJUDGE];
 	char			 err[512];
 };
 
@@ -655,6 +702,10 @@ auto_metrics(struct ev *ev, const json_t *rec, struct mlist *l)
 		    mlist_add(l, &m) == -1))
 			return -1;
 	}
+	for (i = 0; ev->judge_model != NULL && i < NJUDGE; i++)
+		if (mspec_parse(&m, judge_metrics[i].name) == -1 ||
+		    mlist_add(l, &m) == -1)
+			return -1;
 	if (json_object_get(usage, "latency_ms") != NULL &&
 	    (mspec_parse(&m, "latency_ms") == -1 || mlist_add(l, &m) == -1))
 		return -1;
@@ -662,6 +713,39 @@ auto_metrics(struct ev *ev, const json_t *rec, struct mlist *l)
 	    (mspec_parse(&m, "cost_usd") == -1 || mlist_add(l, &m) == -1))
 		return -1;
 	return 0;
+}
+
+/*
+ * The messages that ask the judge for metric m about rec: 1 with a new
+ * array in *out, 0 when rec lacks a field the template requires, -1 on
+ * bad input (ev->err says why).
+ */
+static int
+judge_build(struct ev *ev, const json_t *rec, const struct mspec *m,
+    json_t **out)
+{
+	struct prompt *pr = &ev->judge_pr[m->judge];
+	json_t *copy;
+	int rc = 1;
+
+	*out = NULL;
+	if ((copy = json_copy((json_t *)rec)) == NULL) {
+		snprintf(ev->err, sizeof(ev->err), "out of memory");
+		return -1;
+	}
+	if (prompt_build(pr, copy) == -1) {
+		if (pr->errcode != NULL && strcmp(pr->errcode, "missing_field")
+		    == 0)
+			rc = 0;
+		else {
+			snprintf(ev->err, sizeof(ev->err), "judge '%s': %s",
+			    m->name, pr->errmsg);
+			rc = -1;
+		}
+	} else
+		*out = json_incref(json_object_get(copy, "messages"));
+	json_decref(copy);
+	return rc;
 }
 
 /*
@@ -673,7 +757,7 @@ score_record(struct ev *ev, json_t *rec, const char *input,
     unsigned long line)
 {
 	struct mlist autol = { 0 }, *l = &ev->fixed;
-	json_t *scores = NULL, *prev;
+	json_t *scores = NULL, *prev, *asks = json_array(), *ask;
 	double *vals = NULL;
 	char *id = NULL, *group = NULL;
 	size_t i;
@@ -689,7 +773,14 @@ score_record(struct ev *ev, json_t *rec, const char *input,
 	    (scores = json_object()) == NULL)
 		goto oom;
 	for (i = 0; i < l->n; i++) {
-		if ((got = score_one(ev, rec, &l->v[i], &vals[i])) == -1)
+		if (l->v[i].kind == M_JUDGE) {
+			json_t *msgs = NULL;
+
+			if ((got = judge_build(ev, rec, &l->v[i], &msgs)) == -1)
+				goto done;
+			json_array_append_new(asks, got ? msgs : json_null());
+			vals[i] = NAN;
+		} else if ((got = score_one(ev, rec, &l->v[i], &vals[i])) == -1)
 			goto done;
 		if (got == 0 && ev->strict) {
 			snprintf(ev->err, sizeof(ev->err), "metric '%s' needs"
@@ -702,6 +793,8 @@ score_record(struct ev *ev, json_t *rec, const char *input,
 		}
 		if (got == 0)
 			l->v[i].missing++;
+		if (l->v[i].kind == M_JUDGE)
+			continue;	/* scored when the judge has spoken */
 		json_object_set_new(scores, l->v[i].name, isfinite(vals[i]) ?
 		    json_real(vals[i]) : json_null());
 	}
@@ -732,12 +825,45 @@ score_record(struct ev *ev, json_t *rec, const char *input,
 		    == -1)
 			goto oom;
 	json_object_set(rec, "scores", scores);
+	if (json_array_size(asks) > 0) {
+		/* Which judge metrics this record waits for (true) or lacks
+		 * the input of (false); judge_merge reads and removes it. */
+		json_t *wait = json_object();
+		size_t k = 0;
+
+		for (i = 0; i < l->n; i++) {
+			if (l->v[i].kind != M_JUDGE)
+				continue;
+			ask = json_array_get(asks, k++);
+			if (json_is_null(ask) && l != &ev->fixed)
+				continue;
+			json_object_set_new(wait, l->v[i].name,
+			    json_boolean(!json_is_null(ask)));
+			if (json_is_null(ask))
+				continue;
+			ask = json_pack("{s:I, s:O}", "id", (json_int_t)ri,
+			    "messages", ask);
+			if (ask == NULL || ndjson_write(ev->judge_prompts, ask)
+			    == -1) {
+				json_decref(ask);
+				json_decref(wait);
+				snprintf(ev->err, sizeof(ev->err), "judge prompts:"
+				    " %s", strerror(errno));
+				goto done;
+			}
+			json_decref(ask);
+			ev->judge_asked++;
+		}
+		json_object_set_new(rec, "ai_eval_rec", json_integer(ri));
+		json_object_set_new(rec, "ai_eval_judge", wait);
+	}
 	rc = 0;
 	goto done;
 oom:
 	snprintf(ev->err, sizeof(ev->err), "out of memory");
 done:
 	json_decref(scores);
+	json_decref(asks);
 	free(vals);
 	free(id);
 	free(group);
@@ -970,6 +1096,235 @@ parse_metrics(struct ev *ev, const char *s)
 	free(copy);
 }
 
+/* ---- the judge -------------------------------------------------------- */
+
+/*
+ * Load the judge templates and divert standard output to a file: records
+ * wait there, in order, for the verdicts ai-gen gives at the end.
+ */
+static void
+judge_start(struct ev *ev)
+{
+	char err[512];
+	size_t i;
+
+	/* The judge's prompts have no budget, so counts need not be exact. */
+	if ((ev->judge_tok = tokenizer_open("approx", NULL, err,
+	    sizeof(err))) == NULL)
+		cli_fatal(2, "tokenizer: %s", err);
+	for (i = 0; i < NJUDGE; i++) {
+		if ((ev->judge_tpl[i] = template_load(judge_metrics[i].tpl, err,
+		    sizeof(err))) == NULL)
+			cli_fatal(2, "judge template: %s", err);
+		prompt_init(&ev->judge_pr[i], ev->judge_tpl[i], ev->judge_tok);
+	}
+	if ((ev->judge_prompts = tmpfile()) == NULL ||
+	    (ev->judge_records = tmpfile()) == NULL)
+		cli_fatal(2, "temporary file: %s", strerror(errno));
+	fflush(stdout);
+	if ((ev->saved_stdout = dup(STDOUT_FILENO)) == -1 ||
+	    dup2(fileno(ev->judge_records), STDOUT_FILENO) == -1)
+		cli_fatal(2, "standard output: %s", strerror(errno));
+}
+
+/* The ai-gen beside this ai-eval, else the one on PATH. */
+static const char *
+judge_gen_path(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+	char *slash;
+
+	if (n > 0) {
+		buf[n] = '\0';
+		if ((slash = strrchr(buf, '/')) != NULL &&
+		    (size_t)(slash - buf) + sizeof("/ai-gen") <= len) {
+			strcpy(slash, "/ai-gen");
+			if (access(buf, X_OK) == 0)
+				return buf;
+		}
+	}
+	return "ai-gen";
+}
+
+/* Run ai-gen over the prompts; the replies land in a new file. */
+static FILE *
+judge_run(struct ev *ev)
+{
+	char path[4096], model[512], url[4096];
+	const char *gen = judge_gen_path(path, sizeof(path));
+	char *argv[8];
+	FILE *replies;
+	pid_t pid;
+	int st, argc = 0;
+
+	if ((replies = tmpfile()) == NULL)
+		cli_fatal(2, "temporary file: %s", strerror(errno));
+	if (ev->judge_asked == 0)
+		return replies;
+	if (fflush(ev->judge_prompts) == EOF)
+		cli_fatal(2, "judge prompts: %s", strerror(errno));
+	rewind(ev->judge_prompts);
+	snprintf(model, sizeof(model), "--model=%s", ev->judge_model);
+	argv[argc++] = "ai-gen";
+	argv[argc++] = "-q";
+	argv[argc++] = "--on-error=emit";
+	argv[argc++] = model;
+	if (ev->judge_url != NULL) {
+		snprintf(url, sizeof(url), "--base-url=%s", ev->judge_url);
+		argv[argc++] = url;
+	}
+	argv[argc] = NULL;
+	if ((pid = fork()) == -1)
+		cli_fatal(2, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (dup2(fileno(ev->judge_prompts), STDIN_FILENO) == -1 ||
+		    dup2(fileno(replies), STDOUT_FILENO) == -1)
+			_exit(127);
+		execvp(gen, argv);
+		fprintf(stderr, "ai-eval: judge: cannot run %s: %s\n", gen,
+		    strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR)
+			cli_fatal(2, "waitpid: %s", strerror(errno));
+	/* Status 1 is some failed requests, emitted as such; worse than
+	 * that, the verdicts that are missing are failed ones, the records
+	 * still go out, and the status says it. */
+	if (!WIFEXITED(st) || WEXITSTATUS(st) > 1) {
+		cli_warn("judge: ai-gen --model=%s failed (%s %d)",
+		    ev->judge_model, WIFEXITED(st) ? "status" : "signal",
+		    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+		ev->cli.rval = 2;
+	}
+	return replies;
+}
+
+static size_t
+judge_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NJUDGE; i++)
+		if (strcmp(judge_metrics[i].name, name) == 0)
+			break;
+	return i;
+}
+
+/*
+ * One verdict for metric name of record rec: score it from the reply
+ * (NULL: no reply), record it in scores and judgements.
+ */
+static void
+judge_one(struct ev *ev, size_t rec, const char *name, json_t *reply,
+    json_t *scores, json_t *judgements)
+{
+	const json_t *out = json_object_get(reply, "output");
+	const json_t *e = json_object_get(json_object_get(reply, "error"),
+	    "message");
+	char err[256], *reason = NULL;
+	double g = NAN, v = NAN;
+	size_t j = judge_index(name);
+
+	if (reply == NULL)
+		snprintf(err, sizeof(err), "ai-gen gave no verdict");
+	else if (json_is_string(e))
+		snprintf(err, sizeof(err), "%s", json_string_value(e));
+	else if (!json_is_string(out))
+		snprintf(err, sizeof(err), "the judge's reply has no 'output'");
+	else if (judge_parse(json_string_value(out), json_string_length(out),
+	    &g, &reason, err, sizeof(err)) == 0)
+		v = judge_scale(g);
+	if (isnan(v)) {
+		ev->judge_failed[j]++;
+		json_object_set_new(judgements, name, json_pack("{s:s, s:s}",
+		    "error", err, "model", ev->judge_model));
+	} else
+		json_object_set_new(judgements, name, json_pack("{s:f, s:s,"
+		    " s:s}", "grade", g, "reason", reason, "model",
+		    ev->judge_model));
+	ev->judge_done[j]++;
+	json_object_set_new(scores, name, isnan(v) ? json_null() :
+	    json_real(v));
+	if (summary_add(&ev->sum, rec, name, v) == -1)
+		cli_fatal(1, "out of memory");
+	free(reason);
+}
+
+/*
+ * Put standard output back, ask the judge, and write the waiting
+ * records with their verdicts.
+ */
+static void
+judge_finish(struct ev *ev)
+{
+	struct ndjson recs, replies;
+	json_t *rec, *reply, *wait, *v, *scores, *judgements;
+	const char *name;
+	FILE *rfp;
+	size_t ri, i;
+	int r;
+
+	fflush(stdout);
+	if (ferror(stdout) || dup2(ev->saved_stdout, STDOUT_FILENO) == -1)
+		cli_fatal(1, "judge records: %s", strerror(errno));
+	close(ev->saved_stdout);
+	rfp = judge_run(ev);
+	lseek(fileno(rfp), 0, SEEK_SET);
+	lseek(fileno(ev->judge_records), 0, SEEK_SET);
+	ndjson_init_fd(&recs, fileno(ev->judge_records), "judge records", 0);
+	ndjson_init_fd(&replies, fileno(rfp), "judge replies", 0);
+	while ((r = ndjson_next(&recs, &rec)) != 0) {
+		if (r == -1)
+			cli_fatal(1, "%s:%lu: %s", recs.name, recs.lineno,
+			    recs.errmsg);
+		wait = json_object_get(rec, "ai_eval_judge");
+		if (wait != NULL) {
+			ri = (size_t)json_integer_value(json_object_get(rec,
+			    "ai_eval_rec"));
+			scores = json_object_get(rec, "scores");
+			judgements = json_object();
+			json_object_foreach(wait, name, v) {
+				if (!json_is_true(v)) {
+					json_object_set_new(scores, name,
+					    json_null());
+					summary_add(&ev->sum, ri, name, NAN);
+					continue;
+				}
+				reply = NULL;
+				if (ndjson_next(&replies, &reply) != 1)
+					reply = NULL;
+				judge_one(ev, ri, name, reply, scores,
+				    judgements);
+				json_decref(reply);
+			}
+			json_object_del(rec, "ai_eval_rec");
+			json_object_del(rec, "ai_eval_judge");
+			if (json_object_size(judgements) > 0)
+				json_object_set(rec, "judgements", judgements);
+			json_decref(judgements);
+		}
+		if (ev->records_out)
+			cli_write(&ev->cli, rec);
+		json_decref(rec);
+	}
+	for (i = 0; i < NJUDGE && !ev->cli.quiet; i++)
+		if (ev->judge_failed[i] > 0)
+			cli_warn("judge: %lu of %lu '%s' verdicts failed or could"
+			    " not be read (scored null)", ev->judge_failed[i],
+			    ev->judge_done[i], judge_metrics[i].name);
+	ndjson_close(&recs);
+	ndjson_close(&replies);
+	fclose(rfp);
+	fclose(ev->judge_records);
+	fclose(ev->judge_prompts);
+	for (i = 0; i < NJUDGE; i++) {
+		prompt_release(&ev->judge_pr[i]);
+		template_free(ev->judge_tpl[i]);
+	}
+	tokenizer_free(ev->judge_tok);
+}
+
 static void
 write_file(const char *path, const struct buf *b)
 {
@@ -1028,6 +1383,12 @@ main(int argc, char *argv[])
 			break;
 		case 'g':
 			ev.group_by = optarg;
+			break;
+		case OPT_JUDGE:
+			ev.judge_model = optarg;
+			break;
+		case OPT_JUDGE_BASE_URL:
+			ev.judge_url = optarg;
 			break;
 		case OPT_JUNIT:
 			junit = optarg;
@@ -1100,6 +1461,13 @@ main(int argc, char *argv[])
 			cli_usage_error(&ev.cli, "gate '%s': metric '%s' is not"
 			    " in '--metrics'", gates[i].text, gates[i].metric);
 	}
+	for (i = 0; ev.judge_model == NULL && i < ev.fixed.n; i++)
+		if (ev.fixed.v[i].kind == M_JUDGE)
+			cli_usage_error(&ev.cli, "metric '%s' needs '--judge"
+			    " MODEL'", ev.fixed.v[i].name);
+	if (ev.judge_url != NULL && ev.judge_model == NULL)
+		cli_usage_error(&ev.cli, "option '--judge-base-url' needs"
+		    " '--judge MODEL'");
 	if (qrels != NULL)
 		load_qrels(&ev, qrels);
 	if (baseline != NULL) {
@@ -1110,6 +1478,8 @@ main(int argc, char *argv[])
 	ev.records_out = (summary_path == NULL || strcmp(summary_path, "-")) &&
 	    (junit == NULL || strcmp(junit, "-"));
 	summary_init(&ev.sum, rounds, seed);
+	if (ev.judge_model != NULL)
+		judge_start(&ev);
 
 	if (argc == 0)
 		run_file(&ev, "-");
@@ -1117,6 +1487,8 @@ main(int argc, char *argv[])
 		if (run_file(&ev, argv[i]) == -1 && ev.cli.rval == 1)
 			break;
 
+	if (ev.judge_model != NULL)
+		judge_finish(&ev);
 	if (ev.cli.nin == 0 && !ev.cli.quiet)
 		cli_warn("no records to score");
 	for (i = 0; i < ev.fixed.n; i++)

@@ -5,6 +5,8 @@ complete -c ai-eval -l bootstrap -x -d 'resamples for confidence intervals and t
 complete -c ai-eval -s f -l format -x -a 'table markdown json' -d 'summary format (default table)'
 complete -c ai-eval -l ground-threshold -x -d 'share of a sentence\'s content words the context must hold (default 0.75)'
 complete -c ai-eval -s g -l group-by -x -d 'break the summary down by a field (dotted path: meta.source)'
+complete -c ai-eval -l judge -x -d 'grade faithfulness, answer_relevance and correctness with this model, through ai-gen'
+complete -c ai-eval -l judge-base-url -x -d 'the judge model\'s endpoint, handed to ai-gen as its base URL'
 complete -c ai-eval -l junit -r -F -d 'write JUnit XML: a test case per gate (\'-\': standard output)'
 complete -c ai-eval -l junit-records -d 'with --junit, also a test case per record'
 complete -c ai-eval -s k -l k -x -d 'cutoffs of the default retrieval metrics (default 10)'

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "eval/gate.h"
+#include "eval/judge.h"
 #include "eval/report.h"
 #include "eval/stats.h"
 #include "eval/summary.h"
@@ -156,10 +157,47 @@ test_summary(void)
 	summary_release(&s);
 }
 
+static void
+test_judge(void)
+{
+	char err[128], *why = NULL;
+	double g = 0;
+	const char *r;
+
+	r = "{\"score\": 4, \"reason\": \"one claim is unsupported\"}";
+	ok(judge_parse(r, strlen(r), &g, &why, err, sizeof(err)) == 0 &&
+	    g == 4, "a plain verdict");
+	is_str(why, "one claim is unsupported", "its reason");
+	free(why);
+	r = "Sure!\n```json\n{\"score\": \"5\", \"rationale\": \"ok\"}\n```";
+	ok(judge_parse(r, strlen(r), &g, &why, err, sizeof(err)) == 0 &&
+	    g == 5, "in prose and a fence, the score as a string");
+	is_str(why, "ok", "rationale is read too");
+	free(why);
+	r = "{bad {\"score\": 2}";
+	ok(judge_parse(r, strlen(r), &g, &why, err, sizeof(err)) == 0 &&
+	    g == 2, "the first object that parses");
+	free(why);
+	r = "echo: the answer is fine";
+	ok(judge_parse(r, strlen(r), &g, &why, err, sizeof(err)) == -1,
+	    "no object: unparsable");
+	is_str(err, "the judge's reply holds no JSON object", "says so");
+	r = "{\"score\": 7}";
+	ok(judge_parse(r, strlen(r), &g, &why, err, sizeof(err)) == -1,
+	    "a score out of range is unparsable");
+	r = "{\"reason\": \"x\"}";
+	ok(judge_parse(r, strlen(r), &g, &why, err, sizeof(err)) == -1,
+	    "no score is unparsable");
+	is_str(err, "the judge gave no 'score'", "says so");
+	ok(judge_scale(1) == 0 && judge_scale(5) == 1 && judge_scale(4) == 0.75,
+	    "grades 1..5 scale to 0..1");
+}
+
 int
 main(void)
 {
 	test_stats();
+	test_judge();
 	test_gate();
 	test_summary();
 	return done_testing();
