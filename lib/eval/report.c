@@ -304,6 +304,7 @@ report_render(struct buf *b, const json_t *report, enum report_format fmt)
 {
 	const json_t *s = json_object_get(report, "summary"), *g, *v, *base;
 	const char *key, *h = fmt == REPORT_MARKDOWN ? "## " : "";
+	long long n;
 	size_t i;
 
 	if (fmt == REPORT_JSON) {
@@ -312,20 +313,22 @@ report_render(struct buf *b, const json_t *report, enum report_format fmt)
 		return buf_putc(b, '\n');
 	}
 	base = json_object_get(json_object_get(s, "baseline"), "metrics");
-	buf_printf(b, "%s%lld records\n\n", h,
-	    (long long)json_integer_value(json_object_get(s, "records")));
-	if (base != NULL)
-		buf_printf(b, "compared with %s: %lld records matched by id\n\n",
-		    json_string_value(json_object_get(json_object_get(s,
-		    "baseline"), "file")), (long long)json_integer_value(
-		    json_object_get(json_object_get(s, "baseline"), "matched")));
+	n = json_integer_value(json_object_get(s, "records"));
+	buf_printf(b, "%s%lld record%s\n\n", h, n, n == 1 ? "" : "s");
+	if (base != NULL) {
+		n = json_integer_value(json_object_get(json_object_get(s,
+		    "baseline"), "matched"));
+		buf_printf(b, "compared with %s: %lld record%s matched by id"
+		    "\n\n", json_string_value(json_object_get(json_object_get(s,
+		    "baseline"), "file")), n, n == 1 ? "" : "s");
+	}
 	metrics_table(b, json_object_get(s, "metrics"), base, fmt);
 	if ((g = json_object_get(s, "groups")) != NULL) {
 		json_object_foreach(json_object_get(g, "values"), key, v) {
-			buf_printf(b, "\n%s%s = %s: %lld records\n\n", h,
-			    json_string_value(json_object_get(g, "by")), key,
-			    (long long)json_integer_value(
-			    json_object_get(v, "records")));
+			n = json_integer_value(json_object_get(v, "records"));
+			buf_printf(b, "\n%s%s = %s: %lld record%s\n\n", h,
+			    json_string_value(json_object_get(g, "by")), key, n,
+			    n == 1 ? "" : "s");
 			metrics_table(b, json_object_get(v, "metrics"), NULL,
 			    fmt);
 		}
