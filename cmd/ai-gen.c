@@ -470,6 +470,7 @@ on_write(struct http_req *r, const char *p, size_t len, void *arg)
 	if (p == NULL) {		/* a new attempt: forget the last one */
 		if (j->raw_shown > 0) {
 			cli_write_raw(&cli, "\n", 1);
+			fflush(stdout);
 			if (!cli.quiet)
 				cli_warn("%s:%lu: the answer was cut off; it"
 				    " starts again", j->input, j->line);

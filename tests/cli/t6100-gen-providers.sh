@@ -158,4 +158,19 @@ is "$(grep -c '"output"' "$T/out")" 40 "and every record is answered"
 grep -q "127.0.0.1:1/v1/chat/completions: cooling down" "$T/err"
 is "$?" 0 "the dead one is cooled down"
 
+# --- --raw to a terminal streams, and says when a cut answer restarts ---
+if command -v script >/dev/null 2>&1; then
+	P=$(fake --script cut,ok)
+	echo '{"prompt":"one two three four five six seven eight"}' >"$T/r.jsonl"
+	script -qfec "ai-gen -r -m openai/x --base-url http://127.0.0.1:$P/v1 '$T/r.jsonl'" \
+	    /dev/null 2>&1 | tr -d '\r' | sed 's/\x1b\[K//g' >"$T/tty"
+	is "$(sed -n 2p "$T/tty")" "ai-gen: $T/r.jsonl:1: the answer was cut off; it starts again" \
+	    "--raw on a terminal: a restarted answer is announced"
+	is "$(sed -n 3p "$T/tty" | sed 's/ai-gen: .*//')" "echo: one two three four five six seven eight" \
+	    "and then written whole"
+	is "$(head -1 "$T/tty" | cut -c1-6)" "echo: " "after the part that had streamed"
+else
+	skip "--raw on a terminal" "script(1) is not installed"
+fi
+
 done_testing
