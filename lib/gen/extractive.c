@@ -26,6 +26,7 @@
 #include "extractive.h"
 
 #define MAX_TERMS	64
+#define NUMBER_BONUS	0.15	/* for a number when one is asked for */
 #define TERM_MAX	32
 
 struct sentence {
@@ -34,7 +35,8 @@ struct sentence {
 	long		 cite;		/* passage number, 0 when none */
 	size_t		 pos;		/* order of appearance */
 	uint64_t	 mask;		/* question terms it contains */
-	double		 score;
+	double		 cover;		/* share of the question's weight */
+	double		 score;		/* cover, plus the number bonus */
 };
 
 struct extract {
@@ -42,6 +44,16 @@ struct extract {
 	size_t		 nterms;
 	struct sentence	*s;
 	size_t		 n, cap;
+	char		**owned;	/* sentences made here (table rows) */
+	size_t		 nowned;
+};
+
+#define MAX_CELLS	16
+
+/* The header of the Markdown table being read. */
+struct table {
+	char		*head[MAX_CELLS];
+	size_t		 n;
 };
 
 static const char *const stopwords[] = {
@@ -61,6 +73,27 @@ static const char *const stopwords[] = {
 static const char *const suffixes[] = {
 	"ations", "ation", "ions", "ion", "ings", "ing", "edly", "ies", "ed",
 	"es", "ly", "e", "s", NULL
+};
+
+/* Irregular forms that suffix stripping cannot join to their verb. */
+static const char *const irregular[][2] = {
+	{ "kept", "keep" }, { "held", "hold" }, { "sent", "send" },
+	{ "built", "build" }, { "made", "make" }, { "paid", "pay" },
+	{ "left", "leave" }, { "found", "find" }, { "given", "give" },
+	{ "taken", "take" }, { "took", "take" }, { "written", "write" },
+	{ "wrote", "write" }, { "chosen", "choose" }, { "frozen", "freeze" },
+	{ "froze", "freeze" }, { "known", "know" }, { "shown", "show" },
+	{ "ran", "run" }, { "won", "win" }, { "lost", "lose" },
+	{ "spent", "spend" }, { "brought", "bring" }, { "bought", "buy" },
+	{ "caught", "catch" }, { "thought", "think" }, { "taught", "teach" },
+	{ "began", "begin" }, { "begun", "begin" }, { "broke", "break" },
+	{ "broken", "break" }, { "driven", "drive" }, { "grew", "grow" },
+	{ "grown", "grow" }, { "read", "read" }, { "met", "meet" },
+	{ "led", "lead" }, { "fell", "fall" }, { "fallen", "fall" },
+	{ "stood", "stand" }, { "understood", "understand" },
+	{ "children", "child" }, { "men", "man" }, { "women", "woman" },
+	{ "people", "person" }, { "mice", "mouse" }, { "feet", "foot" },
+	{ "data", "datum" },
 };
 
 static const char *const abbrevs[] = {
@@ -87,11 +120,21 @@ is_stopword(const char *w)
 	return 0;
 }
 
-/* Strip one common English suffix, keeping at least three letters. */
+/*
+ * Map an irregular form to its base, then strip one common English
+ * suffix, keeping at least three letters.
+ */
 static void
 stem(char *w)
 {
-	size_t n = strlen(w), k, i;
+	size_t n, k, i;
+
+	for (i = 0; i < sizeof(irregular) / sizeof(irregular[0]); i++)
+		if (strcmp(w, irregular[i][0]) == 0) {
+			strcpy(w, irregular[i][1]);
+			break;
+		}
+	n = strlen(w);
 
 	for (i = 0; suffixes[i] != NULL; i++) {
 		k = strlen(suffixes[i]);
@@ -339,6 +382,7 @@ add_sentence(struct extract *x, const char *p, size_t len, long cite)
 	s->cite = cite;
 	s->pos = x->n++;
 	s->mask = 0;
+	s->cover = 0;
 	s->score = 0;
 	return 0;
 }
@@ -409,6 +453,105 @@ starts_block(const char *p, const char *e)
 	return extractive_marker(p, e, &after) != 0;
 }
 
+static int
+is_separator_row(const char *p, const char *e)
+{
+	int dash = 0;
+
+	for (p = skip_blank(p, e); p < e; p++) {
+		if (*p == '-')
+			dash = 1;
+		else if (*p != '|' && *p != ':' && *p != ' ' && *p != '\t' &&
+		    *p != '\r')
+			return 0;
+	}
+	return dash;
+}
+
+/* Split a row "| a | b |" into trimmed cells; return their number. */
+static size_t
+row_cells(const char *p, const char *e, const char **cs, size_t *cl)
+{
+	const char *q;
+	size_t n = 0;
+
+	p = skip_blank(p, e);
+	while (e > p && (e[-1] == ' ' || e[-1] == '\r' || e[-1] == '\t'))
+		e--;
+	if (p < e && *p == '|')
+		p++;
+	if (e > p && e[-1] == '|')
+		e--;
+	while (p <= e && n < MAX_CELLS) {
+		for (q = p; q < e && *q != '|'; q++)
+			;
+		cs[n] = skip_blank(p, q);
+		cl[n] = (size_t)(q - cs[n]);
+		while (cl[n] > 0 && isspace((unsigned char)cs[n][cl[n] - 1]))
+			cl[n]--;
+		n++;
+		p = q + 1;
+	}
+	return n;
+}
+
+static void
+table_clear(struct table *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		free(t->head[i]);
+	t->n = 0;
+}
+
+/*
+ * A table row.  The header row (the one above |---|) is remembered and
+ * not a candidate; every other row becomes one sentence that names its
+ * columns, "Store: Primary Postgres; Retention: 35 days", so that the
+ * words of the header count for the row.
+ */
+static int
+table_row(struct extract *x, struct table *t, const char *p, const char *e,
+    const char *end, long cite)
+{
+	const char *cs[MAX_CELLS], *ne;
+	size_t cl[MAX_CELLS], n, i;
+	struct buf b = BUF_INIT(0);
+	char **owned;
+
+	if (is_separator_row(p, e))
+		return 0;
+	n = row_cells(p, e, cs, cl);
+	ne = e < end ? line_end(e + 1, end) : end;
+	if (e < end && is_separator_row(e + 1, ne)) {
+		table_clear(t);
+		for (i = 0; i < n; i++)
+			if ((t->head[t->n++] = strndup(cs[i], cl[i])) == NULL)
+				return -1;
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (cl[i] == 0 || (cl[i] == 1 && cs[i][0] == '-'))
+			continue;
+		if (b.len > 0)
+			buf_puts(&b, "; ");
+		if (i < t->n && t->head[i][0] != '\0')
+			buf_printf(&b, "%s: ", t->head[i]);
+		buf_append(&b, cs[i], cl[i]);
+	}
+	if (b.data == NULL)
+		return 0;
+	if ((owned = realloc(x->owned, (x->nowned + 1) * sizeof(*owned))) ==
+	    NULL) {
+		buf_release(&b);
+		return -1;
+	}
+	x->owned = owned;
+	x->owned[x->nowned++] = b.data;
+	return add_sentence(x, b.data, b.len, cite);
+}
+
 /*
  * Collect the sentences of text (writable: paragraph lines are joined
  * by turning newlines into spaces), skipping [skip_s, skip_e).
@@ -419,13 +562,16 @@ add_passages(struct extract *x, char *text, size_t len, const char *skip_s,
 {
 	char *end = text + len, *p, *e, *para = NULL;
 	const char *after;
+	struct table tab = { { NULL }, 0 };
 	long cite = 0, n;
-	int fence = 0;
+	int fence = 0, rc = 0;
 
 #define FLUSH() do {							\
 	if (para != NULL && split_paragraph(x, para,			\
-	    (size_t)(p - para), cite) == -1)				\
-		return -1;						\
+	    (size_t)(p - para), cite) == -1) {				\
+		rc = -1;						\
+		goto done;						\
+	}								\
 	para = NULL;							\
 } while (0)
 
@@ -444,6 +590,12 @@ add_passages(struct extract *x, char *text, size_t len, const char *skip_s,
 			fence = !fence;
 		} else if (fence) {
 			;
+		} else if (*skip_blank(p, e) == '|') {
+			FLUSH();
+			if (table_row(x, &tab, p, e, end, cite) == -1) {
+				rc = -1;
+				goto done;
+			}
 		} else if (is_blank_line(p, e) || is_label_line(p, e)) {
 			FLUSH();
 		} else if ((n = extractive_marker(p, e, &after)) != 0) {
@@ -472,10 +624,45 @@ add_passages(struct extract *x, char *text, size_t len, const char *skip_s,
 		p = end;
 	FLUSH();
 #undef FLUSH
-	return 0;
+done:
+	table_clear(&tab);
+	return rc;
 }
 
 /* ---- the answer ---- */
+
+/* Does the question ask for a number, a time or a date? */
+static int
+wants_number(const char *q, size_t len)
+{
+	static const char *const asks[] = { "how long", "how many",
+	    "how much", "how often", "how old", "how far", "how big",
+	    "how large", "how fast", "how soon", "what year", "what time",
+	    "what date", "which year", "what port", "which port",
+	    "what percentage", "what share", "what status code", "when ",
+	    "within how", NULL };
+	char *s;
+	size_t i;
+	int hit = 0;
+
+	if ((s = strndup(q, len)) == NULL)
+		return 0;
+	for (i = 0; asks[i] != NULL && !hit; i++)
+		hit = strcasestr(s, asks[i]) != NULL;
+	free(s);
+	return hit;
+}
+
+static int
+has_digit(const char *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (isdigit((unsigned char)p[i]))
+			return 1;
+	return 0;
+}
 
 int
 extractive_content(struct buf *out, const json_t *content)
@@ -510,25 +697,47 @@ by_score(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/*
+ * Append a sentence as it reads: whitespace runs become one space,
+ * Markdown's ** and __ go, and the passage's [n] goes before the final
+ * stop (or at the end) unless the sentence already cites it.
+ */
 static int
 write_sentence(struct buf *out, const struct sentence *s)
 {
-	const char *p = s->p;
-	size_t len = s->len;
+	struct buf t = BUF_INIT(0);
+	const char *p = s->p, *end = s->p + s->len;
 	char tag[32];
+	size_t len;
 	int rc = 0;
 
+	for (; p < end; p++) {
+		if (isspace((unsigned char)*p)) {
+			if (t.len > 0 && t.data[t.len - 1] != ' ')
+				rc |= buf_putc(&t, ' ');
+			continue;
+		}
+		if (p + 1 < end && (p[0] == '*' || p[0] == '_') && p[1] == p[0]) {
+			p++;
+			continue;
+		}
+		rc |= buf_putc(&t, *p);
+	}
+	while (t.len > 0 && t.data[t.len - 1] == ' ')
+		t.len--;
+	len = t.len;
 	if (out->len > 0)
 		rc |= buf_putc(out, ' ');
 	snprintf(tag, sizeof(tag), "[%ld]", s->cite);
-	if (s->cite == 0 || (len >= strlen(tag) &&
-	    memmem(p, len, tag, strlen(tag)) != NULL))
-		return rc | buf_append(out, p, len);
-	if (len > 0 && strchr(".!?", p[len - 1]) != NULL) {
-		rc |= buf_append(out, p, len - 1);
-		rc |= buf_printf(out, " %s%c", tag, p[len - 1]);
+	if (len == 0 || s->cite == 0 || memmem(t.data, len, tag,
+	    strlen(tag)) != NULL)
+		rc |= buf_append(out, t.data, len);
+	else if (strchr(".!?", t.data[len - 1]) != NULL) {
+		rc |= buf_append(out, t.data, len - 1);
+		rc |= buf_printf(out, " %s%c", tag, t.data[len - 1]);
 	} else
-		rc |= buf_printf(out, "%.*s %s", (int)len, p, tag);
+		rc |= buf_printf(out, "%.*s %s.", (int)len, t.data, tag);
+	buf_release(&t);
 	return rc;
 }
 
@@ -540,6 +749,7 @@ extractive_answer(struct buf *out, const json_t *messages,
 	struct buf *texts = NULL;
 	const char *qs = NULL, *qe = NULL;
 	double df, idf[MAX_TERMS], total = 0, best;
+	int numeric;
 	size_t nm = json_array_size(messages), i, k, u = nm, picked = 0;
 	int rc = -1;
 
@@ -585,20 +795,25 @@ extractive_answer(struct buf *out, const json_t *messages,
 		idf[k] = log(1.0 + ((double)x.n + 1.0) / (df + 0.5));
 		total += idf[k];
 	}
+	numeric = wants_number(qs, (size_t)(qe - qs));
 	for (i = 0; i < x.n; i++) {
 		for (k = 0; k < x.nterms; k++)
 			if ((x.s[i].mask >> k) & 1)
-				x.s[i].score += idf[k];
-		x.s[i].score /= total;
+				x.s[i].cover += idf[k];
+		x.s[i].cover /= total;
+		x.s[i].score = x.s[i].cover;
+		if (numeric && x.s[i].cover > 0 && has_digit(x.s[i].p,
+		    x.s[i].len))
+			x.s[i].score += NUMBER_BONUS;
 	}
 	qsort(x.s, x.n, sizeof(*x.s), by_score);
 	best = x.s[0].score;
-	if (best < o->min_support)
+	if (x.s[0].cover < o->min_support)
 		goto unknown;
 	for (i = 0; i < x.n && picked < o->max_sentences; i++) {
 		if (x.s[i].score < o->keep_ratio * best ||
-		    x.s[i].score < o->min_support)
-			break;
+		    x.s[i].cover < o->min_support)
+			continue;
 		if (write_sentence(out, &x.s[i]) == -1)
 			goto done;
 		picked++;
@@ -612,5 +827,8 @@ done:
 		buf_release(&texts[i]);
 	free(texts);
 	free(x.s);
+	for (i = 0; i < x.nowned; i++)
+		free(x.owned[i]);
+	free(x.owned);
 	return rc;
 }

@@ -33,7 +33,7 @@ struct extractive_opts {
 	double	keep_ratio;	/* later sentences score >= ratio * best */
 };
 
-#define EXTRACTIVE_OPTS_INIT	{ 3, 0.3, 0.6 }
+#define EXTRACTIVE_OPTS_INIT	{ 2, 0.3, 0.7 }
 
 /*
  * The text of a message's content: a string, or the "text" parts of an

@@ -126,12 +126,39 @@ test_deterministic(void)
 	buf_release(&a);
 }
 
+static void
+test_tables_and_numbers(void)
+{
+	const char *tctx =
+	    "[1] handbook/backups.md\n"
+	    "This page explains what is kept, for how long, and how to"
+	    " restore.\n\n"
+	    "| Store            | Frequency     | Retention |\n"
+	    "|------------------|---------------|-----------|\n"
+	    "| Primary Postgres | continuous    | 35 days   |\n"
+	    "| Redis sessions   | every 6 hours | 7 days    |\n"
+	    "\n"
+	    "[2] handbook/logging.md\n"
+	    "The shipper keeps logs for 30 days in the log store.\n";
+
+	is_int(answer(tctx, "What is the retention of Redis sessions?"), 1,
+	    "a table row answers");
+	is_str(out.data, "Store: Redis sessions; Frequency: every 6 hours;"
+	    " Retention: 7 days [1].",
+	    "a row reads with its column names, the header is no candidate");
+	answer(tctx, "How long are logs kept in the log store?");
+	is_str(out.data, "The shipper keeps logs for 30 days in the log store"
+	    " [2].", "'kept' finds 'keeps'; a number is preferred for 'how"
+	    " long'");
+}
+
 int
 main(void)
 {
 	test_answers();
 	test_content();
 	test_deterministic();
+	test_tables_and_numbers();
 	buf_release(&out);
 	return done_testing();
 }
