@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/buf.h"
 #include "core/cli.h"
 #include "core/models.h"
 #include "core/ndjson.h"
@@ -61,9 +62,45 @@ static struct cli cli = {
 static const char *const order_names[] = { "rank", "document", "edges", NULL };
 static const char *const escape_names[] = { "none", "html", NULL };
 
+/*
+ * Write rec with the fields of add.  The record's own bytes are copied
+ * through and the new fields appended, unless it already has fields of
+ * ours to replace: then it is written from the parsed form.
+ */
+static void
+write_record(json_t *rec, const char *line, size_t len, json_t *add,
+    struct buf *out)
+{
+	size_t i, at;
+
+	for (i = 0; prompt_fields[i] != NULL; i++)
+		if (json_object_get(rec, prompt_fields[i]) != NULL)
+			break;
+	while (len > 0 && line[len - 1] != '}')
+		len--;
+	if (prompt_fields[i] != NULL || len == 0) {
+		json_object_update(rec, add);
+		cli_write(&cli, rec);
+		return;
+	}
+	/* line[0..len-1) then ",", then add without its "{". */
+	buf_reset(out);
+	if (buf_append(out, line, len - 1) == -1)
+		cli_fatal(1, "out of memory");
+	at = out->len;
+	if (ndjson_dump(out, add) == -1 || buf_putc(out, '\n') == -1)
+		cli_fatal(1, "out of memory");
+	if (json_object_size(rec) > 0)
+		out->data[at] = ',';
+	else
+		memmove(out->data + at, out->data + at + 1, out->len-- - at - 1);
+	cli_write_raw(&cli, out->data, out->len);
+	cli.nout++;
+}
+
 /* Run one input; 0, or -1 when the tool must stop. */
 static int
-run(const char *path, struct prompt *pr)
+run(const char *path, struct prompt *pr, json_t *add, struct buf *out)
 {
 	struct ndjson in;
 	json_t *rec;
@@ -88,7 +125,8 @@ run(const char *path, struct prompt *pr)
 			continue;
 		}
 		cli.nin++;
-		if (prompt_build(pr, rec) == -1) {
+		json_object_clear(add);
+		if (prompt_build(pr, rec, add) == -1) {
 			if (cli_record_error(&cli, in.name, in.lineno, rec,
 			    pr->errcode ? pr->errcode : "prompt", "%s",
 			    pr->errmsg) == -1) {
@@ -97,7 +135,7 @@ run(const char *path, struct prompt *pr)
 				return -1;
 			}
 		} else
-			cli_write(&cli, rec);
+			write_record(rec, in.cur, in.curlen, add, out);
 		json_decref(rec);
 		cli_progress(&cli, "records");
 	}
@@ -129,7 +167,8 @@ main(int argc, char *argv[])
 	struct tokenizer *tok;
 	struct template *tpl;
 	struct prompt pr;
-	json_t *vars = json_object();
+	json_t *vars = json_object(), *add = json_object();
+	struct buf line = BUF_INIT(0);
 	char err[1024];
 
 	cli_init(&cli, argc, argv);
@@ -216,12 +255,14 @@ main(int argc, char *argv[])
 	pr.order = (enum packer_order)order;
 
 	if (argc == 0) {
-		run("-", &pr);
+		run("-", &pr, add, &line);
 	} else {
 		for (; *argv != NULL; argv++)
-			if (run(*argv, &pr) == -1)
+			if (run(*argv, &pr, add, &line) == -1)
 				break;
 	}
+	json_decref(add);
+	buf_release(&line);
 	prompt_release(&pr);
 	template_free(tpl);
 	tokenizer_free(tok);

@@ -197,6 +197,8 @@ ndjson_parse(struct ndjson *r, const char *line, size_t len, json_t **out)
 		return -1;
 	}
 	r->recoverable = 0;
+	r->cur = line;
+	r->curlen = len;
 	*out = v;
 	return 1;
 }

@@ -35,6 +35,8 @@ struct ndjson {
 	int		 eof;
 	struct buf	 line;		/* the current line, reused */
 	int		 recoverable;	/* after -1: the bad line was consumed */
+	const char	*cur;		/* after ndjson_next: the record's line, */
+	size_t		 curlen;	/* borrowed until the next call */
 	char		 errmsg[256];	/* after -1: what went wrong, no location */
 };
 
@@ -58,7 +60,9 @@ int	ndjson_next_line(struct ndjson *, const char **line, size_t *len);
 /*
  * Read the next record: 1 with a new reference to a JSON object in *out,
  * 0 at end, -1 on error as for ndjson_next_line (invalid JSON, invalid
- * UTF-8 and a line that is not an object are recoverable).
+ * UTF-8 and a line that is not an object are recoverable).  After 1,
+ * cur and curlen hold the line it was parsed from, so a filter can copy
+ * the record's bytes through unchanged.
  */
 int	ndjson_next(struct ndjson *, json_t **out);
 

@@ -37,6 +37,7 @@ passages_free(struct packer *pk)
 	for (i = 0; i < pk->nps; i++) {
 		json_decref(pk->ps[i].ids);
 		free(pk->ps[i].text);
+		free(pk->ps[i].hashes);
 	}
 	free(pk->ps);
 	free(pk->sel);
@@ -61,6 +62,44 @@ pk_error(struct packer *pk, const char *code, const char *fmt, ...)
 	va_end(ap);
 	pk->errcode = code;
 	return -1;
+}
+
+/*
+ * Equal texts have equal keys: FNV-1a over the length and at most 96
+ * bytes from the start, middle and end.  A key that matches is checked
+ * against the text itself.
+ */
+static uint64_t
+text_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ len;
+	size_t i, part[3][2] = { { 0, 32 }, { len / 2, 32 }, { len - 32, 32 } };
+	int k;
+
+	if (len <= 96) {
+		part[0][1] = len;
+		part[1][1] = part[2][1] = 0;
+	}
+	for (k = 0; k < 3; k++)
+		for (i = part[k][0]; i < part[k][0] + part[k][1]; i++) {
+			h ^= (unsigned char)s[i];
+			h *= 0x100000001b3ULL;
+		}
+	return h;
+}
+
+static int
+add_hashes(struct passage *p, const struct chunk_key *h, size_t n)
+{
+	struct chunk_key *nh = realloc(p->hashes, (p->nhashes + n) *
+	    sizeof(*nh));
+
+	if (nh == NULL)
+		return -1;
+	memcpy(nh + p->nhashes, h, n * sizeof(*h));
+	p->hashes = nh;
+	p->nhashes += n;
+	return 0;
 }
 
 static int
@@ -119,10 +158,12 @@ absorb(struct packer *pk, size_t pi)
 			continue;
 		}
 		if (widen(p, q->text, q->start, q->end) == -1 ||
-		    json_array_extend(p->ids, q->ids) == -1)
+		    json_array_extend(p->ids, q->ids) == -1 ||
+		    add_hashes(p, q->hashes, q->nhashes) == -1)
 			return -1;
 		json_decref(q->ids);
 		free(q->text);
+		free(q->hashes);
 		memmove(q, q + 1, (pk->nps - j - 1) * sizeof(*q));
 		pk->nps--;
 		if (j < pi)
@@ -141,7 +182,8 @@ packer_collect(struct packer *pk, const json_t *hits)
 	struct passage *p;
 	const char *doc;
 	long long s, e;
-	size_t i, j, len;
+	size_t i, j, k, len;
+	struct chunk_key hash;
 
 	passages_free(pk);
 	if (!json_is_array(hits))
@@ -164,6 +206,9 @@ packer_collect(struct packer *pk, const json_t *hits)
 		else if (has_id(pk, id))
 			continue;	/* the same chunk twice */
 		len = json_string_length(text);
+		hash.hash = text_hash(json_string_value(text), len);
+		hash.text = json_string_value(text);
+		hash.len = len;
 		v = json_object_get(hit, "doc_id");
 		doc = json_is_string(v) ? json_string_value(v) : NULL;
 		s = json_integer_value(json_object_get(hit, "start"));
@@ -173,6 +218,22 @@ packer_collect(struct packer *pk, const json_t *hits)
 		    e - s != (long long)len)
 			s = e = -1;	/* offsets unknown or not this text */
 
+		/* The text of an earlier chunk: join that chunk's passage. */
+		for (j = 0; j < pk->nps; j++) {
+			for (k = 0; k < pk->ps[j].nhashes; k++)
+				if (pk->ps[j].hashes[k].hash == hash.hash &&
+				    pk->ps[j].hashes[k].len == len &&
+				    memcmp(pk->ps[j].hashes[k].text, hash.text,
+				    len) == 0)
+					break;
+			if (k < pk->ps[j].nhashes)
+				break;
+		}
+		if (j < pk->nps) {
+			if (json_array_append(pk->ps[j].ids, id) == -1)
+				return pk_error(pk, "oom", "out of memory");
+			continue;
+		}
 		/* Overlapping or adjacent chunks of one document merge. */
 		for (j = 0; s >= 0 && j < pk->nps; j++)
 			if (touches(&pk->ps[j], doc, s, e))
@@ -180,18 +241,8 @@ packer_collect(struct packer *pk, const json_t *hits)
 		if (s >= 0 && j < pk->nps) {
 			if (widen(&pk->ps[j], json_string_value(text), s, e) ==
 			    -1 || json_array_append(pk->ps[j].ids, id) == -1 ||
+			    add_hashes(&pk->ps[j], &hash, 1) == -1 ||
 			    absorb(pk, j) == -1)
-				return pk_error(pk, "oom", "out of memory");
-			continue;
-		}
-		/* Its text already in a passage: the chunk joins that passage. */
-		for (j = 0; j < pk->nps; j++)
-			if (len > 0 && pk->ps[j].len >= len &&
-			    memmem(pk->ps[j].text, pk->ps[j].len,
-			    json_string_value(text), len) != NULL)
-				break;
-		if (j < pk->nps) {
-			if (json_array_append(pk->ps[j].ids, id) == -1)
 				return pk_error(pk, "oom", "out of memory");
 			continue;
 		}
@@ -200,9 +251,11 @@ packer_collect(struct packer *pk, const json_t *hits)
 		p->ids = json_array();
 		p->text = malloc(len + 1);
 		if (p->ids == NULL || p->text == NULL ||
-		    json_array_append(p->ids, id) == -1) {
+		    json_array_append(p->ids, id) == -1 ||
+		    add_hashes(p, &hash, 1) == -1) {
 			json_decref(p->ids);
 			free(p->text);
+			free(p->hashes);
 			return pk_error(pk, "oom", "out of memory");
 		}
 		memcpy(p->text, json_string_value(text), len);
@@ -335,10 +388,15 @@ packer_fill(struct packer *pk, packer_measure_fn *measure, void *arg)
 		return pk_error(pk, "oom", "out of memory");
 	if ((pk->base = measure_first(pk, measure, arg, 0)) < 0)
 		return pk_error(pk, "template", "rendering failed");
-	if ((size_t)pk->base > pk->budget)
+	if (pk->budget > 0 && (size_t)pk->base > pk->budget)
 		return pk_error(pk, "budget", "the budget of %zu tokens is "
 		    "smaller than the template alone (%ld tokens)", pk->budget,
 		    pk->base);
+	if (pk->budget == 0) {		/* no limit: everything, measured once */
+		if ((pk->tokens = measure_first(pk, measure, arg, pk->nps)) < 0)
+			return pk_error(pk, "template", "rendering failed");
+		return 0;
+	}
 	for (i = 0; i < pk->nps; i++)
 		pk->ps[i].tokens = tokenizer_count(pk->tok, pk->ps[i].text,
 		    pk->ps[i].len);

@@ -3,8 +3,8 @@
  *
  * From a query's hits (best first) the packer makes passages: chunks of
  * one document that overlap or touch (by their byte offsets) become one
- * passage, and a chunk whose text is already there joins that passage
- * instead of repeating it.  It then takes passages in rank order while
+ * passage, and a chunk whose text equals that of an earlier chunk joins
+ * the earlier chunk's passage instead of repeating it.  It then takes passages in rank order while
  * the whole prompt, measured exactly by a callback, stays within the
  * budget; the first passage that does not fit is cut at a token boundary
  * (with truncate) or left out, and so is everything after it.  Finally
@@ -14,6 +14,7 @@
 #define AI_PACKER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 struct tokenizer;
@@ -22,6 +23,12 @@ enum packer_order {
 	PACKER_RANK,		/* best first */
 	PACKER_DOCUMENT,	/* by document, then by offset */
 	PACKER_EDGES		/* best first and last, weakest in the middle */
+};
+
+struct chunk_key {
+	uint64_t	 hash;
+	const char	*text;		/* borrowed from the hit */
+	size_t		 len;
 };
 
 struct passage {
@@ -34,6 +41,8 @@ struct passage {
 	size_t		 rank;		/* position of its best hit */
 	size_t		 tokens;
 	int		 truncated;
+	struct chunk_key *hashes;	/* the chunk texts in it (new) */
+	size_t		 nhashes;
 };
 
 /*
@@ -45,7 +54,7 @@ typedef long packer_measure_fn(void *arg, struct passage *const *sel,
 
 struct packer {
 	const struct tokenizer	*tok;
-	size_t			 budget;	/* tokens for the whole prompt */
+	size_t			 budget;	/* for the whole prompt; 0: no limit */
 	int			 truncate;
 	enum packer_order	 order;
 	size_t			 min_cut;	/* shortest useful cut; 0: 16 */

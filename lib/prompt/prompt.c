@@ -14,8 +14,6 @@
 #include "text/tokenizer.h"
 #include "prompt.h"
 
-#define PROMPT_NO_LIMIT	((size_t)LONG_MAX / 4)
-
 void
 prompt_init(struct prompt *pr, struct template *tpl,
     const struct tokenizer *tok)
@@ -80,7 +78,8 @@ passage_json(const struct passage *p, size_t n)
 		json_object_set_new(o, "source", json_string(p->doc_id));
 	if ((v = hit_field(p->hit, "title")) != NULL)
 		json_object_set(o, "title", (json_t *)v);
-	json_object_set_new(o, "text", json_stringn(p->text, p->len));
+	/* Valid UTF-8: from the record, cut only at sequence boundaries. */
+	json_object_set_new(o, "text", json_stringn_nocheck(p->text, p->len));
 	if ((v = json_object_get(p->hit, "score")) != NULL)
 		json_object_set(o, "score", (json_t *)v);
 	if (p->start >= 0) {
@@ -132,7 +131,7 @@ pr_error(struct prompt *pr, const char *code, const char *fmt, ...)
 }
 
 int
-prompt_build(struct prompt *pr, json_t *rec)
+prompt_build(struct prompt *pr, json_t *rec, json_t *out)
 {
 	struct packer *pk = &pr->pk;
 	const json_t *hits;
@@ -149,7 +148,7 @@ prompt_build(struct prompt *pr, json_t *rec)
 		return pr_error(pr, "bad_field", "field 'hits' is not an array");
 
 	packer_release(pk);
-	packer_init(pk, pr->tok, pr->budget ? pr->budget : PROMPT_NO_LIMIT);
+	packer_init(pk, pr->tok, pr->budget);
 	pk->truncate = pr->truncate;
 	pk->order = pr->order;
 	pr->rec = rec;
@@ -200,11 +199,14 @@ prompt_build(struct prompt *pr, json_t *rec)
 	}
 	ctx = json_pack("{s:o, s:o, s:I}", "used", used, "dropped", dropped,
 	    "tokens", (json_int_t)(pk->tokens - pk->base));
-	json_object_set(rec, "messages", pr->messages);
-	json_object_set_new(rec, "prompt_tokens", json_integer(pk->tokens));
-	json_object_set_new(rec, "template", json_pack("{s:s, s:s}", "name",
+	json_object_set(out, "messages", pr->messages);
+	json_object_set_new(out, "prompt_tokens", json_integer(pk->tokens));
+	json_object_set_new(out, "template", json_pack("{s:s, s:s}", "name",
 	    pr->tpl->name, "sha256", pr->tpl->sha256));
-	json_object_set_new(rec, "citations", cites);
-	json_object_set_new(rec, "context", ctx);
+	json_object_set_new(out, "citations", cites);
+	json_object_set_new(out, "context", ctx);
 	return 0;
 }
+
+const char *const prompt_fields[] = { "messages", "prompt_tokens",
+    "template", "citations", "context", NULL };

@@ -35,11 +35,15 @@ void	prompt_init(struct prompt *, struct template *,
 void	prompt_release(struct prompt *);
 
 /*
- * Build the prompt for rec and add to it messages, prompt_tokens,
- * template, citations and context.  0, or -1 with errmsg and errcode set
- * (rec is then unchanged).
+ * Build the prompt for rec and set in out (rec itself, or an object the
+ * caller appends to rec's bytes) messages, prompt_tokens, template,
+ * citations and context.  0, or -1 with errmsg and errcode set (out is
+ * then unchanged).
  */
-int	prompt_build(struct prompt *, json_t *rec);
+int	prompt_build(struct prompt *, json_t *rec, json_t *out);
+
+/* The fields prompt_build writes, NULL-terminated. */
+extern const char *const prompt_fields[];
 
 /* Tokens of a chat: each message's content and role plus 3, plus 3. */
 long	prompt_count(const struct tokenizer *, const json_t *messages);

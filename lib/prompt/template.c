@@ -534,8 +534,10 @@ template_render(struct template *t, const json_t *const *stack, size_t n,
 			b.len--;
 		if (b.len == 0)
 			continue;
-		if (json_array_append_new(msgs, json_pack("{s:s, s:s%}", "role",
-		    t->msgs[i].role, "content", b.data, b.len)) == -1) {
+		/* Valid UTF-8: template and values are, and so is any join. */
+		if (json_array_append_new(msgs, json_pack("{s:s, s:o}", "role",
+		    t->msgs[i].role, "content", json_stringn_nocheck(b.data,
+		    b.len))) == -1) {
 			snprintf(t->errmsg, sizeof(t->errmsg), "out of memory");
 			goto fail;
 		}

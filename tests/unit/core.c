@@ -93,6 +93,8 @@ test_ndjson(void)
 	ok(ndjson_next(&r, &v) == 1 && r.lineno == 1, "first record, line 1");
 	ndjson_dump(&b, v);
 	is_str(b.data, "{\"a\":1}", "CRLF stripped");
+	ok(r.curlen == 7 && memcmp(r.cur, "{\"a\":1}", 7) == 0,
+	    "cur holds the record's line, without its ending");
 	json_decref(v);
 	ok(ndjson_next(&r, &v) == 1 && r.lineno == 4, "blank lines skipped");
 	buf_reset(&b);

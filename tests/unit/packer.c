@@ -76,7 +76,7 @@ main(void)
 	    "{\"id\":\"b\",\"doc_id\":\"D\",\"text\":\"abcdefghij\",\"start\":10,\"end\":20},"
 	    "{\"id\":\"d\",\"doc_id\":\"D\",\"text\":\"OPQR\",\"start\":24,\"end\":28},"
 	    "{\"id\":\"a\",\"doc_id\":\"D\",\"text\":\"0123456789\",\"start\":0,\"end\":10},"
-	    "{\"id\":\"dup\",\"doc_id\":\"F\",\"text\":\"cdef\"}]");
+	    "{\"id\":\"dup\",\"doc_id\":\"F\",\"text\":\"abcdefghij\"}]");
 	packer_init(&pk, tok, 100000);
 	ok(packer_collect(&pk, h) == 0, "collect");
 	is_int(pk.nps, 2, "one passage per document region");
@@ -85,7 +85,7 @@ main(void)
 	ok(pk.ps[0].start == 0 && pk.ps[0].end == 28, "the merged offsets");
 	ok(packer_fill(&pk, measure, &f) == 0, "fill without a limit");
 	is_str(ids(&pk), "[a,b,c,d,dup] [x]",
-	    "a repeated id is skipped; contained text joins its passage");
+	    "a repeated id is skipped; a repeated text joins its passage");
 	packer_release(&pk);
 	json_decref(h);
 
