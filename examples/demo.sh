@@ -6,3 +6,17 @@ cd "$(dirname "$0")/.."
 : "${AI_BUILD:=build}"
 PATH=$PWD/$AI_BUILD/bin:$PATH
 echo "ai-tools demo: no tools built yet"
+
+# ai-prompt: each question's hits become the messages a model receives,
+# within a 1,500-token budget, with [n] citations.  Uses the index the
+# stages above build ($db), when they have.
+if [ -n "${db:-}" ] && [ -f "$db" ]; then
+	out=${out:-$(mktemp -d)}
+	ai-search -d "$db" -k 5 <examples/questions.jsonl |
+	    ai-prompt --max-tokens 1500 --truncate >"$out/prompts.ndjson"
+	echo "ai-prompt: $(wc -l <"$out/prompts.ndjson") prompts," \
+	    "$(grep -o '"prompt_tokens":[0-9]*' "$out/prompts.ndjson" |
+	    cut -d: -f2 | sort -n | tail -1) tokens at most"
+else
+	echo "ai-prompt: skipped (no index built above)"
+fi

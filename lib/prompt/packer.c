@@ -378,7 +378,8 @@ cut(struct packer *pk, struct passage *p, size_t max)
 int
 packer_fill(struct packer *pk, packer_measure_fn *measure, void *arg)
 {
-	size_t i, k = 0, limit = pk->nps, sum = 0, per = PACKER_SLACK;
+	size_t i, k = 0, limit = pk->nps, sum = 0;
+	size_t per = pk->per ? pk->per : PACKER_SLACK;
 	size_t min_cut = pk->min_cut ? pk->min_cut : PACKER_MIN_CUT;
 	long est, t = 0;
 	int rounds;
@@ -432,7 +433,7 @@ packer_fill(struct packer *pk, packer_measure_fn *measure, void *arg)
 		 * may be cut to fit; the branch above corrects a bad guess.
 		 */
 		if (k < limit && !(k > 0 && pk->ps[k - 1].truncated) &&
-		    (pk->ps[k].tokens <= pk->budget - t ||
+		    (pk->ps[k].tokens + per <= pk->budget - t + 1 ||
 		    (pk->truncate && pk->budget - t > min_cut))) {
 			k++;
 			continue;
@@ -440,5 +441,6 @@ packer_fill(struct packer *pk, packer_measure_fn *measure, void *arg)
 		break;
 	}
 	pk->tokens = t;
+	pk->per = per;
 	return 0;
 }

@@ -58,6 +58,8 @@ struct packer {
 	int			 truncate;
 	enum packer_order	 order;
 	size_t			 min_cut;	/* shortest useful cut; 0: 16 */
+	size_t			 per;		/* tokens around a passage: a guess
+						   in, what was measured out */
 
 	/* Results of packer_collect and packer_fill. */
 	struct passage		*ps;		/* every passage, rank order */

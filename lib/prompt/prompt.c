@@ -8,6 +8,7 @@
  * render is the one that is written.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,12 +26,25 @@ prompt_init(struct prompt *pr, struct template *tpl,
 	pr->uses_passages = template_uses(tpl, "passages");
 }
 
+static void
+memo_clear(struct prompt *pr)
+{
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		json_decref(pr->memo[i].messages);
+		pr->memo[i].messages = NULL;
+		pr->memo[i].key = 0;
+	}
+}
+
 void
 prompt_release(struct prompt *pr)
 {
 	packer_release(&pr->pk);
 	json_decref(pr->messages);
 	pr->messages = NULL;
+	memo_clear(pr);
 }
 
 long
@@ -90,15 +104,43 @@ passage_json(const struct passage *p, size_t n)
 	return o;
 }
 
+/* What a render depends on: which passages, in which order, how long. */
+static uint64_t
+selection_key(struct passage *const *sel, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ n;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h = (h ^ (uintptr_t)sel[i]) * 0x100000001b3ULL;
+		h = (h ^ sel[i]->len) * 0x100000001b3ULL;
+	}
+	return h | 1;
+}
+
+/*
+ * Render and count the prompt with sel[0..n).  The packer often goes
+ * back to the selection before last (it tried one more passage, which
+ * did not fit), so the last two renders are kept.
+ */
 static long
 measure(void *arg, struct passage *const *sel, size_t n)
 {
 	struct prompt *pr = arg;
-	json_t *top = json_object(), *ps = json_array(), *msgs;
+	json_t *top, *ps, *msgs;
 	const json_t *stack[3];
+	uint64_t key = selection_key(sel, n);
 	size_t i, k = 0;
 	long tokens = -1;
 
+	for (i = 0; i < 2; i++)
+		if (pr->memo[i].key == key) {
+			json_decref(pr->messages);
+			pr->messages = json_incref(pr->memo[i].messages);
+			return pr->memo[i].tokens;
+		}
+	top = json_object();
+	ps = json_array();
 	for (i = 0; i < n; i++)
 		json_array_append_new(ps, passage_json(sel[i], i + 1));
 	json_object_set_new(top, "passages", ps);
@@ -110,6 +152,11 @@ measure(void *arg, struct passage *const *sel, size_t n)
 		json_decref(pr->messages);
 		pr->messages = msgs;
 		tokens = prompt_count(pr->tok, msgs);
+		json_decref(pr->memo[1].messages);
+		pr->memo[1] = pr->memo[0];
+		pr->memo[0].key = key;
+		pr->memo[0].messages = json_incref(msgs);
+		pr->memo[0].tokens = tokens;
 	} else {
 		snprintf(pr->errmsg, sizeof(pr->errmsg), "%s", pr->tpl->errmsg);
 		pr->errcode = "template";
@@ -148,7 +195,9 @@ prompt_build(struct prompt *pr, json_t *rec, json_t *out)
 		return pr_error(pr, "bad_field", "field 'hits' is not an array");
 
 	packer_release(pk);
+	memo_clear(pr);
 	packer_init(pk, pr->tok, pr->budget);
+	pk->per = pr->per;
 	pk->truncate = pr->truncate;
 	pk->order = pr->order;
 	pr->rec = rec;
@@ -161,6 +210,7 @@ prompt_build(struct prompt *pr, json_t *rec, json_t *out)
 			return -1;
 		return pr_error(pr, pk->errcode, "%s", pk->errmsg);
 	}
+	pr->per = pk->per;	/* what a passage costs around its text */
 
 	cites = json_array();
 	used = json_array();

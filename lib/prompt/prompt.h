@@ -6,6 +6,7 @@
 #define AI_PROMPT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "packer.h"
@@ -25,7 +26,13 @@ struct prompt {
 	struct packer		 pk;
 	json_t			*rec;		/* the record being built */
 	json_t			*messages;	/* from the last render */
+	struct {
+		uint64_t	 key;		/* of the passages rendered */
+		json_t		*messages;
+		long		 tokens;
+	}			 memo[2];	/* the last two renders */
 	int			 uses_passages;
+	size_t			 per;		/* learnt by the packer */
 	char			 errmsg[1280];
 	const char		*errcode;
 };

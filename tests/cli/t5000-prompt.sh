@@ -103,6 +103,15 @@ else
 	skip "--truncate on a real corpus" "no $corpus"
 fi
 
+# The record's bytes go through as they came; fields of ours are replaced.
+printf '%s\n' '--- user' 'hi' >"$T/hi.prompt"
+printf '{"a":1.50,"b":"\\u00e9"}  \n{}\n' | ai-prompt -t "$T/hi.prompt" >"$T/o"
+is "$(cut -c1-40 "$T/o")" '{"a":1.50,"b":"\u00e9","messages":[{"rol
+{"messages":[{"role":"user","content":"h' "input bytes are kept, then the new fields"
+echo "$q" | ai-prompt | ai-prompt -t "$T/hi.prompt" >"$T/o"
+is "$(grep -o '"messages"' "$T/o" | wc -l | tr -d ' '):$(grep -c '"content":"hi"' "$T/o")" "1:1" \
+    "a second run replaces messages instead of repeating them"
+
 # The stream: a reader that goes away, a full disk, files as operands.
 yes "$q" | head -2000 >"$T/many"
 ai-prompt <"$T/many" | head -1 >"$T/o"
