@@ -126,7 +126,7 @@ run(const char *path, struct prompt *pr, json_t *add, struct buf *out)
 		}
 		cli.nin++;
 		json_object_clear(add);
-		if (prompt_build(pr, rec, add) == -1) {
+		if (prompt_build_into(pr, rec, add) == -1) {
 			if (cli_record_error(&cli, in.name, in.lineno, rec,
 			    pr->errcode ? pr->errcode : "prompt", "%s",
 			    pr->errmsg) == -1) {

@@ -178,7 +178,13 @@ pr_error(struct prompt *pr, const char *code, const char *fmt, ...)
 }
 
 int
-prompt_build(struct prompt *pr, json_t *rec, json_t *out)
+prompt_build(struct prompt *pr, json_t *rec)
+{
+	return prompt_build_into(pr, rec, rec);
+}
+
+int
+prompt_build_into(struct prompt *pr, json_t *rec, json_t *out)
 {
 	struct packer *pk = &pr->pk;
 	const json_t *hits;

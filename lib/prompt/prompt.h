@@ -42,12 +42,17 @@ void	prompt_init(struct prompt *, struct template *,
 void	prompt_release(struct prompt *);
 
 /*
- * Build the prompt for rec and set in out (rec itself, or an object the
- * caller appends to rec's bytes) messages, prompt_tokens, template,
- * citations and context.  0, or -1 with errmsg and errcode set (out is
- * then unchanged).
+ * Build the prompt for rec and add to it messages, prompt_tokens,
+ * template, citations and context.  0, or -1 with errmsg and errcode set
+ * (rec is then unchanged).
  */
-int	prompt_build(struct prompt *, json_t *rec, json_t *out);
+int	prompt_build(struct prompt *, json_t *rec);
+
+/*
+ * The same, but set the fields in out instead (an object the caller
+ * appends to rec's own bytes, say).
+ */
+int	prompt_build_into(struct prompt *, json_t *rec, json_t *out);
 
 /* The fields prompt_build writes, NULL-terminated. */
 extern const char *const prompt_fields[];
