@@ -12,6 +12,9 @@
 # fails.  Load time for ai-tools is given cold (parsing the rank file;
 # empty cache) and warm (mapping the cached image); for the npm peers it
 # is require() plus building the encoder, inside a running node.
+# Throughput is given by wall time and by CPU time (the process's user
+# and system time over the encoding loop): on a busy machine the second
+# is the fairer measure, and the ratio column uses it.
 #
 #	BENCH_TOK_MB=N		use only the first N MB of passages
 #	BENCH_TOK_PART=man	use one part of the corpus (man, python, gcide)
@@ -68,7 +71,7 @@ EOF
 node "$work/cut.js" "$corpus/${BENCH_TOK_PART:-}" "$work/passages.jsonl" \
     "${BENCH_TOK_MB:-0}"
 
-# --- the npm runner: name encoding load_ms seconds bytes tokens checksum
+# --- the npm runner: name encoding load_ms wall_s bytes tokens checksum cpu_s
 cat >"$work/peer.js" <<'EOF'
 const fs = require('fs');
 const [peer, enc, file, mods] = process.argv.slice(2);
@@ -89,16 +92,17 @@ if (peer === 'gpt-tokenizer') {
 	const e = require(`${mods}/js-tiktoken`).getEncoding(enc);
 	encode = (s) => e.encode(s, [], []);
 }
-const t1 = process.hrtime.bigint();
+const t1 = process.hrtime.bigint(), c1 = process.cpuUsage();
 let tokens = 0, sum = 0;
 for (let i = 0; i < texts.length; i++) {
 	const n = encode(texts[i]).length;
 	tokens += n;
 	sum = (Math.imul(sum, 31) + n) >>> 0;
 }
-const t2 = process.hrtime.bigint();
+const t2 = process.hrtime.bigint(), c2 = process.cpuUsage(c1);
 console.log([peer, enc, (Number(t1 - t0) / 1e6).toFixed(2),
-    (Number(t2 - t1) / 1e9).toFixed(3), bytes, tokens, sum].join(' '));
+    (Number(t2 - t1) / 1e9).toFixed(3), bytes, tokens, sum,
+    ((c2.user + c2.system) / 1e6).toFixed(3)].join(' '));
 EOF
 
 # --- the ai-tools runner, built against the library
@@ -112,11 +116,11 @@ cat >"$work/bpebench.c" <<'EOF'
 #include "text/tokenizer.h"
 
 static double
-now(void)
+now(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -129,7 +133,7 @@ main(int argc, char *argv[])
 	char **text = NULL, err[1024];
 	size_t *len = NULL, n = 0, cap = 0, i, k, bytes = 0, tokens = 0;
 	uint32_t *ids, sum = 0;
-	double t0, t1, t2;
+	double t0, t1, t2, c1, c2;
 
 	if (argc != 4 || ndjson_open(&nd, argv[3], AI_MAX_RECORD_DEFAULT) == -1)
 		return 2;
@@ -147,12 +151,13 @@ main(int argc, char *argv[])
 		json_decref(rec);
 	}
 	ndjson_close(&nd);
-	t0 = now();
+	t0 = now(CLOCK_MONOTONIC);
 	if ((t = tokenizer_open(argv[2], NULL, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "bpebench: %s\n", err);
 		return 1;
 	}
-	t1 = now();
+	t1 = now(CLOCK_MONOTONIC);
+	c1 = now(CLOCK_PROCESS_CPUTIME_ID);
 	for (i = 0; i < n; i++) {
 		if (tokenizer_encode(t, text[i], len[i], &ids, &k) == -1)
 			return 1;
@@ -160,9 +165,10 @@ main(int argc, char *argv[])
 		sum = sum * 31 + (uint32_t)k;
 		free(ids);
 	}
-	t2 = now();
-	printf("%s %s %.2f %.3f %zu %zu %u\n", argv[1], argv[2], (t1 - t0) * 1e3,
-	    t2 - t1, bytes, tokens, sum);
+	t2 = now(CLOCK_MONOTONIC);
+	c2 = now(CLOCK_PROCESS_CPUTIME_ID);
+	printf("%s %s %.2f %.3f %zu %zu %u %.3f\n", argv[1], argv[2],
+	    (t1 - t0) * 1e3, t2 - t1, bytes, tokens, sum, c2 - c1);
 	return 0;
 }
 EOF
@@ -186,18 +192,19 @@ for enc in $encs; do
 	done
 done
 
-echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), node $(node --version)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), node $(node --version), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 awk '
 function report(enc,   p) {
 	printf "\n%s: %.1f MB in %d-char passages, %d tokens\n", enc,
 	    bytes[enc] / 1e6, 2000, tok[enc, "ai-tools"]
-	printf "%-16s %9s %9s %11s %12s %9s\n", "tokenizer", "load ms",
-	    "MB/s", "Mtokens/s", "vs ai-tools", "counts"
+	printf "%-16s %8s %10s %10s %12s %12s %7s\n", "tokenizer", "load ms",
+	    "MB/s wall", "MB/s cpu", "Mtok/s cpu", "cpu vs ours", "counts"
 	for (k = 1; k <= np[enc]; k++) {
 		p = order[enc, k]
-		printf "%-16s %9.2f %9.1f %11.2f %11.2fx %9s\n", p, load[enc, p],
-		    bytes[enc] / secs[enc, p] / 1e6, tok[enc, p] / secs[enc, p] / 1e6,
-		    secs[enc, p] / secs[enc, "ai-tools"],
+		printf "%-16s %8.2f %10.1f %10.1f %12.2f %11.2fx %7s\n", p,
+		    load[enc, p], bytes[enc] / secs[enc, p] / 1e6,
+		    bytes[enc] / cpu[enc, p] / 1e6, tok[enc, p] / cpu[enc, p] / 1e6,
+		    cpu[enc, p] / cpu[enc, "ai-tools"],
 		    sum[enc, p] == sum[enc, "ai-tools"] && \
 		    tok[enc, p] == tok[enc, "ai-tools"] ? "equal" : "DIFFER"
 		if (sum[enc, p] != sum[enc, "ai-tools"] || tok[enc, p] != tok[enc, "ai-tools"])
@@ -209,7 +216,7 @@ function report(enc,   p) {
 	if (!(enc in seen)) { seen[enc] = 1; encs[++ne] = enc }
 	order[enc, ++np[enc]] = p
 	load[enc, p] = $3; secs[enc, p] = $4; bytes[enc] = $5
-	tok[enc, p] = $6; sum[enc, p] = $7
+	tok[enc, p] = $6; sum[enc, p] = $7; cpu[enc, p] = $8
 }
 END {
 	for (e = 1; e <= ne; e++)
