@@ -753,8 +753,7 @@ judge_build(struct ev *ev, const json_t *rec, const struct mspec *m,
  * (ev->err says why; nothing was added to the summary).
  */
 static int
-score_record(struct ev *ev, json_t *rec, const char *input,
-    unsigned long line)
+score_record(struct ev *ev, json_t *rec, unsigned long line)
 {
 	struct mlist autol = { 0 }, *l = &ev->fixed;
 	json_t *scores = NULL, *prev, *asks = json_array(), *ask;
@@ -813,7 +812,6 @@ score_record(struct ev *ev, json_t *rec, const char *input,
 		}
 		json_object_set_new(ev->ids, id, json_integer((json_int_t)line));
 	}
-	(void)input;
 	if (ev->group_by != NULL && (group = group_key(rec, ev->group_by))
 	    == NULL)
 		goto oom;
@@ -898,7 +896,7 @@ run_file(struct ev *ev, const char *path)
 			continue;
 		}
 		ev->cli.nin++;
-		if (score_record(ev, rec, in.name, in.lineno) == -1) {
+		if (score_record(ev, rec, in.lineno) == -1) {
 			if (cli_record_error(&ev->cli, in.name, in.lineno, rec,
 			    "bad_input", "%s", ev->err) == -1) {
 				json_decref(rec);

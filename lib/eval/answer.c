@@ -356,6 +356,36 @@ marker_len(const char *s)
 	}
 }
 
+/*
+ * The word t as a key for matching: its English inflection taken off
+ * (-s, -es, -ed, -ing, on words long enough to keep a stem of three) and
+ * then a final e, so "rotated" in an answer finds "rotate" in the
+ * context.  0, or -1 when
+ * it does not fit in key.
+ */
+static int
+word_key(char *key, size_t size, const struct tok *t)
+{
+	static const char *const suffix[] = { "ing", "ed", "es", "s", NULL };
+	size_t len = t->len, i, n;
+
+	if (len >= size)
+		return -1;
+	for (i = 0; suffix[i] != NULL; i++) {
+		n = strlen(suffix[i]);
+		if (len >= n + 3 && memcmp(t->p + len - n, suffix[i], n) == 0 &&
+		    !(n == 1 && t->p[len - 2] == 's')) {
+			len -= n;
+			break;
+		}
+	}
+	if (len > 3 && t->p[len - 1] == 'e')	/* rotate, rotat(ed) */
+		len--;
+	memcpy(key, t->p, len);
+	key[len] = '\0';
+	return 0;
+}
+
 /* Copy of s with citation markers blanked out. */
 static char *
 strip_markers(const char *s)
@@ -402,11 +432,8 @@ answer_groundedness(const char *answer, const char *context, double threshold)
 	    rouge_tokens(context, &cs, &ct) == -1)
 		goto done;
 	for (i = 0; i < ct.n; i++)
-		if (ct.v[i].len < sizeof(key)) {
-			memcpy(key, ct.v[i].p, ct.v[i].len);
-			key[ct.v[i].len] = '\0';
+		if (word_key(key, sizeof(key), &ct.v[i]) == 0)
 			json_object_set_new_nocheck(words, key, json_true());
-		}
 	for (s = stripped; *s != '\0'; s = e) {
 		e = sentence_end(s);
 		if ((sent = strndup(s, (size_t)(e - s))) == NULL)
@@ -422,12 +449,9 @@ answer_groundedness(const char *answer, const char *context, double threshold)
 			if (is_stopword(st.v[i].p, st.v[i].len))
 				continue;
 			content++;
-			if (st.v[i].len < sizeof(key)) {
-				memcpy(key, st.v[i].p, st.v[i].len);
-				key[st.v[i].len] = '\0';
-				if (json_object_get(words, key) != NULL)
-					found++;
-			}
+			if (word_key(key, sizeof(key), &st.v[i]) == 0 &&
+			    json_object_get(words, key) != NULL)
+				found++;
 		}
 		free(ss);
 		free(sent);

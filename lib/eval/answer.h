@@ -15,7 +15,7 @@
  * sentence into content words (the ROUGE tokens, less a short list of
  * English function words and citation markers), and a sentence is
  * grounded when at least a given share of its content words occur in
- * the context.  The score is the share of grounded sentences among
+ * the context, compared without the endings -s, -es, -ed and -ing.  The score is the share of grounded sentences among
  * those with content words.
  *
  * All functions borrow their arguments; scores are in [0, 1], or NAN

@@ -205,6 +205,10 @@ test_answer(void)
 	    0.5), 1, "threshold 0.5: one of capital, france is enough");
 	near(answer_groundedness("The capital of France.", "France",
 	    0.75), 0, "threshold 0.75: it is not");
+	near(answer_groundedness("Keys are rotated.", "Rotate the key.", 1),
+	    1, "inflections match: rotated/rotate, keys/key");
+	near(answer_groundedness("The glass is broken.", "Glasses are broke.",
+	    1), 0, "broken is not broke");
 	ok(isnan(answer_groundedness("It is [1].", "x", 0.75)),
 	    "no content words: no score");
 }
