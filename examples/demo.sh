@@ -20,3 +20,18 @@ if [ -n "${db:-}" ] && [ -f "$db" ]; then
 else
 	echo "ai-prompt: skipped (no index built above)"
 fi
+
+# ai-eval: answer the prompts (the stage above, or ai-gen here), score
+# retrieval against the question set's relevant documents and the
+# answers against its expected ones, and gate: the demo fails when the
+# answers stop citing real passages or saying what the passages say.
+if [ -n "${out:-}" ] && [ -f "$out/prompts.ndjson" ]; then
+	[ -f "$out/answers.ndjson" ] ||
+	    ai-gen <"$out/prompts.ndjson" >"$out/answers.ndjson"
+	ai-eval --match doc_id -k 1,5 --min groundedness=0.8 \
+	    --min citation_valid=1 --junit "$out/eval.xml" \
+	    <"$out/answers.ndjson" >"$out/scored.ndjson"
+	echo "ai-eval: $(wc -l <"$out/scored.ndjson") answers scored, gates met"
+else
+	echo "ai-eval: skipped (no prompts built above)"
+fi
