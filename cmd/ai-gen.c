@@ -1244,11 +1244,13 @@ main(int argc, char *argv[])
 
 	if (cli.verbose) {
 		http_get_stats(http, &hs);
-		cli_warn("%lu records, %lu failed; %lu answers (%lu retries,"
-		    " %lu throttled, %lu fallbacks); %lld prompt and %lld"
-		    " completion tokens; $%.6f", cli.nin, cli.nfailed,
-		    total.requests, hs.retries, hs.throttled, total.fallbacks,
-		    total.prompt, total.completion, total.cost);
+		cli_warn("%lu record%s, %lu failed; %lu answer%s (%lu"
+		    " retries, %lu throttled, %lu fallbacks); %lld prompt and"
+		    " %lld completion tokens; $%.6f", cli.nin,
+		    cli.nin == 1 ? "" : "s", cli.nfailed, total.requests,
+		    total.requests == 1 ? "" : "s", hs.retries, hs.throttled,
+		    total.fallbacks, total.prompt, total.completion,
+		    total.cost);
 	}
 	while (wcount > 0) {
 		job_free(win[whead]);
