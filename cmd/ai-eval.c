@@ -37,6 +37,7 @@ enum {
 	OPT_GROUP_BY,
 	OPT_JUDGE,
 	OPT_JUDGE_BASE_URL,
+	OPT_JUDGE_OPT,
 	OPT_JUNIT,
 	OPT_JUNIT_RECORDS,
 	OPT_MATCH,
@@ -69,6 +70,8 @@ static const struct cli_opt opts[] = {
 	  " model, through ai-gen" },
 	{ "judge-base-url", OPT_JUDGE_BASE_URL, required_argument, "URL", NULL,
 	  "the judge model's endpoint, handed to ai-gen as its base URL" },
+	{ "judge-opt", OPT_JUDGE_OPT, required_argument, "ARG", NULL,
+	  "hand ARG to ai-gen for the judge: --judge-opt=--jobs=8 (repeatable)" },
 	{ "junit", OPT_JUNIT, required_argument, "FILE", NULL,
 	  "write JUnit XML: a test case per gate ('-': standard output)" },
 	{ "junit-records", OPT_JUNIT_RECORDS, no_argument, NULL, NULL,
@@ -270,6 +273,8 @@ struct ev {
 	/* --judge: prompts go to a file ai-gen answers at the end. */
 	const char		*judge_model;
 	const char		*judge_url;
+	char			**judge_opts;	/* --judge-opt, in order */
+	size_t			 njudge_opts;
 	struct prompt		 judge_pr[NJUDGE];
 	struct template		*judge_tpl[NJUDGE];
 	struct tokenizer	*judge_tok;
@@ -1150,9 +1155,10 @@ judge_run(struct ev *ev)
 {
 	char path[4096], model[512], url[4096];
 	const char *gen = judge_gen_path(path, sizeof(path));
-	char *argv[8];
+	char **argv;
 	FILE *replies;
 	pid_t pid;
+	size_t i;
 	int st, argc = 0;
 
 	if ((replies = tmpfile()) == NULL)
@@ -1163,14 +1169,20 @@ judge_run(struct ev *ev)
 		cli_fatal(2, "judge prompts: %s", strerror(errno));
 	rewind(ev->judge_prompts);
 	snprintf(model, sizeof(model), "--model=%s", ev->judge_model);
+	if ((argv = calloc(ev->njudge_opts + 8, sizeof(*argv))) == NULL)
+		cli_fatal(2, "out of memory");
 	argv[argc++] = "ai-gen";
 	argv[argc++] = "-q";
 	argv[argc++] = "--on-error=emit";
+	/* A grader should grade the same answer the same way. */
+	argv[argc++] = "--temperature=0";
 	argv[argc++] = model;
 	if (ev->judge_url != NULL) {
 		snprintf(url, sizeof(url), "--base-url=%s", ev->judge_url);
 		argv[argc++] = url;
 	}
+	for (i = 0; i < ev->njudge_opts; i++)
+		argv[argc++] = ev->judge_opts[i];
 	argv[argc] = NULL;
 	if ((pid = fork()) == -1)
 		cli_fatal(2, "fork: %s", strerror(errno));
@@ -1183,6 +1195,7 @@ judge_run(struct ev *ev)
 		    strerror(errno));
 		_exit(127);
 	}
+	free(argv);
 	while (waitpid(pid, &st, 0) == -1)
 		if (errno != EINTR)
 			cli_fatal(2, "waitpid: %s", strerror(errno));
@@ -1388,6 +1401,13 @@ main(int argc, char *argv[])
 		case OPT_JUDGE_BASE_URL:
 			ev.judge_url = optarg;
 			break;
+		case OPT_JUDGE_OPT:
+			if ((ev.judge_opts = realloc(ev.judge_opts,
+			    (ev.njudge_opts + 1) * sizeof(*ev.judge_opts)))
+			    == NULL)
+				cli_fatal(2, "out of memory");
+			ev.judge_opts[ev.njudge_opts++] = optarg;
+			break;
 		case OPT_JUNIT:
 			junit = optarg;
 			break;
@@ -1463,9 +1483,10 @@ main(int argc, char *argv[])
 		if (ev.fixed.v[i].kind == M_JUDGE)
 			cli_usage_error(&ev.cli, "metric '%s' needs '--judge"
 			    " MODEL'", ev.fixed.v[i].name);
-	if (ev.judge_url != NULL && ev.judge_model == NULL)
-		cli_usage_error(&ev.cli, "option '--judge-base-url' needs"
-		    " '--judge MODEL'");
+	if ((ev.judge_url != NULL || ev.njudge_opts > 0) &&
+	    ev.judge_model == NULL)
+		cli_usage_error(&ev.cli, "option '--%s' needs '--judge MODEL'",
+		    ev.judge_url != NULL ? "judge-base-url" : "judge-opt");
 	if (qrels != NULL)
 		load_qrels(&ev, qrels);
 	if (baseline != NULL) {
@@ -1552,5 +1573,6 @@ main(int argc, char *argv[])
 	json_decref(ev.ids);
 	free(ev.fixed.v);
 	free(ev.ks);
+	free(ev.judge_opts);
 	return cli_finish(&ev.cli);
 }

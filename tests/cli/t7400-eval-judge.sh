@@ -33,6 +33,14 @@ ok "the faithfulness prompt carries the passage and the answer" \
 is "$(grep -o '"answer_relevance":{"mean":0.75,"ci95":\[0.75,0.75\],"count":2,"nulls":0' "$T/err1")" \
     '"answer_relevance":{"mean":0.75,"ci95":[0.75,0.75],"count":2,"nulls":0' "summed up"
 
+ok "... at temperature 0" grep -q '"temperature":0' "$T/req.log"
+
+# --judge-opt reaches ai-gen.
+PORT=$("$TBIN/fakeprov" -d --log "$T/req2.log" --reply '{"score": 5}')
+ok "--judge-opt" ai-eval --judge openai/judge --judge-base-url "http://127.0.0.1:$PORT/v1" \
+    --judge-opt=--temperature=0.5 --judge-opt=--max-tokens=50 -M answer_relevance <"$T/in"
+ok "... hands its arguments on" grep -q '"temperature":0.5' "$T/req2.log"
+
 # Unparsable verdicts (the fake echoes the prompt): null and counted.
 PORT=$("$TBIN/fakeprov" -d)
 ok "unparsable verdicts" ai-eval --judge openai/judge \
@@ -70,4 +78,5 @@ is "$(cut -c1-40 "$T/.out")" '{"id":"a","query":"q","output":"x","scor
 # Usage.
 fails 2 "a judge metric without --judge" ai-eval -M faithfulness </dev/null
 fails 2 "--judge-base-url without --judge" ai-eval --judge-base-url http://x </dev/null
+fails 2 "--judge-opt without --judge" ai-eval --judge-opt=-j2 </dev/null
 done_testing
