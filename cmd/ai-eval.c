@@ -71,7 +71,7 @@ static const struct cli_opt opts[] = {
 	{ "judge-base-url", OPT_JUDGE_BASE_URL, required_argument, "URL", NULL,
 	  "the judge model's endpoint, handed to ai-gen as its base URL" },
 	{ "judge-opt", OPT_JUDGE_OPT, required_argument, "ARG", NULL,
-	  "hand ARG to ai-gen for the judge: --judge-opt=--jobs=8 (repeatable)" },
+	  "hand ARG to ai-gen for the judge, as it is (repeatable)" },
 	{ "junit", OPT_JUNIT, required_argument, "FILE", NULL,
 	  "write JUnit XML: a test case per gate ('-': standard output)" },
 	{ "junit-records", OPT_JUNIT_RECORDS, no_argument, NULL, NULL,

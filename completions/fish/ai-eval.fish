@@ -7,7 +7,7 @@ complete -c ai-eval -l ground-threshold -x -d 'share of a sentence\'s content wo
 complete -c ai-eval -s g -l group-by -x -d 'break the summary down by a field (dotted path: meta.source)'
 complete -c ai-eval -l judge -x -d 'grade faithfulness, answer_relevance and correctness with this model, through ai-gen'
 complete -c ai-eval -l judge-base-url -x -d 'the judge model\'s endpoint, handed to ai-gen as its base URL'
-complete -c ai-eval -l judge-opt -x -d 'hand ARG to ai-gen for the judge: --judge-opt=--jobs=8 (repeatable)'
+complete -c ai-eval -l judge-opt -x -d 'hand ARG to ai-gen for the judge, as it is (repeatable)'
 complete -c ai-eval -l junit -r -F -d 'write JUnit XML: a test case per gate (\'-\': standard output)'
 complete -c ai-eval -l junit-records -d 'with --junit, also a test case per record'
 complete -c ai-eval -s k -l k -x -d 'cutoffs of the default retrieval metrics (default 10)'
