@@ -217,7 +217,8 @@ struct job {
 	const char	*model;
 	long		 ptok, ctok, cached_tok;
 	int		 attempts;
-	double		 cost, t0;
+	double		 cost;
+	double		 latency_ms;	/* time in model calls, waits included */
 	json_t		*parsed, *grounding;
 	const char	*code;		/* failed: the error code */
 	char		 errmsg[512];
@@ -719,6 +720,7 @@ finished(struct http_req *r)
 	inflight--;
 	j->ep->busy--;
 	j->attempts += r->attempts;
+	j->latency_ms += r->latency_ms;
 	if (r->err == HTTP_OK) {
 		j->ep->fails = 0;
 		answered(j, t);
@@ -820,6 +822,7 @@ static void
 start(struct job *j)
 {
 	struct target *t;
+	double t0;
 
 	if (!fits(j))
 		return;
@@ -836,7 +839,9 @@ start(struct job *j)
 		submit(j);
 		return;
 	}
+	t0 = now_s();
 	run_local(j, t);
+	j->latency_ms += (now_s() - t0) * 1000;
 	j->attempts++;
 	answered(j, t);
 }
@@ -874,7 +879,7 @@ emit(struct job *j)
 	    "prompt_tokens", (json_int_t)j->ptok,
 	    "completion_tokens", (json_int_t)j->ctok,
 	    "cost_usd", j->cost,
-	    "latency_ms", (json_int_t)llround((now_s() - j->t0) * 1000),
+	    "latency_ms", (json_int_t)llround(j->latency_ms),
 	    "cached", 0,
 	    "attempts", j->attempts);
 	if (j->cached_tok > 0)
@@ -926,7 +931,6 @@ gen_stream(const char *path)
 			}
 			cli.nin++;
 			j = job_new(rc == 1 ? rec : NULL, in.name, in.lineno);
-			j->t0 = now_s();
 			if (rc == -1)
 				job_fail(j, "input", "%s", in.errmsg);
 			else

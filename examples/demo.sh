@@ -21,6 +21,21 @@ else
 	echo "ai-prompt: skipped (no index built above)"
 fi
 
+# ai-gen: answer each prompt offline with local/extractive (no key, no
+# network): sentences from the passages, with their [n], checked against
+# the passages each prompt offers; one answer is shown.
+if [ -n "${out:-}" ] && [ -f "$out/prompts.ndjson" ]; then
+	ai-gen --verify-citations <"$out/prompts.ndjson" >"$out/answers.ndjson"
+	echo "ai-gen: $(wc -l <"$out/answers.ndjson") answers," \
+	    "$(grep -c '"output":"I don'"'"'t know' "$out/answers.ndjson" || true)" \
+	    "saying the context does not answer"
+	head -1 "$out/prompts.ndjson" | grep -o '"query":"[^"]*"' |
+	    sed 's/^"query":"/  Q: /; s/"$//'
+	head -1 "$out/prompts.ndjson" | ai-gen -r | sed 's/^/  A: /'
+else
+	echo "ai-gen: skipped (no prompts built above)"
+fi
+
 # ai-eval: answer the prompts (the stage above, or ai-gen here), score
 # retrieval against the question set's relevant documents and the
 # answers against its expected ones, and gate: the demo fails when the
