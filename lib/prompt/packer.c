@@ -36,7 +36,7 @@ passages_free(struct packer *pk)
 
 	for (i = 0; i < pk->nps; i++) {
 		json_decref(pk->ps[i].ids);
-		free(pk->ps[i].text);
+		free(pk->ps[i].buf);
 		free(pk->ps[i].hashes);
 	}
 	free(pk->ps);
@@ -124,8 +124,8 @@ widen(struct passage *p, const char *text, long long s, long long e)
 	memcpy(t + (s - ns), text, e - s);
 	memcpy(t + (p->start - ns), p->text, p->len);
 	t[ne - ns] = '\0';
-	free(p->text);
-	p->text = t;
+	free(p->buf);
+	p->text = p->buf = t;
 	p->len = ne - ns;
 	p->start = ns;
 	p->end = ne;
@@ -162,7 +162,7 @@ absorb(struct packer *pk, size_t pi)
 		    add_hashes(p, q->hashes, q->nhashes) == -1)
 			return -1;
 		json_decref(q->ids);
-		free(q->text);
+		free(q->buf);
 		free(q->hashes);
 		memmove(q, q + 1, (pk->nps - j - 1) * sizeof(*q));
 		pk->nps--;
@@ -249,17 +249,13 @@ packer_collect(struct packer *pk, const json_t *hits)
 		p = &pk->ps[pk->nps];
 		memset(p, 0, sizeof(*p));
 		p->ids = json_array();
-		p->text = malloc(len + 1);
-		if (p->ids == NULL || p->text == NULL ||
-		    json_array_append(p->ids, id) == -1 ||
+		if (p->ids == NULL || json_array_append(p->ids, id) == -1 ||
 		    add_hashes(p, &hash, 1) == -1) {
 			json_decref(p->ids);
-			free(p->text);
 			free(p->hashes);
 			return pk_error(pk, "oom", "out of memory");
 		}
-		memcpy(p->text, json_string_value(text), len);
-		p->text[len] = '\0';
+		p->text = json_string_value(text);	/* lives with hits */
 		p->len = len;
 		p->hit = hit;
 		p->doc_id = doc;
@@ -366,8 +362,14 @@ cut(struct packer *pk, struct passage *p, size_t max)
 {
 	size_t len = tokenizer_prefix(pk->tok, p->text, p->len, max);
 
+	if (p->buf == NULL) {
+		if ((p->buf = malloc(len + 1)) == NULL)
+			return -1;
+		memcpy(p->buf, p->text, len);
+		p->text = p->buf;
+	}
 	p->len = len;
-	p->text[len] = '\0';
+	p->buf[len] = '\0';
 	p->tokens = tokenizer_count(pk->tok, p->text, p->len);
 	p->truncated = 1;
 	if (p->start >= 0)
@@ -421,7 +423,8 @@ packer_fill(struct packer *pk, packer_measure_fn *measure, void *arg)
 
 			if (pk->truncate && rounds < 32 &&
 			    last->tokens >= over + min_cut) {
-				cut(pk, last, last->tokens - over);
+				if (cut(pk, last, last->tokens - over) == -1)
+					return pk_error(pk, "oom", "out of memory");
 				limit = k;
 				continue;
 			}

@@ -36,8 +36,9 @@ struct passage {
 	const json_t	*hit;		/* its best hit (borrowed) */
 	const char	*doc_id;	/* NULL when unknown (borrowed) */
 	long long	 start, end;	/* byte offsets; -1 when unknown */
-	char		*text;		/* new */
+	const char	*text;		/* the hit's own, or buf */
 	size_t		 len;
+	char		*buf;		/* merged or cut text (new), or NULL */
 	size_t		 rank;		/* position of its best hit */
 	size_t		 tokens;
 	int		 truncated;

@@ -92,8 +92,13 @@ passage_json(const struct passage *p, size_t n)
 		json_object_set_new(o, "source", json_string(p->doc_id));
 	if ((v = hit_field(p->hit, "title")) != NULL)
 		json_object_set(o, "title", (json_t *)v);
-	/* Valid UTF-8: from the record, cut only at sequence boundaries. */
-	json_object_set_new(o, "text", json_stringn_nocheck(p->text, p->len));
+	/* The hit's own string when it is whole, else valid UTF-8 cut or
+	 * joined at sequence boundaries. */
+	if (p->buf == NULL)
+		json_object_set(o, "text", json_object_get(p->hit, "text"));
+	else
+		json_object_set_new(o, "text", json_stringn_nocheck(p->text,
+		    p->len));
 	if ((v = json_object_get(p->hit, "score")) != NULL)
 		json_object_set(o, "score", (json_t *)v);
 	if (p->start >= 0) {
