@@ -98,6 +98,28 @@ write_record(json_t *rec, const char *line, size_t len, json_t *add,
 	cli.nout++;
 }
 
+/* For -v: what the prompts came to. */
+static struct {
+	unsigned long	 n;
+	json_int_t	 tokens, max_tokens;
+	size_t		 used, dropped;
+} sum;
+
+static void
+tally(const json_t *add)
+{
+	json_int_t t = json_integer_value(json_object_get(add,
+	    "prompt_tokens"));
+	const json_t *ctx = json_object_get(add, "context");
+
+	sum.n++;
+	sum.tokens += t;
+	if (t > sum.max_tokens)
+		sum.max_tokens = t;
+	sum.used += json_array_size(json_object_get(ctx, "used"));
+	sum.dropped += json_array_size(json_object_get(ctx, "dropped"));
+}
+
 /* Run one input; 0, or -1 when the tool must stop. */
 static int
 run(const char *path, struct prompt *pr, json_t *add, struct buf *out)
@@ -134,8 +156,10 @@ run(const char *path, struct prompt *pr, json_t *add, struct buf *out)
 				ndjson_close(&in);
 				return -1;
 			}
-		} else
+		} else {
+			tally(add);
 			write_record(rec, in.cur, in.curlen, add, out);
+		}
 		json_decref(rec);
 		cli_progress(&cli, "records");
 	}
@@ -263,6 +287,13 @@ main(int argc, char *argv[])
 	}
 	json_decref(add);
 	buf_release(&line);
+	if (cli.verbose)
+		cli_warn("%lu record%s, %lu failed; template '%s' %.12s; prompt "
+		    "tokens mean %.0f, max %lld; hits used %zu, dropped %zu",
+		    cli.nin, cli.nin == 1 ? "" : "s", cli.nfailed, tpl->name,
+		    tpl->sha256,
+		    sum.n ? (double)sum.tokens / sum.n : 0.0,
+		    (long long)sum.max_tokens, sum.used, sum.dropped);
 	prompt_release(&pr);
 	template_free(tpl);
 	tokenizer_free(tok);

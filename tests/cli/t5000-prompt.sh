@@ -112,6 +112,12 @@ echo "$q" | ai-prompt | ai-prompt -t "$T/hi.prompt" >"$T/o"
 is "$(grep -o '"messages"' "$T/o" | wc -l | tr -d ' '):$(grep -c '"content":"hi"' "$T/o")" "1:1" \
     "a second run replaces messages instead of repeating them"
 
+# -v sums the run up on standard error.
+printf '%s\n' "$q" "$q" | ai-prompt -v --tokenizer cl100k_base >/dev/null 2>"$T/e"
+is "$(sed 's/ [0-9a-f]\{12\};/ HASH;/; s/mean [0-9]*, max [0-9]*/mean N, max N/' "$T/e")" \
+    "ai-prompt: 2 records, 0 failed; template 'rag' HASH; prompt tokens mean N, max N; hits used 2, dropped 0" \
+    "-v prints a summary"
+
 # The stream: a reader that goes away, a full disk, files as operands.
 yes "$q" | head -2000 >"$T/many"
 ai-prompt <"$T/many" | head -1 >"$T/o"
