@@ -1,0 +1,648 @@
+/*
+ * ai-chunk - split documents into overlapping chunks, as NDJSON.
+ *
+ * Operands are files and directories (walked in sorted order); with
+ * none, or "-", document records {id, text, meta} are read from standard
+ * input, and with --text standard input is one plain-text document.
+ * Each chunk becomes one record written straight into a buffer (no
+ * jansson object per chunk): this loop is the hot path of the pipeline.
+ * --count and --truncate do not split: they add a token count to each
+ * document, or cut its text to so many tokens.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/cli.h"
+#include "core/ndjson.h"
+#include "core/sha256.h"
+#include "core/utf8.h"
+#include "core/walk.h"
+#include "text/chunker.h"
+#include "text/code.h"
+#include "text/tokenizer.h"
+
+enum {
+	OPT_MIN_SIZE = AI_OPT_TOOL,
+	OPT_TEXT,
+	OPT_ID,
+	OPT_COUNT,
+	OPT_TRUNCATE,
+	OPT_INVALID_UTF8
+};
+
+static const struct cli_opt opts[] = {
+	{ "by", 'b', required_argument, "STRATEGY",
+	  "recursive|tokens|sentences|markdown|lines|code|auto",
+	  "how to split (default recursive)" },
+	{ "count", OPT_COUNT, no_argument, NULL, NULL,
+	  "do not split: add a 'tokens' count to each document" },
+	{ "exclude", 'x', required_argument, "GLOB", NULL,
+	  "skip files and directories that match (repeatable)" },
+	{ "follow", 'L', no_argument, NULL, NULL,
+	  "follow symbolic links that lead out of a directory operand" },
+	{ "id", OPT_ID, required_argument, "ID", NULL,
+	  "with --text: the document's id (default '-')" },
+	{ "include", 'i', required_argument, "GLOB", NULL,
+	  "in directories, read only files that match (repeatable)" },
+	{ "invalid-utf8", OPT_INVALID_UTF8, required_argument, "MODE",
+	  "replace|reject",
+	  "a file that is not UTF-8 is repaired with U+FFFD and a warning,"
+	  " or fails (default replace)" },
+	{ "language", 'l', required_argument, "LANG",
+	  "c|cpp|python|javascript|typescript|go|rust|java|shell",
+	  "with --by code: the language (default: from the file name)" },
+	{ "min-size", OPT_MIN_SIZE, required_argument, "N", NULL,
+	  "avoid a last chunk with fewer than N new units (default 0)" },
+	{ "model", 'm', required_argument, "MODEL", NULL,
+	  "count tokens with the encoding this model uses" },
+	{ "overlap", 'o', required_argument, "N", NULL,
+	  "units each chunk repeats from the one before (default 0)" },
+	{ "size", 's', required_argument, "N", NULL,
+	  "most units in a chunk (default 512 tokens, 2000 chars)" },
+	{ "text", OPT_TEXT, no_argument, NULL, NULL,
+	  "standard input is one plain-text document" },
+	{ "tokenizer", 't', required_argument, "NAME",
+	  "approx|cl100k_base|o200k_base",
+	  "token encoding (default approx; env AI_TOKENIZER)" },
+	{ "truncate", OPT_TRUNCATE, required_argument, "N", NULL,
+	  "do not split: cut each document's text to N tokens" },
+	{ "unit", 'u', required_argument, "UNIT", "tokens|chars",
+	  "count --size and --overlap in tokens or characters"
+	  " (default tokens)" },
+	{ NULL, 0, 0, NULL, NULL, NULL }
+};
+
+static const char *const by_names[] = { "recursive", "tokens", "sentences",
+	"markdown", "lines", "code", "auto", NULL };
+#define BY_AUTO	6
+static const char *const unit_names[] = { "tokens", "chars", NULL };
+static const char *const utf8_names[] = { "replace", "reject", NULL };
+
+/* The keys ai-chunk writes into meta; the document's own are dropped. */
+static const char *const own_meta[] = { "source", "title", "headings",
+	"language", "lines", NULL };
+
+struct run {
+	struct cli		 cli;
+	struct chunker_opts	 co;
+	int			 by;		/* by_names index, may be BY_AUTO */
+	const char		*language;	/* --language */
+	int			 mode;		/* 0 split, OPT_COUNT, OPT_TRUNCATE */
+	size_t			 truncate;
+	int			 reject_utf8;
+	struct walk_opts	 walk;
+
+	/* The document being chunked. */
+	const char		*text;
+	size_t			 len;
+	const char		*source;	/* file path, or NULL */
+	const char		*lang;		/* meta.language, or NULL */
+	struct buf		 id;		/* doc id as a JSON string */
+	struct buf		 meta;		/* the document's meta, inside
+						   the braces, own keys out */
+	unsigned long		 seq;
+	size_t			 lpos, lline;	/* line counting cursors */
+	size_t			 epos, eline;
+	int			 warned_cut;
+
+	struct buf		 out;		/* the output line */
+	struct buf		 fix;		/* repaired text */
+	unsigned long		 ndocs, nchunks;
+};
+
+/* ---------------------------------------------------------------- output */
+
+/* Number of the line holding byte p, moving a cursor forward. */
+static size_t
+line_of(const char *s, size_t p, size_t *pos, size_t *line)
+{
+	const char *q;
+
+	if (p < *pos) {			/* never happens; stay correct */
+		*pos = 0;
+		*line = 1;
+	}
+	while ((q = memchr(s + *pos, '\n', p - *pos)) != NULL) {
+		*pos = (size_t)(q - s) + 1;
+		(*line)++;
+	}
+	*pos = p;
+	return *line;
+}
+
+static void
+put_span(struct buf *b, const char *s, struct chunk_span sp)
+{
+	buf_json_str(b, s + sp.off, sp.len);
+}
+
+static int
+emit_chunk(void *arg, const struct chunk *ch)
+{
+	struct run *r = arg;
+	struct buf *b = &r->out;
+	const char *t = r->text + ch->start;
+	size_t n = ch->end - ch->start, i;
+	char hex[65];
+	int comma = r->meta.len > 0;
+
+	if (ch->cut_word && !r->warned_cut && !r->cli.quiet) {
+		cli_warn("%.*s: a word longer than the size was cut",
+		    (int)(r->id.len - 2), r->id.data + 1);
+		r->warned_cut = 1;
+	}
+	sha256_hex(t, n, hex);
+	buf_reset(b);
+	buf_puts(b, "{\"id\":");
+	buf_append(b, r->id.data, r->id.len - 1);
+	buf_printf(b, "#%lu\",\"doc_id\":", r->seq);
+	buf_append(b, r->id.data, r->id.len);
+	buf_printf(b, ",\"seq\":%lu,\"text\":", r->seq);
+	buf_json_str(b, t, n);
+	buf_printf(b, ",\"start\":%zu,\"end\":%zu,\"tokens\":%zu,\"hash\":\"%s\""
+	    ",\"meta\":{", ch->start, ch->end, ch->tokens, hex);
+	buf_append(b, r->meta.data, r->meta.len);
+	if (r->source != NULL) {
+		buf_puts(b, comma ? ",\"source\":" : "\"source\":");
+		buf_json_str(b, r->source, strlen(r->source));
+		comma = 1;
+	}
+	if (r->co.by == CHUNK_MARKDOWN) {
+		if (ch->title.len > 0) {
+			buf_puts(b, comma ? ",\"title\":" : "\"title\":");
+			put_span(b, r->text, ch->title);
+			comma = 1;
+		}
+		buf_puts(b, comma ? ",\"headings\":[" : "\"headings\":[");
+		for (i = 0; i < ch->nheadings; i++) {
+			if (i > 0)
+				buf_putc(b, ',');
+			put_span(b, r->text, ch->headings[i]);
+		}
+		buf_putc(b, ']');
+		comma = 1;
+	}
+	if (r->lang != NULL) {
+		buf_printf(b, "%s\"language\":\"%s\"", comma ? "," : "", r->lang);
+		comma = 1;
+	}
+	if (r->source != NULL)
+		buf_printf(b, "%s\"lines\":[%zu,%zu]", comma ? "," : "",
+		    line_of(r->text, ch->start, &r->lpos, &r->lline),
+		    line_of(r->text, ch->end > ch->start ? ch->end - 1 :
+		    ch->start, &r->epos, &r->eline));
+	if (buf_puts(b, "}}\n") == -1)
+		cli_fatal(1, "out of memory");
+	cli_write_raw(&r->cli, b->data, b->len);
+	r->cli.nout++;
+	r->nchunks++;
+	r->seq++;
+	return 0;
+}
+
+/*
+ * Set up r->id and r->meta for a document: id is written as a JSON
+ * string, meta (may be NULL) without the keys ai-chunk owns.
+ */
+static void
+begin_doc(struct run *r, const char *id, size_t idlen, json_t *meta)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	buf_reset(&r->id);
+	buf_json_str(&r->id, id, idlen);
+	buf_reset(&r->meta);
+	if (meta != NULL)
+		json_object_foreach(meta, k, v) {
+			for (i = 0; own_meta[i] != NULL; i++)
+				if (strcmp(k, own_meta[i]) == 0)
+					break;
+			if (own_meta[i] != NULL)
+				continue;
+			if (r->meta.len > 0)
+				buf_putc(&r->meta, ',');
+			buf_json_str(&r->meta, k, strlen(k));
+			buf_putc(&r->meta, ':');
+			ndjson_dump(&r->meta, v);
+		}
+	r->seq = 0;
+	r->lpos = r->epos = 0;
+	r->lline = r->eline = 1;
+	r->warned_cut = 0;
+}
+
+/* Pick the strategy and language for a document named name (or NULL). */
+static void
+choose(struct run *r, const char *name)
+{
+	const char *ext_lang = name ? code_lang_of_path(name) : NULL;
+	const char *dot;
+
+	r->lang = r->language ? r->language : ext_lang;
+	if (r->by != BY_AUTO) {
+		r->co.by = (enum chunk_by)r->by;
+		if (r->co.by != CHUNK_CODE && r->language == NULL)
+			r->lang = ext_lang;
+		r->co.language = r->lang;
+		return;
+	}
+	dot = name ? strrchr(name, '.') : NULL;
+	if (r->lang != NULL)
+		r->co.by = CHUNK_CODE;
+	else if (dot != NULL && (strcmp(dot, ".md") == 0 ||
+	    strcmp(dot, ".markdown") == 0 || strcmp(dot, ".mdx") == 0))
+		r->co.by = CHUNK_MARKDOWN;
+	else
+		r->co.by = CHUNK_RECURSIVE;
+	r->co.language = r->lang;
+}
+
+/* Chunk r->text as the current document. */
+static void
+chunk_doc(struct run *r)
+{
+	r->ndocs++;
+	r->cli.nin++;
+	if (chunker_split(&r->co, r->text, r->len, emit_chunk, r) == -1)
+		cli_fatal(1, "out of memory");
+	cli_progress(&r->cli, "documents");
+}
+
+/* --count and --truncate: write rec with its text cut and counted. */
+static void
+count_doc(struct run *r, json_t *rec)
+{
+	size_t n = r->len;
+
+	if (r->mode == OPT_TRUNCATE) {
+		n = tokenizer_prefix(r->co.tok, r->text, r->len, r->truncate);
+		if (n < r->len)
+			json_object_set_new(rec, "text",
+			    json_stringn(r->text, n));
+	}
+	json_object_set_new(rec, "tokens",
+	    json_integer((json_int_t)tokenizer_count(r->co.tok, r->text, n)));
+	r->ndocs++;
+	r->cli.nin++;
+	cli_write(&r->cli, rec);
+}
+
+/* ------------------------------------------------------------ documents */
+
+/* Line number of byte p (for messages about a file). */
+static unsigned long
+line_at(const char *s, size_t p)
+{
+	unsigned long n = 1;
+	const char *q, *end = s + p;
+
+	while ((q = memchr(s, '\n', (size_t)(end - s))) != NULL) {
+		n++;
+		s = q + 1;
+	}
+	return n;
+}
+
+/*
+ * A plain-text document from a file or standard input: check it is
+ * text and UTF-8, then chunk (or count) it.  Return -1 to stop.
+ */
+static int
+plain_doc(struct run *r, const char *name, const char *id, const char *p,
+    size_t len)
+{
+	size_t ok, nfix;
+	json_t *rec;
+	long nrep;
+
+	if (memchr(p, '\0', len < 8192 ? len : 8192) != NULL) {
+		if (!r->cli.quiet)
+			cli_warn("%s: binary file skipped", name);
+		return 0;
+	}
+	if ((ok = utf8_valid_prefix(p, len)) < len) {
+		if (r->reject_utf8)
+			return cli_record_error(&r->cli, name, line_at(p, ok),
+			    NULL, "invalid_utf8", "invalid UTF-8 at byte %zu",
+			    ok);
+		buf_reset(&r->fix);
+		if ((nrep = utf8_repair(&r->fix, p, len)) == -1)
+			cli_fatal(1, "out of memory");
+		if (!r->cli.quiet)
+			cli_warn("%s:%lu: invalid UTF-8 replaced by U+FFFD"
+			    " (%ld times); offsets refer to the repaired text",
+			    name, line_at(p, ok), nrep);
+		p = r->fix.data;
+		len = r->fix.len;
+	}
+	r->text = p;
+	r->len = len;
+	if (r->mode != 0) {
+		nfix = strlen(id);
+		rec = json_pack("{s:s%, s:s%}", "id", id, nfix, "text", p, len);
+		if (rec == NULL)
+			cli_fatal(1, "out of memory");
+		if (r->source != NULL)
+			json_object_set_new(rec, "meta",
+			    json_pack("{s:s}", "source", r->source));
+		count_doc(r, rec);
+		json_decref(rec);
+		return 0;
+	}
+	choose(r, name);
+	begin_doc(r, id, strlen(id), NULL);
+	chunk_doc(r);
+	return 0;
+}
+
+static int
+file_doc(void *arg, const char *path, const struct stat *st)
+{
+	struct run *r = arg;
+	void *map = NULL;
+	size_t len = (size_t)st->st_size;
+	int fd, rc;
+
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return cli_record_error(&r->cli, path, 0, NULL, "io", "%s",
+		    strerror(errno));
+	if (len > 0 && (map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0)) ==
+	    MAP_FAILED) {
+		rc = cli_record_error(&r->cli, path, 0, NULL, "io", "%s",
+		    strerror(errno));
+		close(fd);
+		return rc;
+	}
+	close(fd);
+	if (len > 0)
+		madvise(map, len, MADV_SEQUENTIAL);
+	r->source = path;
+	rc = plain_doc(r, path, path, map ? map : "", len);
+	r->source = NULL;
+	if (map != NULL)
+		munmap(map, len);
+	return rc;
+}
+
+static int
+walk_skip(void *arg, const char *path, int error, const char *why)
+{
+	struct run *r = arg;
+
+	if (error)
+		return cli_record_error(&r->cli, path, 0, NULL, "io", "%s", why);
+	if (!r->cli.quiet)
+		cli_warn("%s: skipped: %s", path, why);
+	return 0;
+}
+
+/* Standard input as one document (--text). */
+static int
+text_stdin(struct run *r, const char *id)
+{
+	struct buf in = BUF_INIT(0);
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		if (buf_reserve(&in, 1 << 16) == -1)
+			cli_fatal(1, "out of memory");
+		n = read(STDIN_FILENO, in.data + in.len, 1 << 16);
+		if (n == 0)
+			break;
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			buf_release(&in);
+			return cli_record_error(&r->cli, "-", 0, NULL, "io",
+			    "%s", strerror(errno));
+		}
+		in.len += (size_t)n;
+	}
+	rc = plain_doc(r, "-", id, in.data ? in.data : "", in.len);
+	buf_release(&in);
+	return rc;
+}
+
+/* Document records {id, text, meta} from standard input. */
+static int
+records_stdin(struct run *r)
+{
+	struct ndjson nd;
+	json_t *rec, *text, *id, *meta;
+	char idbuf[64];
+	const char *ids;
+	size_t idlen;
+	int rc = 0, n;
+
+	ndjson_init_fd(&nd, STDIN_FILENO, "-", r->cli.max_record);
+	while (rc == 0 && (n = ndjson_next(&nd, &rec)) != 0) {
+		if (n == -1) {
+			rc = cli_record_error(&r->cli, nd.name, nd.lineno, NULL,
+			    "invalid_record", "%s", nd.errmsg);
+			if (!nd.recoverable)
+				rc = -1;
+			continue;
+		}
+		text = json_object_get(rec, "text");
+		meta = json_object_get(rec, "meta");
+		id = json_object_get(rec, "id");
+		if (text == NULL || !json_is_string(text)) {
+			rc = cli_record_error(&r->cli, nd.name, nd.lineno, rec,
+			    "missing_field", text == NULL ?
+			    "field 'text' is missing" :
+			    "field 'text' is not a string");
+		} else if (meta != NULL && !json_is_object(meta)) {
+			rc = cli_record_error(&r->cli, nd.name, nd.lineno, rec,
+			    "invalid_field", "field 'meta' is not an object");
+		} else if (id != NULL && !json_is_string(id) &&
+		    !json_is_integer(id)) {
+			rc = cli_record_error(&r->cli, nd.name, nd.lineno, rec,
+			    "invalid_field",
+			    "field 'id' is not a string or an integer");
+		} else {
+			r->text = json_string_value(text);
+			r->len = json_string_length(text);
+			if (r->mode != 0) {
+				count_doc(r, rec);
+			} else {
+				if (id != NULL && json_is_string(id)) {
+					ids = json_string_value(id);
+					idlen = json_string_length(id);
+				} else {
+					if (id != NULL)
+						snprintf(idbuf, sizeof(idbuf),
+						    "%" JSON_INTEGER_FORMAT,
+						    json_integer_value(id));
+					else
+						snprintf(idbuf, sizeof(idbuf),
+						    "-:%lu", nd.lineno);
+					ids = idbuf;
+					idlen = strlen(idbuf);
+				}
+				choose(r, id != NULL && json_is_string(id) ?
+				    ids : NULL);
+				begin_doc(r, ids, idlen, meta);
+				chunk_doc(r);
+			}
+		}
+		json_decref(rec);
+	}
+	ndjson_close(&nd);
+	return rc;
+}
+
+/* ----------------------------------------------------------------- main */
+
+static void
+add_glob(const char ***v, size_t *n, const char *g)
+{
+	const char **nv = realloc((void *)*v, (*n + 1) * sizeof(*nv));
+
+	if (nv == NULL)
+		cli_fatal(2, "out of memory");
+	nv[(*n)++] = g;
+	*v = nv;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct run r;
+	const char *tokname = NULL, *model = NULL, *docid = "-";
+	const char **inc = NULL, **exc = NULL;
+	long long size = -1, overlap = 0, min_size = 0;
+	struct tokenizer *tok;
+	char err[512];
+	int ch, text = 0, i, rc = 0;
+
+	r.cli.tool = "ai-chunk";
+	r.cli.operands = "[file | directory | -] ...";
+	r.cli.summary = "Split documents into overlapping chunks, as NDJSON"
+	    " records.";
+	r.cli.opts = opts;
+	cli_init(&r.cli, argc, argv);
+	r.co.unit = CHUNK_UNIT_TOKENS;
+	while ((ch = cli_getopt(&r.cli, argc, argv)) != -1) {
+		switch (ch) {
+		case 'b':
+			r.by = cli_parse_choice(&r.cli, "by", optarg, by_names);
+			break;
+		case 'i':
+			add_glob(&inc, &r.walk.ninclude, optarg);
+			break;
+		case 'l':
+			if (code_lang(optarg) == NULL)
+				cli_usage_error(&r.cli, "option '--language':"
+				    " unknown language '%s'", optarg);
+			r.language = optarg;
+			break;
+		case 'L':
+			r.walk.follow = 1;
+			break;
+		case 'm':
+			model = optarg;
+			break;
+		case 'o':
+			overlap = cli_parse_int(&r.cli, "overlap", optarg, 0,
+			    1LL << 40);
+			break;
+		case 's':
+			size = cli_parse_int(&r.cli, "size", optarg, 1,
+			    1LL << 40);
+			break;
+		case 't':
+			tokname = optarg;
+			break;
+		case 'u':
+			r.co.unit = (enum chunk_unit)cli_parse_choice(&r.cli,
+			    "unit", optarg, unit_names);
+			break;
+		case 'x':
+			add_glob(&exc, &r.walk.nexclude, optarg);
+			break;
+		case OPT_MIN_SIZE:
+			min_size = cli_parse_int(&r.cli, "min-size", optarg, 0,
+			    1LL << 40);
+			break;
+		case OPT_TEXT:
+			text = 1;
+			break;
+		case OPT_ID:
+			docid = optarg;
+			break;
+		case OPT_COUNT:
+			r.mode = OPT_COUNT;
+			break;
+		case OPT_TRUNCATE:
+			r.mode = OPT_TRUNCATE;
+			r.truncate = (size_t)cli_parse_int(&r.cli, "truncate",
+			    optarg, 0, 1LL << 40);
+			break;
+		case OPT_INVALID_UTF8:
+			r.reject_utf8 = cli_parse_choice(&r.cli, "invalid-utf8",
+			    optarg, utf8_names);
+			break;
+		default:
+			cli_usage(&r.cli, stderr, 2);
+		}
+	}
+	r.walk.include = inc;
+	r.walk.exclude = exc;
+	if (size < 0)
+		size = r.co.unit == CHUNK_UNIT_CHARS ? 2000 : 512;
+	if (overlap >= size)
+		cli_usage_error(&r.cli, "option '--overlap': %lld is not"
+		    " smaller than the size (%lld)", overlap, size);
+	r.co.size = (size_t)size;
+	r.co.overlap = (size_t)overlap;
+	r.co.min_size = (size_t)min_size;
+	if (text && optind < argc)
+		cli_usage_error(&r.cli, "option '--text' takes no operands");
+	if (tokname == NULL && model != NULL &&
+	    (tokname = tokenizer_for_model(model)) == NULL)
+		cli_usage_error(&r.cli, "option '--model': no known encoding"
+		    " for '%s' (name one with --tokenizer)", model);
+	if (tokname == NULL)
+		tokname = tokenizer_default();
+	if (!tokenizer_known(tokname))
+		cli_usage_error(&r.cli, "option '--tokenizer': unknown"
+		    " encoding '%s' (known: approx, cl100k_base, o200k_base)",
+		    tokname);
+	if ((tok = tokenizer_open(tokname, NULL, err, sizeof(err))) == NULL)
+		cli_fatal(2, "%s", err);
+	r.co.tok = tok;
+	buf_init(&r.out, 0);
+	buf_init(&r.fix, 0);
+	buf_init(&r.id, 0);
+	buf_init(&r.meta, 0);
+
+	if (text)
+		rc = text_stdin(&r, docid);
+	else if (optind == argc)
+		rc = records_stdin(&r);
+	for (i = optind; i < argc && rc == 0; i++) {
+		if (strcmp(argv[i], "-") == 0)
+			rc = records_stdin(&r);
+		else if (walk(&r.walk, argv[i], file_doc, walk_skip, &r) == -1)
+			rc = -1;
+	}
+	if (r.cli.verbose)
+		cli_warn("%lu documents, %lu chunks", r.ndocs, r.nchunks);
+	tokenizer_free(tok);
+	buf_release(&r.out);
+	buf_release(&r.fix);
+	buf_release(&r.id);
+	buf_release(&r.meta);
+	free((void *)inc);
+	free((void *)exc);
+	return cli_finish(&r.cli);
+}

@@ -1,0 +1,208 @@
+/*
+ * walk.c - the files under a directory, in a stable order.  See walk.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "walk.h"
+
+struct walker {
+	const struct walk_opts	*o;
+	walk_file_fn		*fn;
+	walk_skip_fn		*skip;
+	void			*arg;
+	char			*root_real;	/* realpath of the root */
+	size_t			 root_len;	/* strlen of the root as given */
+	struct { dev_t dev; ino_t ino; } stack[PATH_MAX / 2];
+	size_t			 depth;
+};
+
+static int
+match_one(const char *pat, const char *rel)
+{
+	const char *base = strrchr(rel, '/');
+
+	if (strchr(pat, '/') != NULL)
+		return fnmatch(pat, rel, FNM_PATHNAME) == 0;
+	return fnmatch(pat, base ? base + 1 : rel, 0) == 0;
+}
+
+int
+walk_match(const struct walk_opts *o, const char *rel, int is_dir)
+{
+	size_t i;
+
+	for (i = 0; i < o->nexclude; i++)
+		if (match_one(o->exclude[i], rel))
+			return 0;
+	if (is_dir || o->ninclude == 0)
+		return 1;
+	for (i = 0; i < o->ninclude; i++)
+		if (match_one(o->include[i], rel))
+			return 1;
+	return 0;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Is the link at path inside the tree?  -1 when it cannot be resolved. */
+static int
+inside(struct walker *w, const char *path)
+{
+	char *real = realpath(path, NULL);
+	size_t n = strlen(w->root_real);
+	int in;
+
+	if (real == NULL)
+		return -1;
+	in = strncmp(real, w->root_real, n) == 0 &&
+	    (real[n] == '/' || real[n] == '\0' || n == 1);
+	free(real);
+	return in;
+}
+
+static int walk_dir(struct walker *, const char *path, const struct stat *);
+
+static int
+walk_entry(struct walker *w, const char *path)
+{
+	const char *rel = path + w->root_len + 1;
+	struct stat st;
+	size_t i;
+	int in;
+
+	if (lstat(path, &st) == -1) {
+		return w->skip(w->arg, path, 1, strerror(errno));
+	}
+	if (S_ISLNK(st.st_mode)) {
+		if (stat(path, &st) == -1) {
+			return w->skip(w->arg, path, 1, errno == ELOOP ?
+			    "symbolic link loop" : "broken symbolic link");
+		}
+		if (!w->o->follow && (in = inside(w, path)) != 1) {
+			return w->skip(w->arg, path, in == -1, in == -1 ?
+			    strerror(errno) : "symbolic link out of the tree");
+		}
+	}
+	if (S_ISDIR(st.st_mode)) {
+		if (!walk_match(w->o, rel, 1))
+			return 0;
+		for (i = 0; i < w->depth; i++)
+			if (w->stack[i].dev == st.st_dev &&
+			    w->stack[i].ino == st.st_ino) {
+				return w->skip(w->arg, path, 0,
+				    "symbolic link loop");
+			}
+		return walk_dir(w, path, &st);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		return w->skip(w->arg, path, 0, "not a regular file");
+	}
+	if (!walk_match(w->o, rel, 0))
+		return 0;
+	return w->fn(w->arg, path, &st);
+}
+
+static int
+walk_dir(struct walker *w, const char *path, const struct stat *st)
+{
+	struct buf sub = BUF_INIT(0);
+	struct dirent *de;
+	char **names = NULL, **nn;
+	size_t n = 0, cap = 0, i;
+	DIR *d;
+	int rc = 0;
+
+	if (w->depth == sizeof(w->stack) / sizeof(w->stack[0])) {
+		return w->skip(w->arg, path, 1, "directories nested too deep");
+	}
+	if ((d = opendir(path)) == NULL)
+		return w->skip(w->arg, path, 1, strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')	/* ., .. and hidden entries */
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 32;
+			if ((nn = realloc(names, cap * sizeof(*nn))) == NULL) {
+				rc = -1;
+				goto done;
+			}
+			names = nn;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL) {
+			rc = -1;
+			goto done;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof(*names), cmp_names);
+	w->stack[w->depth].dev = st->st_dev;
+	w->stack[w->depth++].ino = st->st_ino;
+	for (i = 0; i < n && rc == 0; i++) {
+		buf_reset(&sub);
+		if (buf_printf(&sub, "%s/%s", path, names[i]) == -1) {
+			rc = -1;
+			break;
+		}
+		rc = walk_entry(w, sub.data);
+	}
+	w->depth--;
+done:
+	closedir(d);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	buf_release(&sub);
+	return rc;
+}
+
+int
+walk(const struct walk_opts *o, const char *root, walk_file_fn *fn,
+    walk_skip_fn *skip, void *arg)
+{
+	struct walker *w;
+	struct stat st;
+	size_t len = strlen(root);
+	char *r;
+	int rc;
+
+	if (stat(root, &st) == -1)
+		return skip(arg, root, 1, errno == ELOOP ? "symbolic link loop" :
+		    strerror(errno));
+	if (!S_ISDIR(st.st_mode)) {
+		if (!S_ISREG(st.st_mode))
+			return skip(arg, root, 0, "not a regular file");
+		return fn(arg, root, &st);
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->o = o;
+	w->fn = fn;
+	w->skip = skip;
+	w->arg = arg;
+	/* "dir/" and "dir" give the same paths: "dir/a". */
+	while (len > 1 && root[len - 1] == '/')
+		len--;
+	if ((r = strndup(root, len)) == NULL ||
+	    (w->root_real = realpath(root, NULL)) == NULL) {
+		rc = r == NULL ? -1 : skip(arg, root, 1, strerror(errno));
+		free(r);
+		free(w);
+		return rc;
+	}
+	w->root_len = len;
+	rc = walk_dir(w, r, &st);
+	free(r);
+	free(w->root_real);
+	free(w);
+	return rc;
+}

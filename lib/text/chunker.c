@@ -1,0 +1,432 @@
+/*
+ * chunker.c - split a document into overlapping pieces.  See chunker.h.
+ *
+ * The loop is the same for every strategy:
+ *
+ *	s = start of the segment (a markdown section, or the document)
+ *	while text remains:
+ *		hi = the furthest end SIZE units allow
+ *		lo = the end that would leave no progress after the overlap
+ *		e  = the best place to cut in (lo, hi]   (find_end)
+ *		emit [s, e) without its trailing white space
+ *		s  = OVERLAP units before that end
+ *
+ * find_end looks at the window from its end backwards: first the line
+ * starts (each strategy ranks them), then sentence ends, then spaces,
+ * and only then cuts between two characters (or two tokens).  Units are
+ * counted with struct units: code points walked in the bytes, or the
+ * document's token boundaries found once and searched by bisection.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/utf8.h"
+#include "chunker.h"
+#include "code.h"
+#include "markdown.h"
+#include "sentences.h"
+#include "tokenizer.h"
+
+/* ---------------------------------------------------------------- units */
+
+struct units {
+	const char	*s;
+	size_t		 len;
+	int		 tokens;	/* else code points */
+	size_t		*ends;		/* token ends, strictly increasing */
+	size_t		 n;
+};
+
+static int
+is_cont(unsigned char c)
+{
+	return (c & 0xC0) == 0x80;
+}
+
+/* Are the eight bytes at p all ASCII? */
+static int
+ascii8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return (w & 0x8080808080808080ULL) == 0;
+}
+
+/* Number of token ends <= x. */
+static size_t
+tokpos(const struct units *u, size_t x)
+{
+	size_t lo = 0, hi = u->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (u->ends[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The furthest x <= len holding at most n units from a. */
+static size_t
+u_fwd(const struct units *u, size_t a, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)u->s;
+	size_t p = a, k;
+
+	if (u->tokens) {
+		if (n == 0)
+			return a;
+		k = tokpos(u, a) + n - 1;
+		return k < u->n ? u->ends[k] : u->len;
+	}
+	while (n >= 8 && p + 8 <= u->len && ascii8(u->s + p)) {
+		p += 8;
+		n -= 8;
+	}
+	for (; n > 0 && p < u->len; n--) {
+		p++;
+		while (p < u->len && is_cont(s[p]))
+			p++;
+	}
+	return p;
+}
+
+/* The x at which n units end at e (0 when there are fewer). */
+static size_t
+u_bwd(const struct units *u, size_t e, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)u->s;
+	size_t p = e, k;
+
+	if (u->tokens) {
+		k = tokpos(u, e);
+		if (n == 0 && k > 0 && u->ends[k - 1] == e)
+			return e;
+		return k >= n + 1 ? u->ends[k - n - 1] : 0;
+	}
+	while (n >= 8 && p >= 8 && ascii8(u->s + p - 8)) {
+		p -= 8;
+		n -= 8;
+	}
+	for (; n > 0 && p > 0; n--) {
+		p--;
+		while (p > 0 && is_cont(s[p]))
+			p--;
+	}
+	return p;
+}
+
+/* Does [a, b) hold more than n units? */
+static int
+u_more(const struct units *u, size_t a, size_t b, size_t n)
+{
+	return u_fwd(u, a, n) < b;
+}
+
+/* The next unit boundary after a (to make progress at any cost). */
+static size_t
+u_next(const struct units *u, size_t a)
+{
+	size_t x = u_fwd(u, a, 1);
+
+	return x > a ? x : a + 1;
+}
+
+static int
+units_init(struct units *u, const struct chunker_opts *o, const char *s,
+    size_t len)
+{
+	size_t i, k;
+
+	memset(u, 0, sizeof(*u));
+	u->s = s;
+	u->len = len;
+	u->tokens = o->unit == CHUNK_UNIT_TOKENS;
+	if (!u->tokens)
+		return 0;
+	if (tokenizer_ends(o->tok, s, len, &u->ends, &u->n) == -1)
+		return -1;
+	for (i = k = 0; i < u->n; i++)		/* strictly increasing, > 0 */
+		if (u->ends[i] > (k ? u->ends[k - 1] : 0))
+			u->ends[k++] = u->ends[i];
+	u->n = k;
+	return 0;
+}
+
+/* ------------------------------------------------------------- find_end */
+
+struct ctx {
+	const struct chunker_opts	*o;
+	const char			*s;
+	size_t				 len;
+	struct units			 u;
+	const struct code_lang		*lang;
+	const struct md_outline		*md;	/* CHUNK_MARKDOWN */
+};
+
+#define NLEVELS	4
+
+static int
+is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+	    c == '\v';
+}
+
+/* Is p strictly inside a protected range of the markdown outline? */
+static int
+protected(const struct ctx *c, size_t p)
+{
+	size_t lo = 0, hi, mid;
+	const struct chunk_span *r;
+
+	if (c->md == NULL || c->md->nprotect == 0)
+		return 0;
+	hi = c->md->nprotect;
+	while (lo < hi) {		/* the first range ending after p */
+		mid = lo + (hi - lo) / 2;
+		r = &c->md->protect[mid];
+		if (r->off + r->len <= p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == c->md->nprotect)
+		return 0;
+	r = &c->md->protect[lo];
+	return p > r->off && p < r->off + r->len;
+}
+
+/* Does the line ending just before p (s[p-1] == '\n') follow a blank? */
+static int
+after_blank_line(const char *s, size_t p)
+{
+	size_t i = p - 1;
+
+	while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t' || s[i - 1] == '\r'))
+		i--;
+	return i == 0 || s[i - 1] == '\n';
+}
+
+/* The rank of the line start p for this strategy (lower is better). */
+static int
+line_level(const struct ctx *c, size_t p)
+{
+	switch (c->o->by) {
+	case CHUNK_LINES:
+		return 0;
+	case CHUNK_CODE:
+		if (c->lang != NULL)
+			return code_line_level(c->lang, c->s, c->len, p);
+		return after_blank_line(c->s, p) ? 1 : 3;
+	default:
+		return after_blank_line(c->s, p) ? 0 : 1;
+	}
+}
+
+/* Best line start in (lo, hi], or 0. */
+static size_t
+find_line(const struct ctx *c, size_t lo, size_t hi, int guard)
+{
+	size_t best[NLEVELS] = { 0 }, p, i;
+	const char *nl;
+	int lv;
+
+	p = hi;
+	while (p > lo + 1 &&
+	    (nl = memrchr(c->s + lo, '\n', p - 1 - lo)) != NULL) {
+		p = (size_t)(nl - c->s) + 1;	/* a line starts at p */
+		if (p <= lo)
+			break;
+		if (guard && protected(c, p))
+			continue;
+		lv = line_level(c, p);
+		if (best[lv] == 0)
+			best[lv] = p;
+		if (lv == 0)
+			break;
+	}
+	/* p == hi itself, when a line starts exactly there */
+	if (hi > lo && c->s[hi - 1] == '\n' && !(guard && protected(c, hi))) {
+		lv = line_level(c, hi);
+		best[lv] = hi;
+	}
+	for (i = 0; i < NLEVELS; i++)
+		if (best[i] != 0)
+			return best[i];
+	return 0;
+}
+
+/* The last sentence end (sent) or word end in (lo, hi], or 0. */
+static size_t
+find_space(const struct ctx *c, size_t lo, size_t hi, int sent, int guard)
+{
+	const unsigned char *s = (const unsigned char *)c->s;
+	size_t p;
+
+	for (p = hi; p > lo; p--)
+		if (p < c->len && is_ws(s[p]) && !is_ws(s[p - 1]) &&
+		    !(guard && protected(c, p)) &&
+		    (!sent || sentence_break(c->s, c->len, p)))
+			return p;
+	return 0;
+}
+
+static size_t
+find_end(const struct ctx *c, size_t lo, size_t hi, int *cut_word)
+{
+	enum chunk_by by = c->o->by;
+	size_t e;
+	int guard;
+
+	*cut_word = 0;
+	if (by == CHUNK_TOKENS)
+		return hi;
+	for (guard = c->md != NULL; guard >= 0; guard--) {
+		if (by != CHUNK_SENTENCES &&
+		    (e = find_line(c, lo, hi, guard)) != 0)
+			return e;
+		if ((by == CHUNK_RECURSIVE || by == CHUNK_MARKDOWN ||
+		    by == CHUNK_SENTENCES) &&
+		    (e = find_space(c, lo, hi, 1, guard)) != 0)
+			return e;
+		if ((e = find_space(c, lo, hi, 0, guard)) != 0)
+			return e;
+	}
+	*cut_word = 1;
+	return hi;
+}
+
+/* ---------------------------------------------------------------- split */
+
+static int
+all_space(const char *s, size_t a, size_t b)
+{
+	for (; a < b; a++)
+		if (!is_ws((unsigned char)s[a]))
+			return 0;
+	return 1;
+}
+
+static size_t
+skip_space(const char *s, size_t a, size_t b)
+{
+	while (a < b && is_ws((unsigned char)s[a]))
+		a++;
+	return a;
+}
+
+/*
+ * Chunk the segment [a, b) of the document.  ch carries the heading
+ * fields; start, end, tokens and cut_word are set here.
+ */
+static int
+split_segment(struct ctx *c, size_t a, size_t b, struct chunk *ch,
+    chunk_fn *fn, void *arg)
+{
+	const struct chunker_opts *o = c->o;
+	const struct units *u = &c->u;
+	size_t s = skip_space(c->s, a, b), lo, hi, e, et, ns, ntok, lim;
+	size_t prev = s;		/* the last chunk's end, untrimmed */
+	int cut;
+
+	while (s < b) {
+		hi = u_fwd(u, s, o->size);
+		lo = o->overlap > 0 ? u_fwd(u, s, o->overlap) : s;
+		if (lo < prev && prev < hi)	/* cut after new text only */
+			lo = prev;
+		cut = 0;
+		for (;;) {
+			if (hi >= b) {
+				e = b;
+				cut = 0;
+			} else {
+				e = find_end(c, lo, hi, &cut);
+				/* Keep the last chunk from being tiny. */
+				if (o->min_size > 0 && !all_space(c->s, e, b) &&
+				    !u_more(u, e, b, o->min_size - 1)) {
+					size_t h2 = u_bwd(u, b, o->min_size);
+
+					if (h2 > lo && h2 < hi)
+						e = find_end(c, lo, h2, &cut);
+				}
+			}
+			/* Trim, but keep the progress the overlap needs. */
+			et = e;
+			lim = e >= b ? s : lo;
+			while (et > lim + 1 && is_ws((unsigned char)c->s[et - 1]))
+				et--;
+			ntok = tokenizer_count(o->tok, c->s + s, et - s);
+			if (!u->tokens || ntok <= o->size || hi <= lo + 1)
+				break;
+			/* The exact count is over: cut again, shorter. */
+			ns = u_bwd(u, hi, ntok - o->size);
+			hi = ns > lo && ns < hi ? ns : hi - 1;
+			hi = utf8_floor(c->s, c->len, hi);
+			if (hi <= lo)
+				hi = lo + 1;
+		}
+		ch->start = s;
+		ch->end = et;
+		ch->tokens = ntok;
+		ch->cut_word = cut;
+		if (fn(arg, ch) == -1)
+			return -1;
+		if (e >= b || all_space(c->s, e, b))
+			break;
+		prev = e;
+		if (o->overlap > 0) {
+			ns = u_bwd(u, et, o->overlap);
+			if (ns <= s)
+				ns = u_next(u, s);
+		} else
+			ns = skip_space(c->s, et, b);
+		s = ns;
+	}
+	return 0;
+}
+
+int
+chunker_split(const struct chunker_opts *o, const char *text, size_t len,
+    chunk_fn *fn, void *arg)
+{
+	struct ctx c;
+	struct md_outline md;
+	struct chunk ch;
+	size_t i;
+	int rc = 0;
+
+	memset(&c, 0, sizeof(c));
+	memset(&ch, 0, sizeof(ch));
+	c.o = o;
+	c.s = text;
+	c.len = len;
+	if (o->by == CHUNK_CODE && o->language != NULL)
+		c.lang = code_lang(o->language);
+	if (units_init(&c.u, o, text, len) == -1)
+		return -1;
+	if (o->by != CHUNK_MARKDOWN) {
+		rc = split_segment(&c, 0, len, &ch, fn, arg);
+		free(c.u.ends);
+		return rc;
+	}
+	if (md_outline(&md, text, len) == -1) {
+		free(c.u.ends);
+		return -1;
+	}
+	c.md = &md;
+	ch.title = md.title;
+	for (i = 0; i < md.nsec && rc == 0; i++) {
+		ch.nheadings = md.sec[i].nheadings;
+		memcpy(ch.headings, md.sec[i].headings,
+		    ch.nheadings * sizeof(ch.headings[0]));
+		rc = split_segment(&c, md.sec[i].start, md.sec[i].end, &ch, fn,
+		    arg);
+	}
+	md_outline_release(&md);
+	free(c.u.ends);
+	return rc;
+}
