@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -33,7 +34,8 @@ enum {
 	OPT_ID,
 	OPT_COUNT,
 	OPT_TRUNCATE,
-	OPT_INVALID_UTF8
+	OPT_INVALID_UTF8,
+	OPT_NO_TOKENS
 };
 
 static const struct cli_opt opts[] = {
@@ -61,6 +63,8 @@ static const struct cli_opt opts[] = {
 	  "avoid a last chunk with fewer than N new units (default 0)" },
 	{ "model", 'm', required_argument, "MODEL", NULL,
 	  "count tokens with the encoding this model uses" },
+	{ "no-tokens", OPT_NO_TOKENS, no_argument, NULL, NULL,
+	  "leave out the 'tokens' count (faster with --unit chars)" },
 	{ "overlap", 'o', required_argument, "N", NULL,
 	  "units each chunk repeats from the one before (default 0)" },
 	{ "size", 's', required_argument, "N", NULL,
@@ -84,9 +88,6 @@ static const char *const by_names[] = { "recursive", "tokens", "sentences",
 static const char *const unit_names[] = { "tokens", "chars", NULL };
 static const char *const utf8_names[] = { "replace", "reject", NULL };
 
-/* The keys ai-chunk writes into meta; the document's own are dropped. */
-static const char *const own_meta[] = { "source", "title", "headings",
-	"language", "lines", NULL };
 
 struct run {
 	struct cli		 cli;
@@ -102,10 +103,12 @@ struct run {
 	const char		*text;
 	size_t			 len;
 	const char		*source;	/* file path, or NULL */
-	const char		*lang;		/* meta.language, or NULL */
+	const char		*lang;		/* its language, or NULL */
+	int			 write_lang;	/* add it to meta */
 	struct buf		 id;		/* doc id as a JSON string */
 	struct buf		 meta;		/* the document's meta, inside
-						   the braces, own keys out */
+						   the braces */
+	int			 doc_title;	/* it has a title: keep it */
 	unsigned long		 seq;
 	size_t			 lpos, lline;	/* line counting cursors */
 	size_t			 epos, eline;
@@ -118,22 +121,49 @@ struct run {
 
 /* ---------------------------------------------------------------- output */
 
+/* Number of '\n' in s[0..n), eight bytes at a time. */
+static size_t
+count_nl(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	size_t k = 0, i = 0;
+	uint64_t w, t;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		t = w ^ (ones * '\n');
+		/* The high bit of each byte that was '\n', exactly. */
+		t = ~(((t & ~(ones * 0x80)) + ones * 0x7f) | t) & (ones * 0x80);
+		k += (size_t)((t >> 7) * ones >> 56);	/* sum of the bytes */
+	}
+	for (; i < n; i++)
+		k += s[i] == '\n';
+	return k;
+}
+
 /* Number of the line holding byte p, moving a cursor forward. */
 static size_t
 line_of(const char *s, size_t p, size_t *pos, size_t *line)
 {
-	const char *q;
-
 	if (p < *pos) {			/* never happens; stay correct */
 		*pos = 0;
 		*line = 1;
 	}
-	while ((q = memchr(s + *pos, '\n', p - *pos)) != NULL) {
-		*pos = (size_t)(q - s) + 1;
-		(*line)++;
-	}
+	*line += count_nl(s + *pos, p - *pos);
 	*pos = p;
 	return *line;
+}
+
+/* Append the decimal form of v. */
+static void
+put_num(struct buf *b, size_t v)
+{
+	char tmp[24], *q = tmp + sizeof(tmp);
+
+	do
+		*--q = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	buf_append(b, q, (size_t)(tmp + sizeof(tmp) - q));
 }
 
 static void
@@ -161,12 +191,25 @@ emit_chunk(void *arg, const struct chunk *ch)
 	buf_reset(b);
 	buf_puts(b, "{\"id\":");
 	buf_append(b, r->id.data, r->id.len - 1);
-	buf_printf(b, "#%lu\",\"doc_id\":", r->seq);
+	buf_putc(b, '#');
+	put_num(b, r->seq);
+	buf_puts(b, "\",\"doc_id\":");
 	buf_append(b, r->id.data, r->id.len);
-	buf_printf(b, ",\"seq\":%lu,\"text\":", r->seq);
+	buf_puts(b, ",\"seq\":");
+	put_num(b, r->seq);
+	buf_puts(b, ",\"text\":");
 	buf_json_str(b, t, n);
-	buf_printf(b, ",\"start\":%zu,\"end\":%zu,\"tokens\":%zu,\"hash\":\"%s\""
-	    ",\"meta\":{", ch->start, ch->end, ch->tokens, hex);
+	buf_puts(b, ",\"start\":");
+	put_num(b, ch->start);
+	buf_puts(b, ",\"end\":");
+	put_num(b, ch->end);
+	if (!r->co.no_count) {
+		buf_puts(b, ",\"tokens\":");
+		put_num(b, ch->tokens);
+	}
+	buf_puts(b, ",\"hash\":\"");
+	buf_append(b, hex, 64);
+	buf_puts(b, "\",\"meta\":{");
 	buf_append(b, r->meta.data, r->meta.len);
 	if (r->source != NULL) {
 		buf_puts(b, comma ? ",\"source\":" : "\"source\":");
@@ -174,7 +217,7 @@ emit_chunk(void *arg, const struct chunk *ch)
 		comma = 1;
 	}
 	if (r->co.by == CHUNK_MARKDOWN) {
-		if (ch->title.len > 0) {
+		if (ch->title.len > 0 && !r->doc_title) {
 			buf_puts(b, comma ? ",\"title\":" : "\"title\":");
 			put_span(b, r->text, ch->title);
 			comma = 1;
@@ -188,15 +231,17 @@ emit_chunk(void *arg, const struct chunk *ch)
 		buf_putc(b, ']');
 		comma = 1;
 	}
-	if (r->lang != NULL) {
+	if (r->write_lang) {
 		buf_printf(b, "%s\"language\":\"%s\"", comma ? "," : "", r->lang);
 		comma = 1;
 	}
-	if (r->source != NULL)
-		buf_printf(b, "%s\"lines\":[%zu,%zu]", comma ? "," : "",
-		    line_of(r->text, ch->start, &r->lpos, &r->lline),
-		    line_of(r->text, ch->end > ch->start ? ch->end - 1 :
-		    ch->start, &r->epos, &r->eline));
+	if (r->source != NULL) {
+		buf_puts(b, comma ? ",\"lines\":[" : "\"lines\":[");
+		put_num(b, line_of(r->text, ch->start, &r->lpos, &r->lline));
+		buf_putc(b, ',');
+		put_num(b, line_of(r->text, ch->end - 1, &r->epos, &r->eline));
+		buf_putc(b, ']');
+	}
 	if (buf_puts(b, "}}\n") == -1)
 		cli_fatal(1, "out of memory");
 	cli_write_raw(&r->cli, b->data, b->len);
@@ -208,24 +253,23 @@ emit_chunk(void *arg, const struct chunk *ch)
 
 /*
  * Set up r->id and r->meta for a document: id is written as a JSON
- * string, meta (may be NULL) without the keys ai-chunk owns.
+ * string, meta (may be NULL) as it is, but for "headings" when the
+ * chunks bring their own.  The document's "source", "title" and
+ * "language" win over what chunking finds (choose() took the language).
  */
 static void
 begin_doc(struct run *r, const char *id, size_t idlen, json_t *meta)
 {
 	const char *k;
 	json_t *v;
-	size_t i;
 
 	buf_reset(&r->id);
 	buf_json_str(&r->id, id, idlen);
 	buf_reset(&r->meta);
 	if (meta != NULL)
 		json_object_foreach(meta, k, v) {
-			for (i = 0; own_meta[i] != NULL; i++)
-				if (strcmp(k, own_meta[i]) == 0)
-					break;
-			if (own_meta[i] != NULL)
+			if (strcmp(k, "headings") == 0 &&
+			    r->co.by == CHUNK_MARKDOWN)
 				continue;
 			if (r->meta.len > 0)
 				buf_putc(&r->meta, ',');
@@ -233,36 +277,45 @@ begin_doc(struct run *r, const char *id, size_t idlen, json_t *meta)
 			buf_putc(&r->meta, ':');
 			ndjson_dump(&r->meta, v);
 		}
+	r->doc_title = meta != NULL && json_object_get(meta, "title") != NULL;
 	r->seq = 0;
 	r->lpos = r->epos = 0;
 	r->lline = r->eline = 1;
 	r->warned_cut = 0;
 }
 
-/* Pick the strategy and language for a document named name (or NULL). */
+/*
+ * Pick the strategy and language for a document called name (a path,
+ * an id, or NULL) with meta (or NULL): --language, else the document's
+ * meta.language, else the extension of meta.source or of the name.
+ */
 static void
-choose(struct run *r, const char *name)
+choose(struct run *r, const char *name, json_t *meta)
 {
-	const char *ext_lang = name ? code_lang_of_path(name) : NULL;
-	const char *dot;
+	json_t *ml = meta ? json_object_get(meta, "language") : NULL;
+	json_t *src = meta ? json_object_get(meta, "source") : NULL;
+	const char *lang = r->language, *dot;
 
-	r->lang = r->language ? r->language : ext_lang;
-	if (r->by != BY_AUTO) {
-		r->co.by = (enum chunk_by)r->by;
-		if (r->co.by != CHUNK_CODE && r->language == NULL)
-			r->lang = ext_lang;
-		r->co.language = r->lang;
-		return;
-	}
+	if (json_is_string(src))
+		name = json_string_value(src);
+	if (lang == NULL && json_is_string(ml) &&
+	    code_lang(json_string_value(ml)) != NULL)
+		lang = json_string_value(ml);
+	if (lang == NULL && name != NULL)
+		lang = code_lang_of_path(name);
+	r->lang = lang;
+	r->write_lang = lang != NULL && ml == NULL;
+	r->co.language = lang;
 	dot = name ? strrchr(name, '.') : NULL;
-	if (r->lang != NULL)
+	if (r->by != BY_AUTO)
+		r->co.by = (enum chunk_by)r->by;
+	else if (lang != NULL)
 		r->co.by = CHUNK_CODE;
 	else if (dot != NULL && (strcmp(dot, ".md") == 0 ||
 	    strcmp(dot, ".markdown") == 0 || strcmp(dot, ".mdx") == 0))
 		r->co.by = CHUNK_MARKDOWN;
 	else
 		r->co.by = CHUNK_RECURSIVE;
-	r->co.language = r->lang;
 }
 
 /* Chunk r->text as the current document. */
@@ -282,14 +335,15 @@ count_doc(struct run *r, json_t *rec)
 {
 	size_t n = r->len;
 
-	if (r->mode == OPT_TRUNCATE) {
+	json_int_t ntok;
+
+	if (r->mode == OPT_TRUNCATE)
 		n = tokenizer_prefix(r->co.tok, r->text, r->len, r->truncate);
-		if (n < r->len)
-			json_object_set_new(rec, "text",
-			    json_stringn(r->text, n));
-	}
-	json_object_set_new(rec, "tokens",
-	    json_integer((json_int_t)tokenizer_count(r->co.tok, r->text, n)));
+	ntok = (json_int_t)tokenizer_count(r->co.tok, r->text, n);
+	/* r->text may belong to rec's "text": replace it last. */
+	if (n < r->len)
+		json_object_set_new(rec, "text", json_stringn(r->text, n));
+	json_object_set_new(rec, "tokens", json_integer(ntok));
 	r->ndocs++;
 	r->cli.nin++;
 	cli_write(&r->cli, rec);
@@ -357,7 +411,7 @@ plain_doc(struct run *r, const char *name, const char *id, const char *p,
 		json_decref(rec);
 		return 0;
 	}
-	choose(r, name);
+	choose(r, name, NULL);
 	begin_doc(r, id, strlen(id), NULL);
 	chunk_doc(r);
 	return 0;
@@ -457,7 +511,8 @@ records_stdin(struct run *r)
 		id = json_object_get(rec, "id");
 		if (text == NULL || !json_is_string(text)) {
 			rc = cli_record_error(&r->cli, nd.name, nd.lineno, rec,
-			    "missing_field", text == NULL ?
+			    text == NULL ? "missing_field" : "invalid_field",
+			    text == NULL ?
 			    "field 'text' is missing" :
 			    "field 'text' is not a string");
 		} else if (meta != NULL && !json_is_object(meta)) {
@@ -489,7 +544,7 @@ records_stdin(struct run *r)
 					idlen = strlen(idbuf);
 				}
 				choose(r, id != NULL && json_is_string(id) ?
-				    ids : NULL);
+				    ids : NULL, meta);
 				begin_doc(r, ids, idlen, meta);
 				chunk_doc(r);
 			}
@@ -586,6 +641,9 @@ main(int argc, char *argv[])
 			r.mode = OPT_TRUNCATE;
 			r.truncate = (size_t)cli_parse_int(&r.cli, "truncate",
 			    optarg, 0, 1LL << 40);
+			break;
+		case OPT_NO_TOKENS:
+			r.co.no_count = 1;
 			break;
 		case OPT_INVALID_UTF8:
 			r.reject_utf8 = cli_parse_choice(&r.cli, "invalid-utf8",

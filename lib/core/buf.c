@@ -125,6 +125,21 @@ static const char escapes[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'u',
 };
 
+/*
+ * Does any byte of the word need an escape (< 0x20, '"', '\\', 0x7f)?
+ * The has-zero and has-less tests are exact for "any byte".
+ */
+static uint64_t
+word_escapes(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\'),
+	    del = x ^ (ones * 0x7f);
+
+	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) |
+	    ((bs - ones) & ~bs) | ((del - ones) & ~del)) & (ones * 0x80);
+}
+
 /* Escape p[0..n) into the buffer, which has room for n * 6 more bytes. */
 static void
 json_escape(struct buf *b, const unsigned char *p, size_t n)
@@ -132,9 +147,22 @@ json_escape(struct buf *b, const unsigned char *p, size_t n)
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *end = p + n, *run;
 	char *o = b->data + b->len;
+	uint64_t w;
 
 	while (p < end) {
 		run = p;
+		/* Eight bytes at a time while none needs an escape; the
+		 * lowest flagged byte is the first that does. */
+		while (end - p >= 8) {
+			memcpy(&w, p, 8);
+			if ((w = word_escapes(w)) != 0) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				p += __builtin_ctzll(w) >> 3;
+#endif
+				break;
+			}
+			p += 8;
+		}
 		while (p < end && !escapes[*p])
 			p++;
 		memcpy(o, run, (size_t)(p - run));

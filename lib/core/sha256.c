@@ -1,8 +1,10 @@
 /*
  * sha256.c - SHA-256 (FIPS 180-4).  See sha256.h.
  *
- * A plain C compression function; where the CPU has the SHA extensions
- * (sha_ni) a faster one may be chosen at run time by sha256_blocks.
+ * A plain C compression function, and where the CPU has the SHA
+ * extensions (x86 sha_ni, checked with cpuid on first use) one built on
+ * them, about six times faster: the chunker hashes every chunk it
+ * writes, so hashing is on the hot path.
  */
 #include <string.h>
 
@@ -56,8 +58,125 @@ blocks_c(uint32_t h[8], const unsigned char *p, size_t n)
 	}
 }
 
-static void (*sha256_blocks)(uint32_t[8], const unsigned char *, size_t) =
-    blocks_c;
+/* ------------------------------------------------------ SHA extensions */
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+#define HAVE_SHA_NI 1
+
+/*
+ * Four rounds with the SHA extensions.  The message schedule lives in
+ * four registers used in turn: mc holds words 4g..4g+3, mp the four
+ * before them and mn the four after; msg2 finishes mn for group g+1 and
+ * msg1 starts mp for group g+3, each only while that group exists.
+ */
+#define ROUNDS4(g, mc, mp, mn, do_msg2, do_msg1) do {			\
+	msg = _mm_add_epi32(mc, _mm_loadu_si128((const __m128i *)&K[4 * (g)])); \
+	st1 = _mm_sha256rnds2_epu32(st1, st0, msg);			\
+	if (do_msg2) {							\
+		tmp = _mm_alignr_epi8(mc, mp, 4);			\
+		mn = _mm_add_epi32(mn, tmp);				\
+		mn = _mm_sha256msg2_epu32(mn, mc);			\
+	}								\
+	msg = _mm_shuffle_epi32(msg, 0x0E);				\
+	st0 = _mm_sha256rnds2_epu32(st0, st1, msg);			\
+	if (do_msg1)							\
+		mp = _mm_sha256msg1_epu32(mp, mc);			\
+} while (0)
+
+__attribute__((target("sha,sse4.1,ssse3")))
+static void
+blocks_shani(uint32_t h[8], const unsigned char *p, size_t n)
+{
+	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
+	    0x0405060700010203ULL);
+	__m128i st0, st1, msg, tmp, m0, m1, m2, m3, save0, save1;
+
+	tmp = _mm_loadu_si128((const __m128i *)&h[0]);
+	st1 = _mm_loadu_si128((const __m128i *)&h[4]);
+	tmp = _mm_shuffle_epi32(tmp, 0xB1);		/* CDAB */
+	st1 = _mm_shuffle_epi32(st1, 0x1B);		/* EFGH */
+	st0 = _mm_alignr_epi8(tmp, st1, 8);		/* ABEF */
+	st1 = _mm_blend_epi16(st1, tmp, 0xF0);		/* CDGH */
+	for (; n > 0; n--, p += 64) {
+		save0 = st0;
+		save1 = st1;
+		m0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)p), bswap);
+		m1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16)),
+		    bswap);
+		m2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 32)),
+		    bswap);
+		m3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 48)),
+		    bswap);
+		ROUNDS4(0, m0, m3, m1, 0, 0);
+		ROUNDS4(1, m1, m0, m2, 0, 1);
+		ROUNDS4(2, m2, m1, m3, 0, 1);
+		ROUNDS4(3, m3, m2, m0, 1, 1);
+		ROUNDS4(4, m0, m3, m1, 1, 1);
+		ROUNDS4(5, m1, m0, m2, 1, 1);
+		ROUNDS4(6, m2, m1, m3, 1, 1);
+		ROUNDS4(7, m3, m2, m0, 1, 1);
+		ROUNDS4(8, m0, m3, m1, 1, 1);
+		ROUNDS4(9, m1, m0, m2, 1, 1);
+		ROUNDS4(10, m2, m1, m3, 1, 1);
+		ROUNDS4(11, m3, m2, m0, 1, 1);
+		ROUNDS4(12, m0, m3, m1, 1, 1);
+		ROUNDS4(13, m1, m0, m2, 1, 0);
+		ROUNDS4(14, m2, m1, m3, 1, 0);
+		ROUNDS4(15, m3, m2, m0, 0, 0);
+		st0 = _mm_add_epi32(st0, save0);
+		st1 = _mm_add_epi32(st1, save1);
+	}
+	tmp = _mm_shuffle_epi32(st0, 0x1B);		/* FEBA */
+	st1 = _mm_shuffle_epi32(st1, 0xB1);		/* DCHG */
+	st0 = _mm_blend_epi16(tmp, st1, 0xF0);		/* DCBA */
+	st1 = _mm_alignr_epi8(st1, tmp, 8);		/* HGFE */
+	_mm_storeu_si128((__m128i *)&h[0], st0);
+	_mm_storeu_si128((__m128i *)&h[4], st1);
+}
+
+/* Does the CPU have the SHA extensions, and SSSE3 and SSE4.1 with them? */
+static int
+cpu_has_sha(void)
+{
+	unsigned int a, b, c, d;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_SSSE3) ||
+	    !(c & bit_SSE4_1))
+		return 0;
+	if (__get_cpuid_max(0, NULL) < 7)
+		return 0;
+	__cpuid_count(7, 0, a, b, c, d);
+	return (b & bit_SHA) != 0;
+}
+#else
+#define HAVE_SHA_NI 0
+#endif
+
+typedef void blocks_fn(uint32_t[8], const unsigned char *, size_t);
+
+static blocks_fn *sha256_blocks;	/* chosen on first use */
+static int force_portable;
+
+static void
+choose_blocks(void)
+{
+	sha256_blocks = blocks_c;
+#if HAVE_SHA_NI
+	if (!force_portable && cpu_has_sha())
+		sha256_blocks = blocks_shani;
+#endif
+}
+
+const char *
+sha256_impl(int portable)
+{
+	force_portable = portable;
+	choose_blocks();
+	return sha256_blocks == blocks_c ? "portable" : "sha-ni";
+}
 
 void
 sha256_init(struct sha256 *s)
@@ -67,6 +186,8 @@ sha256_init(struct sha256 *s)
 		0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19
 	};
 
+	if (sha256_blocks == NULL)	/* a race here writes the same value */
+		choose_blocks();
 	memcpy(s->h, iv, sizeof(iv));
 	s->nbytes = 0;
 	s->nblock = 0;

@@ -21,4 +21,11 @@ void	sha256_final(struct sha256 *, unsigned char out[32]);
 /* Hash p[0..len) and write 64 lower-case hex digits and a NUL to hex. */
 void	sha256_hex(const void *p, size_t len, char hex[65]);
 
+/*
+ * The compression function in use: "sha-ni" or "portable".  With
+ * portable set, use the portable one from now on (for tests and
+ * benchmarks); with it clear, the fastest the CPU allows.
+ */
+const char *sha256_impl(int portable);
+
 #endif

@@ -311,12 +311,19 @@ all_space(const char *s, size_t a, size_t b)
 	return 1;
 }
 
+/*
+ * Where a chunk should start at a: past blank lines, but keeping the
+ * indentation of the first line with text (it matters in code).
+ */
 static size_t
 skip_space(const char *s, size_t a, size_t b)
 {
-	while (a < b && is_ws((unsigned char)s[a]))
-		a++;
-	return a;
+	size_t p = a;
+
+	while (p < b && is_ws((unsigned char)s[p]))
+		if (s[p++] == '\n')
+			a = p;
+	return p == b ? b : a;
 }
 
 /*
@@ -359,7 +366,8 @@ split_segment(struct ctx *c, size_t a, size_t b, struct chunk *ch,
 			lim = e >= b ? s : lo;
 			while (et > lim + 1 && is_ws((unsigned char)c->s[et - 1]))
 				et--;
-			ntok = tokenizer_count(o->tok, c->s + s, et - s);
+			ntok = u->tokens || !o->no_count ?
+			    tokenizer_count(o->tok, c->s + s, et - s) : 0;
 			if (!u->tokens || ntok <= o->size || hi <= lo + 1)
 				break;
 			/* The exact count is over: cut again, shorter. */

@@ -50,6 +50,8 @@ struct chunker_opts {
 	size_t			 overlap;	/* < size */
 	size_t			 min_size;	/* smallest last chunk, new units */
 	const struct tokenizer	*tok;		/* counts tokens (always set) */
+	int			 no_count;	/* with CHUNK_UNIT_CHARS: leave
+						   chunk.tokens 0, uncounted */
 	const char		*language;	/* CHUNK_CODE: a name code_lang()
 						   knows; NULL: blank lines */
 };
