@@ -103,6 +103,7 @@ struct run {
 	const char		*text;
 	size_t			 len;
 	const char		*source;	/* file path, or NULL */
+	char			 name[512];	/* "path" or "-:LINE", for messages */
 	const char		*lang;		/* its language, or NULL */
 	int			 write_lang;	/* add it to meta */
 	struct buf		 id;		/* doc id as a JSON string */
@@ -183,10 +184,13 @@ emit_chunk(void *arg, const struct chunk *ch)
 	int comma = r->meta.len > 0;
 
 	if (ch->cut_word && !r->warned_cut && !r->cli.quiet) {
-		cli_warn("%.*s: a word longer than the size was cut",
-		    (int)(r->id.len - 2), r->id.data + 1);
+		cli_warn("%s: chunk %lu: no white space within the size,"
+		    " cut inside a word", r->name, r->seq);
 		r->warned_cut = 1;
 	}
+	if (ch->oversize && !r->cli.quiet)
+		cli_warn("%s: chunk %lu: %zu tokens, over the size, but one"
+		    " character cannot be cut", r->name, r->seq, ch->tokens);
 	sha256_hex(t, n, hex);
 	buf_reset(b);
 	buf_puts(b, "{\"id\":");
@@ -258,11 +262,13 @@ emit_chunk(void *arg, const struct chunk *ch)
  * "language" win over what chunking finds (choose() took the language).
  */
 static void
-begin_doc(struct run *r, const char *id, size_t idlen, json_t *meta)
+begin_doc(struct run *r, const char *where, const char *id, size_t idlen,
+    json_t *meta)
 {
 	const char *k;
 	json_t *v;
 
+	snprintf(r->name, sizeof(r->name), "%s", where);
 	buf_reset(&r->id);
 	buf_json_str(&r->id, id, idlen);
 	buf_reset(&r->meta);
@@ -412,7 +418,7 @@ plain_doc(struct run *r, const char *name, const char *id, const char *p,
 		return 0;
 	}
 	choose(r, name, NULL);
-	begin_doc(r, id, strlen(id), NULL);
+	begin_doc(r, name, id, strlen(id), NULL);
 	chunk_doc(r);
 	return 0;
 }
@@ -492,7 +498,7 @@ records_stdin(struct run *r)
 {
 	struct ndjson nd;
 	json_t *rec, *text, *id, *meta;
-	char idbuf[64];
+	char idbuf[64], where[64];
 	const char *ids;
 	size_t idlen;
 	int rc = 0, n;
@@ -545,7 +551,9 @@ records_stdin(struct run *r)
 				}
 				choose(r, id != NULL && json_is_string(id) ?
 				    ids : NULL, meta);
-				begin_doc(r, ids, idlen, meta);
+				snprintf(where, sizeof(where), "%s:%lu", nd.name,
+				    nd.lineno);
+				begin_doc(r, where, ids, idlen, meta);
 				chunk_doc(r);
 			}
 		}

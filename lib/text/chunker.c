@@ -336,16 +336,20 @@ split_segment(struct ctx *c, size_t a, size_t b, struct chunk *ch,
 {
 	const struct chunker_opts *o = c->o;
 	const struct units *u = &c->u;
-	size_t s = skip_space(c->s, a, b), lo, hi, e, et, ns, ntok, lim;
+	size_t s = skip_space(c->s, a, b), lo, hi, e, et, ns, ntok, lim, h2;
 	size_t prev = s;		/* the last chunk's end, untrimmed */
-	int cut;
+	size_t last = s;		/* and trimmed: ends must grow */
+	size_t floor_;
+	int cut, over;
 
 	while (s < b) {
 		hi = u_fwd(u, s, o->size);
 		lo = o->overlap > 0 ? u_fwd(u, s, o->overlap) : s;
 		if (lo < prev && prev < hi)	/* cut after new text only */
 			lo = prev;
-		cut = 0;
+		if (lo < last)
+			lo = last;
+		cut = over = 0;
 		for (;;) {
 			if (hi >= b) {
 				e = b;
@@ -354,12 +358,10 @@ split_segment(struct ctx *c, size_t a, size_t b, struct chunk *ch,
 				e = find_end(c, lo, hi, &cut);
 				/* Keep the last chunk from being tiny. */
 				if (o->min_size > 0 && !all_space(c->s, e, b) &&
-				    !u_more(u, e, b, o->min_size - 1)) {
-					size_t h2 = u_bwd(u, b, o->min_size);
-
-					if (h2 > lo && h2 < hi)
-						e = find_end(c, lo, h2, &cut);
-				}
+				    !u_more(u, e, b, o->min_size - 1) &&
+				    (h2 = u_bwd(u, b, o->min_size)) > lo &&
+				    h2 < hi)
+					e = find_end(c, lo, h2, &cut);
 			}
 			/* Trim, but keep the progress the overlap needs. */
 			et = e;
@@ -368,24 +370,51 @@ split_segment(struct ctx *c, size_t a, size_t b, struct chunk *ch,
 				et--;
 			ntok = u->tokens || !o->no_count ?
 			    tokenizer_count(o->tok, c->s + s, et - s) : 0;
-			if (!u->tokens || ntok <= o->size || hi <= lo + 1)
+			if (!u->tokens || ntok <= o->size)
 				break;
-			/* The exact count is over: cut again, shorter. */
+			/*
+			 * The exact count is over (the context of the
+			 * chunk's edges changed it): cut again, shorter,
+			 * never inside a character and always after the
+			 * last chunk's end.  If that leaves no room, give
+			 * up one unit of overlap and try again: rare, and
+			 * only when OVERLAP is close to SIZE.
+			 */
 			ns = u_bwd(u, hi, ntok - o->size);
-			hi = ns > lo && ns < hi ? ns : hi - 1;
-			hi = utf8_floor(c->s, c->len, hi);
-			if (hi <= lo)
-				hi = lo + 1;
+			if (ns <= lo || ns >= hi)
+				ns = utf8_floor(c->s, c->len, hi - 1);
+			if (ns > lo) {
+				hi = ns;
+				continue;
+			}
+			floor_ = last > s ? last : s;
+			if (ns > floor_) {	/* below lo: the overlap after
+						   this chunk will be shorter */
+				hi = ns;
+				lo = floor_;
+				continue;
+			}
+			if (last > s) {
+				s = u_next(u, s);
+				hi = u_fwd(u, s, o->size);
+				if (hi <= lo)
+					hi = u_next(u, lo);
+				continue;
+			}
+			over = 1;
+			break;
 		}
 		ch->start = s;
 		ch->end = et;
 		ch->tokens = ntok;
 		ch->cut_word = cut;
+		ch->oversize = over;
 		if (fn(arg, ch) == -1)
 			return -1;
 		if (e >= b || all_space(c->s, e, b))
 			break;
 		prev = e;
+		last = et;
 		if (o->overlap > 0) {
 			ns = u_bwd(u, et, o->overlap);
 			if (ns <= s)

@@ -12,9 +12,11 @@
  * white space is left out of a chunk where that keeps the overlap exact.
  *
  * Units are tokens of the given tokenizer or Unicode code points.  No
- * chunk has more than SIZE units, except that in token units a chunk
- * whose exact count differs from the document's token boundaries is cut
- * again until it fits.
+ * chunk has more than SIZE units.  In token units the window is found
+ * with the document's token boundaries and the chunk then counted
+ * exactly; one over SIZE is cut again, shorter, unless that would cut a
+ * character (one character can count as several tokens): then it is
+ * kept and marked oversize.
  *
  * The markdown strategy cuts the document into sections at headings
  * first (no chunk crosses a heading) and avoids cutting inside fenced
@@ -66,8 +68,10 @@ struct chunk_span {
 struct chunk {
 	size_t			 start, end;	/* bytes of the document */
 	size_t			 tokens;	/* tokenizer_count of the text */
-	int			 cut_word;	/* cut inside a word: it was
-						   longer than SIZE */
+	int			 cut_word;	/* cut inside a word: no better
+						   place within SIZE */
+	int			 oversize;	/* over SIZE tokens: it cannot
+						   be cut shorter */
 	/* CHUNK_MARKDOWN: the document's first heading and this chunk's
 	   heading path (outermost first); nheadings 0 otherwise. */
 	struct chunk_span	 title;
