@@ -588,7 +588,7 @@ main(int argc, char *argv[])
 	int ch, text = 0, i, rc = 0;
 
 	r.cli.tool = "ai-chunk";
-	r.cli.operands = "[file | directory | -] ...";
+	r.cli.operands = "[file ...]";
 	r.cli.summary = "Split documents into overlapping chunks, as NDJSON"
 	    " records.";
 	r.cli.opts = opts;
