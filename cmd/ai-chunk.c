@@ -73,7 +73,8 @@ static const struct cli_opt opts[] = {
 	  "standard input is one plain-text document" },
 	{ "tokenizer", 't', required_argument, "NAME",
 	  "approx|cl100k_base|o200k_base",
-	  "token encoding (default approx; env AI_TOKENIZER)" },
+	  "token encoding (default: the model's, env AI_TOKENIZER,"
+	  " cl100k_base)" },
 	{ "truncate", OPT_TRUNCATE, required_argument, "N", NULL,
 	  "do not split: cut each document's text to N tokens" },
 	{ "unit", 'u', required_argument, "UNIT", "tokens|chars",

@@ -1,0 +1,53 @@
+#!/bin/sh
+# ai-chunk on directories: sorted order, hidden entries skipped, --include
+# and --exclude, symbolic links inside the tree followed, out of it only
+# with --follow, loops never.
+. "$(dirname "$0")/lib.sh"
+
+docs() { perl -MJSON::PP -ne 'print JSON::PP->new->decode($_)->{doc_id}, "\n"' | uniq; }
+
+mkdir -p "$T/d/sub" "$T/d/.git" "$T/d/.hidden" "$T/out/x"
+for f in b.txt a.md sub/c.py sub/B.txt .dot .git/config .hidden/h.txt; do
+	echo "text of $f" >"$T/d/$f"
+done
+echo "outside" >"$T/out/x/o.txt"
+cd "$T" || exit 1
+
+ai-chunk d | docs >got
+printf '%s\n' d/a.md d/b.txt d/sub/B.txt d/sub/c.py >want
+same_file got want "sorted by name, hidden entries skipped"
+ai-chunk d/ | docs >got
+same_file got want "a trailing slash gives the same ids"
+ai-chunk d/.dot | docs >got
+is "$(cat got)" "d/.dot" "a hidden file named as an operand is read"
+
+ai-chunk -i '*.txt' d | docs >got
+printf '%s\n' d/b.txt d/sub/B.txt >want
+same_file got want "--include by name"
+ai-chunk -i 'sub/*' d | docs >got
+printf '%s\n' d/sub/B.txt d/sub/c.py >want
+same_file got want "--include by path below the operand"
+ai-chunk -x sub -x '*.md' d | docs >got
+is "$(cat got)" "d/b.txt" "--exclude prunes a directory and a name"
+
+ln -s ../b.txt d/sub/link.txt
+ln -s ../../out/x d/sub/outlink
+ln -s .. d/sub/up
+ai-chunk d >o 2>err
+is "$?" 0 "links: status 0"
+docs <o >got
+printf '%s\n' d/a.md d/b.txt d/sub/B.txt d/sub/c.py d/sub/link.txt >want
+same_file got want "a link inside the tree is followed, out of it and up it not"
+grep -q "d/sub/outlink: skipped: symbolic link out of the tree" err
+is $? 0 "a link out of the tree: a warning"
+grep -q "d/sub/up: skipped: symbolic link loop" err
+is $? 0 "a link back up the tree: a loop, a warning"
+ai-chunk -L d 2>/dev/null | docs | grep -c outlink/o.txt >got
+is "$(cat got)" 1 "--follow follows a link out of the tree"
+ai-chunk -q d 2>err >/dev/null
+is "$(wc -c <err)" 0 "-q silences the skips"
+
+ln -s nowhere d/broken
+ai-chunk d >/dev/null 2>err
+is "$?:$(grep -c broken err)" "1:1" "a broken link: status 1 and a message"
+done_testing
