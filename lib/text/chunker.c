@@ -312,8 +312,8 @@ all_space(const char *s, size_t a, size_t b)
 }
 
 /*
- * Where a chunk should start at a: past blank lines, but keeping the
- * indentation of the first line with text (it matters in code).
+ * Where a chunk should start at a: past white space, but keeping the
+ * indentation of a line it starts (it matters in code).
  */
 static size_t
 skip_space(const char *s, size_t a, size_t b)
@@ -323,7 +323,9 @@ skip_space(const char *s, size_t a, size_t b)
 	while (p < b && is_ws((unsigned char)s[p]))
 		if (s[p++] == '\n')
 			a = p;
-	return p == b ? b : a;
+	if (p == b || (a > 0 && s[a - 1] != '\n'))
+		return p;
+	return a;
 }
 
 /*

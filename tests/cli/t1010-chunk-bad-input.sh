@@ -32,9 +32,10 @@ ai-chunk --on-error=emit <"$T/text" >"$T/out" 2>/dev/null
 is "$(grep -c '"error":{"tool":"ai-chunk"' "$T/out")" 2 \
     "--on-error=emit writes the bad records with an error field"
 
-printf '{"id":"m","text":"x","meta":[1]}\n' |
-    fails 1 "'meta' not an object" ai-chunk
-printf '{"id":{"x":1},"text":"x"}\n' | fails 1 "'id' not a string" ai-chunk
+printf '{"id":"m","text":"x","meta":[1]}\n' >"$T/meta"
+fails 1 "'meta' not an object" sh -c 'ai-chunk <"$1"' - "$T/meta"
+printf '{"id":{"x":1},"text":"x"}\n' >"$T/id"
+fails 1 "'id' not a string" sh -c 'ai-chunk <"$1"' - "$T/id"
 
 # Invalid UTF-8 inside a file: replaced with a warning, or rejected.
 printf 'good line\nbad \377 byte\n' >"$T/latin1.txt"
