@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/buf.h"
 #include "../core/datadir.h"
 #include "../core/utf8.h"
 #include "bpe.h"
@@ -358,21 +359,23 @@ image_path(const char *name, const char *src, char *out, size_t outlen,
 	return n < 0 || *dirlen + (size_t)n >= outlen ? -1 : 0;
 }
 
+/* The header of an image of enc's tables made from rank file st. */
 static void
-image_stamp(struct image *h, const struct bpe *b, const struct stat *st)
+image_stamp(struct image *h, const struct encoding *enc, uint32_t nslots,
+    uint32_t nbytes, const struct stat *st)
 {
 	memset(h, 0, sizeof(*h));
 	memcpy(h->magic, IMAGE_MAGIC, sizeof(h->magic));
 	h->endian = 0x01020304;
-	h->nranks = b->nranks;
-	h->nslots = b->mask + 1;
-	h->nbytes = b->off[b->nranks];
+	h->nranks = enc->nranks;
+	h->nslots = nslots;
+	h->nbytes = nbytes;
 	h->dev = (uint64_t)st->st_dev;
 	h->ino = (uint64_t)st->st_ino;
 	h->size = (uint64_t)st->st_size;
 	h->ctime_ns = (uint64_t)st->st_ctim.tv_sec * 1000000000u +
 	    (uint64_t)st->st_ctim.tv_nsec;
-	snprintf(h->name, sizeof(h->name), "%s", b->enc->name);
+	snprintf(h->name, sizeof(h->name), "%s", enc->name);
 }
 
 static size_t
@@ -403,19 +406,19 @@ image_load(struct bpe *b, const char *ipath, const struct stat *src)
 	close(fd);
 	if (map == MAP_FAILED)
 		return -1;
+	/* Trust no field before the size adds up (a torn or cut image). */
 	h = map;
+	if (h->nslots == 0 || (h->nslots & (h->nslots - 1)) != 0 ||
+	    h->nslots <= h->nranks || image_size(h) != (size_t)st.st_size)
+		goto stale;
+	image_stamp(&want, b->enc, h->nslots, h->nbytes, src);
+	if (memcmp(h, &want, sizeof(want)) != 0)
+		goto stale;
 	b->nranks = h->nranks;
 	b->mask = h->nslots - 1;
 	b->pair_rank = (uint32_t *)((char *)map + sizeof(*h) +
 	    (size_t)h->nslots * 8);
 	b->off = b->pair_rank + 65536;
-	image_stamp(&want, b, src);
-	want.nslots = h->nslots;
-	want.nbytes = h->nbytes;
-	if (memcmp(h, &want, sizeof(want)) != 0 || h->nranks != b->enc->nranks ||
-	    (h->nslots & (h->nslots - 1)) != 0 || h->nslots <= h->nranks ||
-	    image_size(h) != (size_t)st.st_size)
-		goto stale;
 	/* Offsets must stay inside the bytes: lookups trust them. */
 	for (r = 0; r < h->nranks; r++)
 		if (b->off[r] > b->off[r + 1])
@@ -469,7 +472,7 @@ image_save(const struct bpe *b, const char *ipath, size_t dirlen,
 		unlink(tmp);
 		return;
 	}
-	image_stamp(&h, b, src);
+	image_stamp(&h, b->enc, b->mask + 1, b->off[b->nranks], src);
 	good = fwrite(&h, sizeof(h), 1, fp) == 1 &&
 	    fwrite(b->slots, 8, h.nslots, fp) == h.nslots &&
 	    fwrite(b->pair_rank, 4, 65536, fp) == 65536 &&
@@ -860,53 +863,49 @@ encode_valid(const struct bpe *b, const unsigned char *s, size_t len,
 
 /*
  * Encode s, which may hold ill-formed UTF-8: each maximal ill-formed
- * subpart is encoded as U+FFFD, its tokens ending where the bytes it
- * replaced end.
+ * subpart is encoded as U+FFFD (utf8_repair), its tokens ending where
+ * the bytes it replaced end.  The repaired copy costs len + 2 bytes per
+ * repair; ends are mapped back by walking both texts once.
  */
 static void
 encode_any(const struct bpe *b, const unsigned char *s, size_t len,
     size_t base, struct sink *k)
 {
-	unsigned char *r;
-	size_t *map, i = 0, j = 0, ok, bad, t, first;
+	struct buf r = BUF_INIT(0);
+	size_t i = 0, j = 0, ok, bad, t, first = k->n, e;
 
-	if ((ok = utf8_valid_prefix((const char *)s, len)) == len) {
+	if (utf8_valid_prefix((const char *)s, len) == len) {
 		encode_valid(b, s, len, base, k);
 		return;
 	}
-	/* Repair into r, with map[j] the offset in s of r's byte j. */
-	r = malloc(len * 3 + 1);
-	map = malloc((len * 3 + 1) * sizeof(*map));
-	if (r == NULL || map == NULL) {
-		free(r);
-		free(map);
+	if (utf8_repair(&r, (const char *)s, len) == -1) {
 		k->oom = 1;
 		return;
 	}
-	while (i < len) {
-		ok = utf8_valid_prefix((const char *)s + i, len - i);
-		for (t = 0; t < ok; t++, j++) {
-			r[j] = s[i + t];
-			map[j] = i + t;
+	encode_valid(b, (const unsigned char *)r.data, r.len, 0, k);
+	buf_release(&r);
+	if (!k->want_ends || k->oom)
+		return;
+	/* i walks s and j the repaired text; ends ascend. */
+	ok = utf8_valid_prefix((const char *)s, len);
+	for (t = first; t < k->n; t++) {
+		e = k->ends[t];
+		while (e > j) {
+			if (ok > 0) {		/* valid bytes map one to one */
+				size_t step = e - j < ok ? e - j : ok;
+
+				i += step;
+				j += step;
+				ok -= step;
+				continue;
+			}
+			bad = utf8_badlen(s + i, len - i);
+			i += bad;		/* inside or after its U+FFFD */
+			j += 3;
+			ok = utf8_valid_prefix((const char *)s + i, len - i);
 		}
-		i += ok;
-		if (i >= len)
-			break;
-		bad = utf8_badlen(s + i, len - i);
-		memcpy(r + j, "\xEF\xBF\xBD", 3);
-		map[j] = i;
-		map[j + 1] = map[j + 2] = i + bad;
-		j += 3;
-		i += bad;
+		k->ends[t] = base + i;
 	}
-	map[j] = len;
-	first = k->n;
-	encode_valid(b, r, j, 0, k);
-	if (k->want_ends && !k->oom)
-		for (t = first; t < k->n; t++)
-			k->ends[t] = base + map[k->ends[t]];
-	free(r);
-	free(map);
 }
 
 size_t

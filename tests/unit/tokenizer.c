@@ -218,6 +218,82 @@ test_merge(void)
 	bpe_free(b);
 }
 
+/*
+ * Ends of ill-formed text: encode the repaired text and map each end
+ * back through a byte-by-byte table (a U+FFFD's inner bytes map past
+ * what it replaced); bpe_encode on the raw text must give the same.
+ */
+static void
+test_invalid_ends(void)
+{
+	static const char *const junk[] = { "\xff", "\xe2\x82", "\xc0",
+	    "\xf0\x9f\xa6", "\xed\xa0\x80", "\x80\x80" };
+	static char s[8000], r[24000];
+	static size_t map[24001];
+	unsigned seed = 99;
+	size_t len, rlen, i, j, k, bad, n0, n1, *e0, *e1, fails = 0, trial;
+	uint32_t *ids0, *ids1;
+	struct bpe *b;
+	char err[1024];
+
+	if ((b = bpe_open("o200k_base", NULL, err, sizeof(err))) == NULL) {
+		ok(0, "bpe_open: %s", err);
+		return;
+	}
+	for (trial = 0; trial < 300; trial++) {
+		len = random_utf8(s, 1 + trial % 300, &seed);
+		/* Splice in ill-formed bytes at random places. */
+		for (k = 0; k < 1 + trial % 7; k++) {
+			const char *x = junk[rand_r(&seed) % 6];
+			size_t at = (size_t)rand_r(&seed) % (len + 1), xl = strlen(x);
+
+			if (len + xl >= sizeof(s) - 1)
+				break;
+			memmove(s + at + xl, s + at, len - at);
+			memcpy(s + at, x, xl);
+			len += xl;
+		}
+		for (i = 0, j = 0; i < len; ) {
+			size_t v = utf8_valid_prefix(s + i, len - i);
+
+			for (k = 0; k < v; k++, j++) {
+				r[j] = s[i + k];
+				map[j] = i + k;
+			}
+			if ((i += v) >= len)
+				break;
+			bad = utf8_badlen((const unsigned char *)s + i, len - i);
+			memcpy(r + j, "\xef\xbf\xbd", 3);
+			map[j] = i;
+			map[j + 1] = map[j + 2] = i + bad;
+			j += 3;
+			i += bad;
+		}
+		rlen = j;
+		map[rlen] = len;
+		if (bpe_encode(b, s, len, &ids0, &n0, &e0) == -1 ||
+		    bpe_encode(b, r, rlen, &ids1, &n1, &e1) == -1) {
+			fails++;
+			continue;
+		}
+		if (n0 != n1 || memcmp(ids0, ids1, n0 * sizeof(*ids0)) != 0)
+			fails++;
+		else
+			for (k = 0; k < n0; k++)
+				if (e0[k] != map[e1[k]]) {
+					fails++;
+					break;
+				}
+		free(ids0);
+		free(ids1);
+		free(e0);
+		free(e1);
+	}
+	is_int(fails, 0, "300 ill-formed texts: ids of the repaired text, ends"
+	    " mapped back");
+	bpe_free(b);
+}
+
 static void
 test_invalid(void)
 {
@@ -232,6 +308,7 @@ test_invalid(void)
 	ok(tokenizer_ends(cl, bad, 6, &ends, &n) == 0 && n > 0 &&
 	    ends[n - 1] == 6, "ends of ill-formed text stay inside it");
 	free(ends);
+	test_invalid_ends();
 	is_int(utf8_badlen((const unsigned char *)"\xe2\x82z", 3), 2,
 	    "utf8_badlen: a truncated sequence");
 	is_int(utf8_badlen((const unsigned char *)"\xff", 1), 1,
@@ -358,6 +435,9 @@ test_image(const char *cache)
 	ok(system(cmd) == 0, "truncate the images");
 	t = open_or_bail("cl100k_base");
 	is_int(tokenizer_count(t, "hello world", 11), 2, "a truncated image is ignored");
+	tokenizer_free(t);
+	t = open_or_bail("o200k_base");
+	is_int(tokenizer_count(t, "hello world", 11), 2, "(o200k_base too)");
 	tokenizer_free(t);
 	snprintf(cmd, sizeof(cmd), "%s/ai-tools/tokenizers", cache);
 	ok(stat(cmd, &st) == 0, "cache directory kept");
