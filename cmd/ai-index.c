@@ -47,7 +47,8 @@ static const struct cli_opt opts[] = {
 	{ "db", OPT_DB, required_argument, "FILE", NULL,
 	  "the index database (env AI_DB; created if missing)" },
 	{ "delete", OPT_DELETE, no_argument, NULL, NULL,
-	  "delete the records' ids instead of storing them" },
+	  "delete the records' ids (or, without an id, their doc_id's"
+	  " chunks) instead of storing them" },
 	{ "embedding-field", OPT_FIELD, required_argument, "NAME", NULL,
 	  "read vectors from this field (default embedding)" },
 	{ "fts-tokenizer", OPT_FTS, required_argument, "SPEC", NULL,
@@ -142,6 +143,33 @@ bad(struct run *r, struct ndjson *nd, json_t *rec, const char *code,
 	    "%s", msg);
 }
 
+static void
+deleted(void *arg, const char *id, const char *doc_id)
+{
+	struct run *r = arg;
+
+	status_line(r, id, doc_id, STORE_DELETED);
+}
+
+/* --delete of a record with doc_id and no id: the whole document. */
+static int
+delete_doc(struct run *r, const char *doc_id)
+{
+	long n;
+
+	begin(r);
+	r->pending++;
+	if ((n = store_delete_doc(r->st, doc_id, deleted, r)) < 0)
+		cli_fatal(1, "%s", store_errmsg(r->st));
+	if (n == 0 && r->status) {
+		r->count[STORE_UNCHANGED]++;
+		buf_puts(&r->out, "{\"doc_id\":");
+		buf_json_str(&r->out, doc_id, strlen(doc_id));
+		buf_puts(&r->out, ",\"status\":\"unchanged\"}\n");
+	}
+	return 0;
+}
+
 /* Read the vector in v into r->vec; NULL message on success. */
 static const char *
 read_vec(struct run *r, const json_t *v, size_t *dim, char *err,
@@ -216,6 +244,10 @@ one(struct run *r, struct ndjson *nd, json_t *rec, const float *fvec,
 
 	memset(&c, 0, sizeof(c));
 	v = json_object_get(rec, "id");
+	if (v == NULL && r->delete && json_is_string(json_object_get(rec,
+	    "doc_id")))
+		return delete_doc(r, json_string_value(json_object_get(rec,
+		    "doc_id")));
 	if (v == NULL)
 		return bad(r, nd, rec, "missing_field", "field 'id' is missing");
 	if (!json_is_string(v) || json_string_length(v) == 0)
@@ -349,14 +381,6 @@ index_input(struct run *r, const char *path)
 	}
 	ndjson_close(&nd);
 	return stop ? -1 : 0;
-}
-
-static void
-sync_deleted(void *arg, const char *id, const char *doc_id)
-{
-	struct run *r = arg;
-
-	status_line(r, id, doc_id, STORE_DELETED);
 }
 
 /*
@@ -519,7 +543,7 @@ main(int argc, char *argv[])
 	if (r.sync && !stop) {
 		begin(&r);
 		r.pending++;
-		if ((n = store_sync_finish(r.st, sync_deleted, &r)) < 0)
+		if ((n = store_sync_finish(r.st, deleted, &r)) < 0)
 			cli_fatal(1, "%s", store_errmsg(r.st));
 	}
 	flush(&r);

@@ -4,7 +4,7 @@ complete -c ai-index -l ann -d 'build an approximate (IVF) vector index into the
 complete -c ai-index -l batch -x -d 'records per transaction (default 1000)'
 complete -c ai-index -l busy-timeout -x -d 'wait this long for another writer\'s lock (default 5000)'
 complete -c ai-index -s d -l db -r -F -d 'the index database (env AI_DB; created if missing)'
-complete -c ai-index -l delete -d 'delete the records\' ids instead of storing them'
+complete -c ai-index -l delete -d 'delete the records\' ids (or, without an id, their doc_id\'s chunks) instead of storing them'
 complete -c ai-index -l embedding-field -x -d 'read vectors from this field (default embedding)'
 complete -c ai-index -l fts-tokenizer -x -d 'FTS5 tokenizer of a new index (default \'porter unicode61 remove_diacritics 2\')'
 complete -c ai-index -s j -l jobs -x -d 'threads for building the approximate index (default 1)'

@@ -732,22 +732,14 @@ store_sync_seen(struct store *s, const char *id, const char *doc_id)
 	return 0;
 }
 
-long
-store_sync_finish(struct store *s,
+/* Run a DELETE ... RETURNING id, doc_id, has-vector; report each row. */
+static long
+delete_returning(struct store *s, sqlite3_stmt *st,
     void (*fn)(void *arg, const char *id, const char *doc_id), void *arg)
 {
-	sqlite3_stmt *st;
 	long n = 0;
 	int rc;
 
-	if (sync_setup(s) == -1)
-		return -1;
-	if (sqlite3_prepare_v2(s->db, "DELETE FROM chunks WHERE doc_id IN"
-	    " (SELECT doc_id FROM temp.sync_docs) AND id NOT IN"
-	    " (SELECT id FROM temp.sync_seen)"
-	    " RETURNING id, doc_id, embedding IS NOT NULL", -1, &st,
-	    NULL) != SQLITE_OK)
-		return fail_db(s, "sync");
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n++;
 		if (sqlite3_column_int(st, 2))
@@ -758,8 +750,39 @@ store_sync_finish(struct store *s,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return fail_db(s, "sync");
+		return fail_db(s, "delete");
 	return n;
+}
+
+long
+store_sync_finish(struct store *s,
+    void (*fn)(void *arg, const char *id, const char *doc_id), void *arg)
+{
+	sqlite3_stmt *st;
+
+	if (sync_setup(s) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM chunks WHERE doc_id IN"
+	    " (SELECT doc_id FROM temp.sync_docs) AND id NOT IN"
+	    " (SELECT id FROM temp.sync_seen)"
+	    " RETURNING id, doc_id, embedding IS NOT NULL", -1, &st,
+	    NULL) != SQLITE_OK)
+		return fail_db(s, "sync");
+	return delete_returning(s, st, fn, arg);
+}
+
+long
+store_delete_doc(struct store *s, const char *doc_id,
+    void (*fn)(void *arg, const char *id, const char *doc_id), void *arg)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(s->db, "DELETE FROM chunks WHERE doc_id = ?1"
+	    " RETURNING id, doc_id, embedding IS NOT NULL", -1, &st,
+	    NULL) != SQLITE_OK)
+		return fail_db(s, "delete");
+	sqlite3_bind_text(st, 1, doc_id, -1, SQLITE_STATIC);
+	return delete_returning(s, st, fn, arg);
 }
 
 /* ---------------------------------------------------------------- */

@@ -121,6 +121,14 @@ int	store_upsert(struct store *, const struct store_chunk *c,
 int	store_delete_id(struct store *, const char *id);
 
 /*
+ * Delete every chunk of document doc_id, calling fn for each (may be
+ * NULL).  Return the number deleted, or -1.
+ */
+long	store_delete_doc(struct store *, const char *doc_id,
+	    void (*fn)(void *arg, const char *id, const char *doc_id),
+	    void *arg);
+
+/*
  * --sync bookkeeping: remember that id of doc_id was in the input; at
  * the end store_sync_finish deletes every stored chunk of a seen
  * document that was not seen, calling fn for each (may be NULL).

@@ -42,6 +42,14 @@ ok "delete" ai-index --db "$T/kb.db" --delete "$T/del"
 is "$(jq -r .status "$T/.out" | tr '\n' ' ')" "deleted unchanged " \
     "delete by id; a missing id is unchanged"
 
+printf '%s\n' '{"id":"q#0","doc_id":"q","text":"one"}' '{"id":"q#1","doc_id":"q","text":"two"}' |
+    ai-index --db "$T/kb.db" --no-status
+printf '%s\n' '{"doc_id":"q"}' '{"doc_id":"nope"}' >"$T/deldoc"
+ok "delete a whole document" ai-index --db "$T/kb.db" --delete "$T/deldoc"
+is "$(jq -c '[.id, .doc_id, .status]' "$T/.out" | tr '\n' ' ')" \
+    '["q#0","q","deleted"] ["q#1","q","deleted"] [null,"nope","unchanged"] ' \
+    "every chunk of q deleted; an unknown document is unchanged"
+
 # Bad input: each a one-line error naming input, line and field; what
 # came before it is kept.
 printf '%s\n' '{"id":"c","text":"ok"}' '{"id":"d"}' '{"id":"e","text":"never"}' >"$T/bad"
