@@ -92,6 +92,15 @@ rm -f "$T/kb.db.vec"
 ok "no sidecar" ai-search --db "$T/kb.db" --mode vector -k 3 <"$T/q"
 is "$(jq -r '[.hits[].id] | join(" ")' "$T/.out")" "d2#2 d0#6 d1#10" "same hits"
 
+# A writer holding the lock does not stop a reader (WAL).
+(echo "BEGIN IMMEDIATE; DELETE FROM chunks;"; sleep 2; echo "ROLLBACK;") |
+    sqlite3 "$T/kb.db" &
+sleep 0.5
+ok "search while another process writes" ai-search --db "$T/kb.db" \
+    --busy-timeout 100 --mode bm25 -k 1 apple
+is "$(jq -r '.hits[0].id' "$T/.out")" "d0#0" "and sees the last committed state"
+wait
+
 # Read-only: ai-search never writes.
 sum=$(cksum <"$T/kb.db")
 chmod a-w "$T/kb.db"
