@@ -7,6 +7,27 @@ cd "$(dirname "$0")/.."
 PATH=$PWD/$AI_BUILD/bin:$PATH
 echo "ai-tools demo: no tools built yet"
 
+# ai-chunk | ai-embed | ai-index, then ai-search: the sample corpus
+# chunked, embedded offline when ai-embed is built, indexed in one
+# SQLite file ($db, used by the stages below), and one question asked.
+if command -v ai-chunk >/dev/null 2>&1 && command -v ai-index >/dev/null 2>&1; then
+	out=${out:-$(mktemp -d)}
+	db=$out/kb.db
+	# doc_ids relative to the corpus, as the question set names them.
+	(cd examples/corpus && ai-chunk handbook code public-domain) >"$out/chunks.ndjson"
+	if command -v ai-embed >/dev/null 2>&1; then
+		ai-embed <"$out/chunks.ndjson" | ai-index --db "$db" --no-status
+	else
+		ai-index --db "$db" --no-status "$out/chunks.ndjson"
+	fi
+	ai-index --db "$db" --stats | sed 's/[{}"]//g; s/,/, /g; s/^/ai-index: /'
+	echo "ai-search: How often are service keys rotated?"
+	ai-search --db "$db" -k 3 --format trec "How often are service keys rotated?" |
+	    awk '{ printf "  %d. %s (score %.4f)\n", $4, $3, $5 }'
+else
+	echo "ai-index: skipped (ai-chunk is not built)"
+fi
+
 # ai-prompt: each question's hits become the messages a model receives,
 # within a 1,500-token budget, with [n] citations.  Uses the index the
 # stages above build ($db), when they have.
