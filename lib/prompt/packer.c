@@ -174,6 +174,26 @@ absorb(struct packer *pk, size_t pi)
 	return 0;
 }
 
+/* A hit's byte offsets: start and end, or meta.start and meta.end. */
+static int
+offsets(const json_t *hit, long long *s, long long *e)
+{
+	const json_t *a = json_object_get(hit, "start");
+	const json_t *b = json_object_get(hit, "end");
+	const json_t *meta = json_object_get(hit, "meta");
+
+	if (a == NULL && b == NULL) {
+		a = json_object_get(meta, "start");
+		b = json_object_get(meta, "end");
+	}
+	if (!json_is_integer(a) || !json_is_integer(b) ||
+	    json_integer_value(a) < 0)
+		return -1;
+	*s = json_integer_value(a);
+	*e = json_integer_value(b);
+	return 0;
+}
+
 int
 packer_collect(struct packer *pk, const json_t *hits)
 {
@@ -211,11 +231,7 @@ packer_collect(struct packer *pk, const json_t *hits)
 		hash.len = len;
 		v = json_object_get(hit, "doc_id");
 		doc = json_is_string(v) ? json_string_value(v) : NULL;
-		s = json_integer_value(json_object_get(hit, "start"));
-		e = json_integer_value(json_object_get(hit, "end"));
-		if (!json_is_integer(json_object_get(hit, "start")) ||
-		    !json_is_integer(json_object_get(hit, "end")) || s < 0 ||
-		    e - s != (long long)len)
+		if (offsets(hit, &s, &e) == -1 || e - s != (long long)len)
 			s = e = -1;	/* offsets unknown or not this text */
 
 		/* The text of an earlier chunk: join that chunk's passage. */

@@ -89,6 +89,16 @@ main(void)
 	packer_release(&pk);
 	json_decref(h);
 
+	/* Offsets may come in meta, as an index that keeps them there has them. */
+	h = hits("[{\"id\":\"a\",\"doc_id\":\"D\",\"text\":\"abc\",\"meta\":{\"start\":0,\"end\":3}},"
+	    "{\"id\":\"b\",\"doc_id\":\"D\",\"text\":\"cde\",\"meta\":{\"start\":2,\"end\":5}}]");
+	packer_init(&pk, tok, 100000);
+	packer_collect(&pk, h);
+	ok(pk.nps == 1 && strcmp(pk.ps[0].text, "abcde") == 0,
+	    "offsets in meta merge too");
+	packer_release(&pk);
+	json_decref(h);
+
 	/* Offsets that do not match the text are not trusted. */
 	h = hits("[{\"id\":\"a\",\"doc_id\":\"D\",\"text\":\"abc\",\"start\":0,\"end\":10},"
 	    "{\"id\":\"b\",\"doc_id\":\"D\",\"text\":\"xyz\",\"start\":10,\"end\":13}]");
