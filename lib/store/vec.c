@@ -37,7 +37,7 @@ struct vec_kernels {
 	void		(*scan)(const float *, size_t, size_t, const float *,
 			    int, float *);
 	void		(*micro)(const float *, size_t, const float *const *,
-			    float *);
+			    float *, float *);
 	void		(*scan_i8)(const int8_t *, size_t, size_t,
 			    const float *, float *);
 };
@@ -59,6 +59,8 @@ struct vec_kernels {
 #define KSUB(a, b)	((a) - (b))
 #define KFMA(a, b, c)	((a) * (b) + (c))
 #define KHSUM(v)	(v)
+#define KMAX(a, b)	((a) > (b) ? (a) : (b))
+#define KHMAX(v)	(v)
 #define KLOADI8(p)	((float)*(p))
 #include "store/vec_kern.h"
 
@@ -80,15 +82,18 @@ vec_avx2_loadn(const float *p, size_t n)
 	return _mm256_maskload_ps(p, m);
 }
 
+/* Sum (max = 0) or maximum (max = 1) of the eight lanes. */
 static inline __attribute__((always_inline, target("avx2,fma"))) float
-vec_avx2_hsum(__m256 v)
+vec_avx2_reduce(__m256 v, int max)
 {
-	__m128 s = _mm_add_ps(_mm256_castps256_ps128(v),
-	    _mm256_extractf128_ps(v, 1));
+	__m128 a = _mm256_castps256_ps128(v), b = _mm256_extractf128_ps(v, 1);
 
-	s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-	s = _mm_add_ss(s, _mm_movehdup_ps(s));
-	return _mm_cvtss_f32(s);
+	a = max ? _mm_max_ps(a, b) : _mm_add_ps(a, b);
+	b = _mm_movehl_ps(a, a);
+	a = max ? _mm_max_ps(a, b) : _mm_add_ps(a, b);
+	b = _mm_movehdup_ps(a);
+	a = max ? _mm_max_ss(a, b) : _mm_add_ss(a, b);
+	return _mm_cvtss_f32(a);
 }
 
 #define KSUFFIX		_avx2
@@ -105,7 +110,9 @@ vec_avx2_hsum(__m256 v)
 #define KADD(a, b)	_mm256_add_ps(a, b)
 #define KSUB(a, b)	_mm256_sub_ps(a, b)
 #define KFMA(a, b, c)	_mm256_fmadd_ps(a, b, c)
-#define KHSUM(v)	vec_avx2_hsum(v)
+#define KHSUM(v)	vec_avx2_reduce(v, 0)
+#define KMAX(a, b)	_mm256_max_ps(a, b)
+#define KHMAX(v)	vec_avx2_reduce(v, 1)
 #define KLOADI8(p)	_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(\
 			    _mm_loadl_epi64((const __m128i *)(const void *)(p))))
 #include "store/vec_kern.h"
@@ -127,6 +134,8 @@ vec_avx2_hsum(__m256 v)
 #define KSUB(a, b)	_mm512_sub_ps(a, b)
 #define KFMA(a, b, c)	_mm512_fmadd_ps(a, b, c)
 #define KHSUM(v)	_mm512_reduce_add_ps(v)
+#define KMAX(a, b)	_mm512_max_ps(a, b)
+#define KHMAX(v)	_mm512_reduce_max_ps(v)
 #define KLOADI8(p)	_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(\
 			    _mm_loadu_si128((const __m128i *)(const void *)(p))))
 #include "store/vec_kern.h"
@@ -456,7 +465,8 @@ static void
 scan_packed(struct vec_job *j)
 {
 	const float *qp[VEC_QB_MAX];
-	float out[VEC_QB_MAX * VEC_PANEL], norm[VEC_PANEL], *panel;
+	float out[VEC_QB_MAX * VEC_PANEL], best[VEC_QB_MAX], norm[VEC_PANEL];
+	float minnorm = 0, *panel;
 	size_t r0, nr, q0, b, r, qb = (size_t)j->kn->qb;
 
 	panel = aligned_alloc(64, (j->dim * VEC_PANEL * sizeof(float) + 63) & ~(size_t)63);
@@ -472,17 +482,26 @@ scan_packed(struct vec_job *j)
 			continue;
 		pack_panel(rows, nr, j->dim, panel);
 		if (j->l2)
-			for (r = 0; r < nr; r++)
+			for (r = 0; r < nr; r++) {
 				norm[r] = j->kn->dot(rows + r * j->dim,
 				    rows + r * j->dim, j->dim);
+				if (r == 0 || norm[r] < minnorm)
+					minnorm = norm[r];
+			}
 		for (q0 = 0; q0 < j->nq; q0 += qb) {
 			for (b = 0; b < qb; b++)
 				qp[b] = j->q + (q0 + b < j->nq ? q0 + b : j->nq - 1) * j->dim;
-			j->kn->micro(panel, j->dim, qp, out);
+			j->kn->micro(panel, j->dim, qp, out, best);
 			for (b = 0; b < qb && q0 + b < j->nq; b++) {
 				struct vec_hit *h = j->heap + (q0 + b) * j->k;
 				size_t *nh = j->nheap + q0 + b;
 				const float *o = out + b * VEC_PANEL;
+				float bound = j->l2 ? 2 * best[b] - minnorm -
+				    j->qnorm[q0 + b] : best[b];
+
+				/* Nothing here beats the worst kept? */
+				if (*nh == j->k && bound < h[0].score)
+					continue;
 
 				for (r = 0; r < nr; r++) {
 					float s = o[r];

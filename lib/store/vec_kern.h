@@ -9,6 +9,7 @@
  *	KV, KW		the vector type and how many floats it holds
  *	KZERO() KLOAD(p) KLOADN(p, n) KBCAST(p) KSTORE(p, v)
  *	KADD(a, b) KSUB(a, b) KFMA(a, b, c) (a*b + c) KHSUM(v)
+ *	KMAX(a, b) KHMAX(v)	lane-wise and horizontal maximum
  *	KQB		queries per micro-kernel call (see kmicro below)
  *	KLOADI8(p)	KW int8 values widened to floats
  *
@@ -128,11 +129,12 @@ KNAME(kscan)(const float *rows, size_t nr, size_t dim, const float *q,
 
 /*
  * out[b * VEC_PANEL + r] = dot(panel row r, q[b]) for b < KQB; panel is
- * dim columns of VEC_PANEL floats.
+ * dim columns of VEC_PANEL floats.  best[b] = the largest of q[b]'s, so
+ * the caller can pass over a panel none of whose rows enters the heap.
  */
 static KTARGET void
 KNAME(kmicro)(const float *panel, size_t dim, const float *const *q,
-    float *out)
+    float *out, float *best)
 {
 	KV acc[KQB][KP];
 	size_t d;
@@ -158,10 +160,16 @@ KNAME(kmicro)(const float *panel, size_t dim, const float *const *q,
 		}
 	}
 #pragma GCC unroll 8
-	for (int b = 0; b < KQB; b++)
+	for (int b = 0; b < KQB; b++) {
+		KV mx = acc[b][0];
+
 #pragma GCC unroll 32
-		for (int j = 0; j < KP; j++)
+		for (int j = 0; j < KP; j++) {
 			KSTORE(out + b * VEC_PANEL + j * KW, acc[b][j]);
+			mx = KMAX(mx, acc[b][j]);
+		}
+		best[b] = KHMAX(mx);
+	}
 }
 
 /* out[r] = dot(codes row r, q) for r < nr: the int8 partition scan. */
@@ -213,4 +221,6 @@ static const struct vec_kernels KNAME(vec_kernels) = {
 #undef KSUB
 #undef KFMA
 #undef KHSUM
+#undef KMAX
+#undef KHMAX
 #undef KLOADI8
