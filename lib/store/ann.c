@@ -184,10 +184,15 @@ ann_build(FILE *fp, const float *rows, size_t n, size_t dim,
 	size_t nlist, ntrain, i, j, l, d;
 	uint32_t *idx = NULL, *part = NULL, *ids = NULL, *lists = NULL;
 	float *train = NULL, *c = NULL, *scales = NULL, *norms = NULL, *res = NULL;
-	int8_t *code = NULL;
+	uint8_t *code = NULL;
 	int iters = p->iters > 0 ? p->iters : 10, rc = -1;
 	enum vec_metric pm = build_metric(metric);
 
+	if (dim > ANN_MAX_DIM) {
+		vec_errf(err, errlen, "dimension %zu is too large for the "
+		    "approximate index (most %u)", dim, ANN_MAX_DIM);
+		return -1;
+	}
 	nlist = p->nlist > 0 ? p->nlist : (size_t)(sqrt((double)n) + 0.5);
 	if (nlist < 1)
 		nlist = 1;
@@ -298,7 +303,7 @@ ann_build(FILE *fp, const float *rows, size_t n, size_t dim,
 			for (d = 0; d < dim; d++) {
 				long v = lrintf((x[d] - c[l * dim + d]) / scales[i]);
 
-				code[d] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+				code[d] = (uint8_t)(128 + (v > 127 ? 127 : v < -127 ? -127 : v));
 			}
 			if (fwrite(code, 1, dim, fp) != dim)
 				goto ioerr;
@@ -338,6 +343,7 @@ ann_open(struct ann *out, const void *p, size_t len, size_t n, size_t dim,
 		goto bad;
 	memcpy(&h, p, sizeof(h));
 	if (memcmp(h.magic, ANN_MAGIC, 8) != 0 || h.n != n || h.dim != dim ||
+	    dim > ANN_MAX_DIM ||
 	    h.metric != (uint32_t)metric || h.nlist == 0 ||
 	    h.nlist > ANN_MAX_NLIST || h.nlist > n || h.len > len ||
 	    h.centroids + (uint64_t)h.nlist * dim * 4 > h.lists ||
@@ -356,7 +362,7 @@ ann_open(struct ann *out, const void *p, size_t len, size_t n, size_t dim,
 	out->ids = (const uint32_t *)(const void *)(b + h.ids);
 	out->scales = (const float *)(const void *)(b + h.scales);
 	out->norms = (const float *)(const void *)(b + h.norms);
-	out->codes = (const int8_t *)(const void *)(b + h.codes);
+	out->codes = (const uint8_t *)(const void *)(b + h.codes);
 	/* The partition table must cover the rows in order. */
 	if (out->lists[0] != 0 || out->lists[h.nlist] != n)
 		goto bad;
@@ -370,6 +376,25 @@ bad:
 }
 
 /* ---- search ------------------------------------------------------- */
+
+/* q as int8 in [-127, 127] times the returned step. */
+static float
+quantize(const float *q, size_t dim, int8_t *q8)
+{
+	float mx = 0, step;
+	size_t d;
+
+	for (d = 0; d < dim; d++)
+		if (fabsf(q[d]) > mx)
+			mx = fabsf(q[d]);
+	step = mx > 0 ? mx / 127 : 1;
+	for (d = 0; d < dim; d++) {
+		long v = lrintf(q[d] / step);
+
+		q8[d] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+	}
+	return step;
+}
 
 struct search_job {
 	const struct ann	*a;
@@ -390,6 +415,7 @@ search_run(void *arg)
 	size_t maxlist = 0, l;
 	struct vec_hit *probe = NULL, *cand = NULL, *h;
 	float *sc = NULL;
+	int8_t *q8 = NULL;
 	int l2 = a->metric == VEC_L2;
 
 	for (l = 0; l < a->nlist; l++)
@@ -398,7 +424,8 @@ search_run(void *arg)
 	probe = malloc((j->q1 - j->q0) * j->nprobe * sizeof(*probe));
 	cand = malloc(nc * sizeof(*cand));
 	sc = malloc((maxlist ? maxlist : 1) * sizeof(*sc));
-	if (probe == NULL || cand == NULL || sc == NULL) {
+	q8 = malloc(dim);
+	if (probe == NULL || cand == NULL || sc == NULL || q8 == NULL) {
 		j->failed = 1;
 		goto done;
 	}
@@ -412,7 +439,7 @@ search_run(void *arg)
 	j->kept = j->k;
 	for (qi = j->q0; qi < j->q1; qi++) {
 		const float *q = j->q + qi * dim;
-		float qn = l2 ? vec_dot(q, q, dim) : 0;
+		float qn = l2 ? vec_dot(q, q, dim) : 0, qs = quantize(q, dim, q8);
 
 		ncand = 0;
 		for (p = 0; p < j->nprobe; p++) {
@@ -421,10 +448,10 @@ search_run(void *arg)
 			float cq = l2 ? vec_dot(a->centroids + pr.row * dim, q, dim) :
 			    pr.score;
 
-			vec_dot_i8n(a->codes + lo * dim, hi - lo, dim, q, sc);
+			vec_dot_u8(a->codes + lo * dim, hi - lo, dim, q8, sc);
 			for (i = lo; i < hi; i++) {
 				uint32_t row = a->ids[i];
-				float s = cq + a->scales[i] * sc[i - lo];
+				float s = cq + a->scales[i] * qs * sc[i - lo];
 
 				if (l2)
 					s = 2 * s - a->norms[i] - qn;
@@ -453,6 +480,7 @@ done:
 	free(probe);
 	free(cand);
 	free(sc);
+	free(q8);
 	return NULL;
 }
 

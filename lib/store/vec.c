@@ -38,9 +38,11 @@ struct vec_kernels {
 			    int, float *);
 	void		(*micro)(const float *, size_t, const float *const *,
 			    float *, float *);
-	void		(*scan_i8)(const int8_t *, size_t, size_t,
-			    const float *, float *);
 };
+
+/* See vec_dot_u8 in vec.h. */
+typedef void vec_u8_fn(const uint8_t *codes, size_t nr, size_t dim,
+    const int8_t *q, float *out);
 
 /* ---- the portable kernels ---------------------------------------- */
 
@@ -61,7 +63,6 @@ struct vec_kernels {
 #define KHSUM(v)	(v)
 #define KMAX(a, b)	((a) > (b) ? (a) : (b))
 #define KHMAX(v)	(v)
-#define KLOADI8(p)	((float)*(p))
 #include "store/vec_kern.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -113,8 +114,6 @@ vec_avx2_reduce(__m256 v, int max)
 #define KHSUM(v)	vec_avx2_reduce(v, 0)
 #define KMAX(a, b)	_mm256_max_ps(a, b)
 #define KHMAX(v)	vec_avx2_reduce(v, 1)
-#define KLOADI8(p)	_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(\
-			    _mm_loadl_epi64((const __m128i *)(const void *)(p))))
 #include "store/vec_kern.h"
 
 /* ---- AVX-512 ------------------------------------------------------ */
@@ -136,33 +135,151 @@ vec_avx2_reduce(__m256 v, int max)
 #define KHSUM(v)	_mm512_reduce_add_ps(v)
 #define KMAX(a, b)	_mm512_max_ps(a, b)
 #define KHMAX(v)	_mm512_reduce_max_ps(v)
-#define KLOADI8(p)	_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(\
-			    _mm_loadu_si128((const __m128i *)(const void *)(p))))
 #include "store/vec_kern.h"
+#endif
+
+/* ---- int8 codes against an int8 query (vec_dot_u8) ---------------- */
+
+/*
+ * Codes are stored offset by 128 (u = c + 128), the operand order of the
+ * VNNI instruction (unsigned times signed), so sum((u - 128) * q) is
+ * sum(u * q) - 128 * sum(q).  Sums are exact in int32 for dim <= 65536.
+ */
+static int32_t
+vec_qsum(const int8_t *q, size_t dim)
+{
+	int32_t s = 0;
+	size_t d;
+
+	for (d = 0; d < dim; d++)
+		s += q[d];
+	return s;
+}
+
+static void
+vec_u8_scalar(const uint8_t *codes, size_t nr, size_t dim, const int8_t *q,
+    float *out)
+{
+	int32_t qs = vec_qsum(q, dim), s;
+	size_t r, d;
+
+	for (r = 0; r < nr; r++) {
+		const uint8_t *c = codes + r * dim;
+
+		for (s = 0, d = 0; d < dim; d++)
+			s += c[d] * q[d];
+		out[r] = (float)(s - 128 * qs);
+	}
+}
+
+#ifdef VEC_X86
+/* AVX2: back to signed codes, sign moved onto q (maddubs is u8 x s8). */
+static __attribute__((target("avx2,fma"))) void
+vec_u8_avx2(const uint8_t *codes, size_t nr, size_t dim, const int8_t *q,
+    float *out)
+{
+	const __m256i ones = _mm256_set1_epi16(1), bias = _mm256_set1_epi8(-128);
+	size_t r, i;
+
+	for (r = 0; r < nr; r++) {
+		const uint8_t *c = codes + r * dim;
+		__m256i acc = _mm256_setzero_si256();
+		__m128i h;
+		int32_t s;
+
+		for (i = 0; i + 32 <= dim; i += 32) {
+			__m256i a = _mm256_xor_si256(bias,
+			    _mm256_loadu_si256((const __m256i *)(const void *)(c + i)));
+			__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(q + i));
+
+			acc = _mm256_add_epi32(acc, _mm256_madd_epi16(
+			    _mm256_maddubs_epi16(_mm256_sign_epi8(a, a),
+			    _mm256_sign_epi8(b, a)), ones));
+		}
+		h = _mm_add_epi32(_mm256_castsi256_si128(acc),
+		    _mm256_extracti128_si256(acc, 1));
+		h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+		h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+		s = _mm_cvtsi128_si32(h);
+		for (; i < dim; i++)
+			s += (c[i] - 128) * q[i];
+		out[r] = (float)s;
+	}
+}
+
+/* AVX-512 VNNI: one vpdpbusd per 64 codes, four rows in flight. */
+static __attribute__((target("avx512f,avx512bw,avx512vnni"))) void
+vec_u8_vnni(const uint8_t *codes, size_t nr, size_t dim, const int8_t *q,
+    float *out)
+{
+	int32_t qs = 128 * vec_qsum(q, dim);
+	size_t r = 0, i, j;
+
+	for (; r < nr; r += 4) {
+		size_t nrow = nr - r < 4 ? nr - r : 4;
+		__m512i acc[4];
+
+		for (j = 0; j < 4; j++)
+			acc[j] = _mm512_setzero_si512();
+		for (i = 0; i < dim; i += 64) {
+			__mmask64 m = dim - i >= 64 ? ~0ULL : (1ULL << (dim - i)) - 1;
+			__m512i b = _mm512_maskz_loadu_epi8(m, q + i);
+
+			for (j = 0; j < nrow; j++)
+				acc[j] = _mm512_dpbusd_epi32(acc[j],
+				    _mm512_maskz_loadu_epi8(m, codes + (r + j) * dim + i), b);
+		}
+		for (j = 0; j < nrow; j++)
+			out[r + j] = (float)(_mm512_reduce_add_epi32(acc[j]) - qs);
+	}
+}
 #endif
 
 /* ---- choosing the kernels ----------------------------------------- */
 
 static const struct vec_kernels *vec_kn;
+static vec_u8_fn *vec_u8;
 static pthread_once_t vec_kn_once = PTHREAD_ONCE_INIT;
+
+/*
+ * Use the widest kernels this CPU runs, no wider than want ("scalar",
+ * "avx2", "avx512"; NULL or anything else: the widest); return the name
+ * of those chosen.
+ */
+static const char *
+vec_pick(const char *want)
+{
+	const struct vec_kernels *kn = &vec_kernels_scalar;
+	vec_u8_fn *u8 = vec_u8_scalar;
+
+#ifdef VEC_X86
+	int most = want == NULL ? 2 : strcmp(want, "scalar") == 0 ? 0 :
+	    strcmp(want, "avx2") == 0 ? 1 : 2;
+
+	__builtin_cpu_init();
+	if (most >= 1 && __builtin_cpu_supports("avx2") &&
+	    __builtin_cpu_supports("fma")) {
+		kn = &vec_kernels_avx2;
+		u8 = vec_u8_avx2;
+	}
+	if (most >= 2 && __builtin_cpu_supports("avx512f")) {
+		kn = &vec_kernels_avx512;
+		if (__builtin_cpu_supports("avx512bw") &&
+		    __builtin_cpu_supports("avx512vnni"))
+			u8 = vec_u8_vnni;
+	}
+#else
+	(void)want;
+#endif
+	vec_kn = kn;
+	vec_u8 = u8;
+	return kn->name;
+}
 
 static void
 vec_choose(void)
 {
-	const char *want = getenv("AI_VEC_ISA");
-
-	vec_kn = &vec_kernels_scalar;
-	if (want != NULL && strcmp(want, "scalar") == 0)
-		return;
-#ifdef VEC_X86
-	__builtin_cpu_init();
-	if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-		vec_kn = &vec_kernels_avx2;
-	if (want != NULL && strcmp(want, "avx2") == 0)
-		return;
-	if (__builtin_cpu_supports("avx512f"))
-		vec_kn = &vec_kernels_avx512;
-#endif
+	vec_pick(getenv("AI_VEC_ISA"));
 }
 
 static const struct vec_kernels *
@@ -175,23 +292,8 @@ vec_kernels(void)
 int
 vec_set_isa(const char *name)
 {
-	const struct vec_kernels *want = NULL;
-
 	vec_kernels();
-	if (strcmp(name, "scalar") == 0)
-		want = &vec_kernels_scalar;
-#ifdef VEC_X86
-	else if (strcmp(name, "avx2") == 0 && __builtin_cpu_supports("avx2") &&
-	    __builtin_cpu_supports("fma"))
-		want = &vec_kernels_avx2;
-	else if (strcmp(name, "avx512") == 0 &&
-	    __builtin_cpu_supports("avx512f"))
-		want = &vec_kernels_avx512;
-#endif
-	if (want == NULL)
-		return -1;
-	vec_kn = want;
-	return 0;
+	return strcmp(vec_pick(name), name) == 0 ? 0 : -1;
 }
 
 const char *
@@ -219,10 +321,11 @@ vec_score(enum vec_metric m, const float *a, const float *b, size_t dim)
 }
 
 void
-vec_dot_i8n(const int8_t *codes, size_t nr, size_t dim, const float *q,
+vec_dot_u8(const uint8_t *codes, size_t nr, size_t dim, const int8_t *q,
     float *out)
 {
-	vec_kernels()->scan_i8(codes, nr, dim, q, out);
+	vec_kernels();
+	vec_u8(codes, nr, dim, q, out);
 }
 
 void

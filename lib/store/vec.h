@@ -57,9 +57,14 @@ float	vec_score(enum vec_metric, const float *a, const float *b, size_t dim);
 float	vec_dot(const float *a, const float *b, size_t dim);
 float	vec_l2sq(const float *a, const float *b, size_t dim);
 
-/* out[r] = dot(codes + r * dim, q) for r < nr: int8 codes, float query. */
-void	vec_dot_i8n(const int8_t *codes, size_t nr, size_t dim,
-	    const float *q, float *out);
+/*
+ * out[r] = sum over d of (codes[r * dim + d] - 128) * q[d], for r < nr:
+ * int8 codes stored offset by 128 (as uint8) against an int8 query, the
+ * approximate index's partition scan (AVX-512 VNNI where present).
+ * Exact integers for dim <= 65536; q must not hold -128.
+ */
+void	vec_dot_u8(const uint8_t *codes, size_t nr, size_t dim,
+	    const int8_t *q, float *out);
 
 /* Scale v to unit length; a zero vector is left as it is. */
 void	vec_normalize(float *v, size_t dim);
@@ -76,7 +81,8 @@ const char *vec_isa(void);
 
 /*
  * Use the named instruction set from now on (tests and benchmarks;
- * call it before any search is running).  -1 when this CPU lacks it.
+ * call it before any search is running).  -1 when this CPU lacks it
+ * (then the widest one below it is in use).
  */
 int	vec_set_isa(const char *name);
 

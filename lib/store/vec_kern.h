@@ -11,7 +11,6 @@
  *	KADD(a, b) KSUB(a, b) KFMA(a, b, c) (a*b + c) KHSUM(v)
  *	KMAX(a, b) KHMAX(v)	lane-wise and horizontal maximum
  *	KQB		queries per micro-kernel call (see kmicro below)
- *	KLOADI8(p)	KW int8 values widened to floats
  *
  * KLOADN loads the first n < KW floats and zeroes the rest, so a
  * dimension that is not a multiple of the width needs no scalar tail.
@@ -172,35 +171,9 @@ KNAME(kmicro)(const float *panel, size_t dim, const float *const *q,
 	}
 }
 
-/* out[r] = dot(codes row r, q) for r < nr: the int8 partition scan. */
-static KTARGET void
-KNAME(kscan_i8)(const int8_t *codes, size_t nr, size_t dim, const float *q,
-    float *out)
-{
-	size_t r, i;
-
-	for (r = 0; r < nr; r++) {
-		const int8_t *c = codes + r * dim;
-		KV s0 = KZERO(), s1 = KZERO();
-		float t;
-
-		for (i = 0; i + 2 * KW <= dim; i += 2 * KW) {
-			s0 = KFMA(KLOADI8(c + i), KLOAD(q + i), s0);
-			s1 = KFMA(KLOADI8(c + i + KW), KLOAD(q + i + KW), s1);
-		}
-		for (; i + KW <= dim; i += KW)
-			s0 = KFMA(KLOADI8(c + i), KLOAD(q + i), s0);
-		t = KHSUM(KADD(s0, s1));
-		for (; i < dim; i++)
-			t += c[i] * q[i];
-		out[r] = t;
-	}
-}
-
 static const struct vec_kernels KNAME(vec_kernels) = {
 	KISA, KQB,
-	KNAME(kdot), KNAME(kl2sq), KNAME(kscan), KNAME(kmicro),
-	KNAME(kscan_i8)
+	KNAME(kdot), KNAME(kl2sq), KNAME(kscan), KNAME(kmicro)
 };
 
 /* The parameters are undefined here, so the next copy can set them. */
@@ -223,4 +196,3 @@ static const struct vec_kernels KNAME(vec_kernels) = {
 #undef KHSUM
 #undef KMAX
 #undef KHMAX
-#undef KLOADI8

@@ -23,6 +23,10 @@
 #error "the sidecar layout is little-endian; big-endian hosts need byte swaps"
 #endif
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22	/* Linux 5.14; older kernels ignore it */
+#endif
+
 #define VF_MAGIC	"AIVECF\r\n"
 #define VF_VERSION	1
 #define VF_HEADER	4096
@@ -339,6 +343,12 @@ vecfile_has_ann(const struct vecfile *vf)
 	return vf->has_ann;
 }
 
+const struct ann *
+vecfile_ann(const struct vecfile *vf)
+{
+	return vf->has_ann ? &vf->ann : NULL;
+}
+
 size_t
 vecfile_nlist(const struct vecfile *vf)
 {
@@ -374,6 +384,12 @@ allowed_count(const uint64_t *allow, size_t n)
 	return c;
 }
 
+void
+vecfile_populate(const struct vecfile *vf)
+{
+	madvise(vf->base, vf->len, MADV_POPULATE_READ);
+}
+
 /*
  * Before the first exact scan, fill in the page tables of the rows in
  * one call (MADV_POPULATE_READ, Linux 5.14) rather than taking a fault
@@ -384,9 +400,6 @@ allowed_count(const uint64_t *allow, size_t n)
 static void
 populate_rows(const struct vecfile *vf)
 {
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
 	struct vecfile *w = (struct vecfile *)vf;
 	size_t len = vf->h.n * vf->h.dim * sizeof(float);
 

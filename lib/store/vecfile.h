@@ -64,6 +64,14 @@ const float	*vecfile_rows(const struct vecfile *);	/* borrowed */
 const int64_t	*vecfile_rowids(const struct vecfile *);	/* row -> rowid */
 int		 vecfile_has_ann(const struct vecfile *);
 size_t		 vecfile_nlist(const struct vecfile *);	/* 0 without ann */
+const struct ann *vecfile_ann(const struct vecfile *);	/* NULL without */
+
+/*
+ * Fill in the page tables of the whole mapping now, as a long-running
+ * process may want before its first query (a one-shot search is better
+ * off touching only what it reads).  Advice only: nothing fails.
+ */
+void		 vecfile_populate(const struct vecfile *);
 
 /* The row holding a chunk rowid, or -1 when it has no vector here. */
 long long	 vecfile_row(const struct vecfile *, int64_t rowid);

@@ -169,8 +169,9 @@ static void
 test_small(const char *isa)
 {
 	float a[37], b[37];
-	int8_t c[3 * 37];
-	float out[3];
+	uint8_t c[5 * 200];
+	int8_t q8[200];
+	float out[5];
 	size_t i;
 	int good = 1;
 
@@ -182,17 +183,23 @@ test_small(const char *isa)
 	    "%s: vec_dot", isa);
 	ok(fabs(-vec_l2sq(a, b, 37) - ref_score(VEC_L2, a, b, 37)) < 1e-5,
 	    "%s: vec_l2sq", isa);
-	for (i = 0; i < 3 * 37; i++)
-		c[i] = (int8_t)((int)(frand() * 127));
-	vec_dot_i8n(c, 3, 37, b, out);
-	for (i = 0; i < 3; i++) {
-		double s = 0;
+	/* Codes offset by 128 against int8 queries, every tail length. */
+	for (size_t dim = 1; dim <= 200; dim += 11) {
+		for (i = 0; i < 5 * dim; i++)
+			c[i] = (uint8_t)(128 + (int)(frand() * 127.4f));
+		for (i = 0; i < dim; i++)
+			q8[i] = (int8_t)(frand() * 127.4f);
+		c[0] = 255, q8[0] = -127;	/* the extremes */
+		vec_dot_u8(c, 5, dim, q8, out);
+		for (i = 0; i < 5; i++) {
+			long s = 0;
 
-		for (size_t d = 0; d < 37; d++)
-			s += c[i * 37 + d] * (double)b[d];
-		good = good && fabs(out[i] - s) < 1e-3;
+			for (size_t d = 0; d < dim; d++)
+				s += (c[i * dim + d] - 128) * q8[d];
+			good = good && out[i] == (float)s;
+		}
 	}
-	ok(good, "%s: vec_dot_i8n", isa);
+	ok(good, "%s: vec_dot_u8 is exact", isa);
 }
 
 int
