@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,12 @@ struct run {
 	unsigned long	 count[4];
 };
 
+/* Where a record came from, for messages. */
+struct where {
+	const char	*name;
+	unsigned long	 lineno;
+};
+
 /* Commit the open batch and write its status lines. */
 static void
 flush(struct run *r)
@@ -135,7 +142,7 @@ status_line(struct run *r, const char *id, const char *doc_id,
 
 /* A record failed: commit what came before it, then report. */
 static int
-bad(struct run *r, struct ndjson *nd, json_t *rec, const char *code,
+bad(struct run *r, const struct where *nd, json_t *rec, const char *code,
     const char *msg)
 {
 	flush(r);
@@ -231,7 +238,7 @@ opt_string(json_t *rec, const char *name, const char **out, char *err,
  * placeholder).
  */
 static int
-one(struct run *r, struct ndjson *nd, json_t *rec, const float *fvec,
+one(struct run *r, const struct where *nd, json_t *rec, const float *fvec,
     size_t fdim)
 {
 	struct store_chunk c;
@@ -350,36 +357,158 @@ next_record(struct run *r, struct ndjson *nd, json_t **rec, float **fvec,
 	return ndjson_parse(nd, line, len, rec);
 }
 
+/*
+ * Reading and parsing run on a thread of their own, ahead of the one
+ * that writes to SQLite: on a 384-dimension record they are about half
+ * the work, so the two halves overlap on two cores.  Records pass
+ * through a bounded ring in input order; the reader stops at the end of
+ * input, at an error it cannot read past, or when told to.
+ */
+#define RING	256
+
+struct item {
+	int		 rc;		/* 1 record, 0 end, -1 error */
+	json_t		*rec;
+	float		*fvec;
+	size_t		 fdim;
+	unsigned long	 lineno;
+	int		 recoverable;
+	char		 errmsg[256];
+};
+
+struct reader {
+	struct run	*r;
+	struct ndjson	 nd;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct item	 ring[RING];
+	size_t		 head, tail;	/* tail - head items are waiting */
+	struct item	 cur;		/* the reader's record in hand */
+	int		 locked;	/* the reader holds mu */
+};
+
+/* Cancelled (a stop): drop the record in hand, release the lock. */
+static void
+reader_cleanup(void *arg)
+{
+	struct reader *rd = arg;
+
+	json_decref(rd->cur.rec);
+	free(rd->cur.fvec);
+	rd->cur.rec = NULL;
+	rd->cur.fvec = NULL;
+	if (rd->locked) {
+		rd->locked = 0;
+		pthread_mutex_unlock(&rd->mu);
+	}
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct reader *rd = arg;
+	struct item *it = &rd->cur;
+	int rc;
+
+	pthread_cleanup_push(reader_cleanup, rd);
+	do {
+		memset(it, 0, sizeof(*it));
+		it->rc = rc = next_record(rd->r, &rd->nd, &it->rec, &it->fvec,
+		    &it->fdim);
+		it->lineno = rd->nd.lineno;
+		if (rc == -1) {
+			it->recoverable = rd->nd.recoverable;
+			snprintf(it->errmsg, sizeof(it->errmsg), "%s",
+			    rd->nd.errmsg);
+		}
+		pthread_mutex_lock(&rd->mu);
+		rd->locked = 1;
+		while (rd->tail - rd->head == RING)
+			pthread_cond_wait(&rd->cv, &rd->mu);
+		rd->ring[rd->tail++ % RING] = *it;
+		it->rec = NULL;
+		it->fvec = NULL;
+		pthread_cond_broadcast(&rd->cv);
+		rd->locked = 0;
+		pthread_mutex_unlock(&rd->mu);
+	} while (rc == 1 || (rc == -1 && it->recoverable));
+	pthread_cleanup_pop(0);
+	return NULL;
+}
+
+static void
+reader_take(struct reader *rd, struct item *out)
+{
+	pthread_mutex_lock(&rd->mu);
+	while (rd->tail == rd->head)
+		pthread_cond_wait(&rd->cv, &rd->mu);
+	*out = rd->ring[rd->head++ % RING];
+	pthread_cond_broadcast(&rd->cv);
+	pthread_mutex_unlock(&rd->mu);
+}
+
 static int
 index_input(struct run *r, const char *path)
 {
-	struct ndjson nd;
-	json_t *rec;
-	float *fvec;
-	size_t fdim = 0;
-	int rc, stop = 0;
+	struct reader *rd;
+	struct where w;
+	struct item it;
+	pthread_t tid;
+	int stop = 0;
 
-	if (ndjson_open(&nd, path, r->cli.max_record) == -1)
+	if ((rd = calloc(1, sizeof(*rd))) == NULL)
+		cli_fatal(1, "out of memory");
+	rd->r = r;
+	if (ndjson_open(&rd->nd, path, r->cli.max_record) == -1)
 		cli_fatal(1, "%s: %s", path, strerror(errno));
-	while (!stop && (rc = next_record(r, &nd, &rec, &fvec, &fdim)) != 0) {
-		if (rc == -1) {
+	pthread_mutex_init(&rd->mu, NULL);
+	pthread_cond_init(&rd->cv, NULL);
+	if (pthread_create(&tid, NULL, reader_main, rd) != 0)
+		cli_fatal(1, "cannot start a thread");
+	w.name = rd->nd.name;
+	for (;;) {
+		reader_take(rd, &it);
+		w.lineno = it.lineno;
+		if (it.rc == 0)
+			break;
+		if (it.rc == -1) {
 			flush(r);
-			if (cli_record_error(&r->cli, nd.name, nd.lineno, NULL,
-			    "bad_record", "%s", nd.errmsg) == -1 ||
-			    !nd.recoverable)
+			if (cli_record_error(&r->cli, w.name, w.lineno, NULL,
+			    "bad_record", "%s", it.errmsg) == -1 ||
+			    !it.recoverable) {
 				stop = 1;
+				break;
+			}
 			continue;
 		}
 		r->cli.nin++;
-		if (one(r, &nd, rec, fvec, fdim) == -1)
-			stop = 1;
-		json_decref(rec);
-		free(fvec);
+		stop = one(r, &w, it.rec, it.fvec, it.fdim) == -1;
+		json_decref(it.rec);
+		free(it.fvec);
+		if (stop)
+			break;
 		if (r->pending >= r->batch)
 			flush(r);
 		cli_progress(&r->cli, "records");
 	}
-	ndjson_close(&nd);
+	if (stop) {
+		/*
+		 * The reader may be waiting for room, or blocked reading a
+		 * pipe that will not end soon: cancel it (both are
+		 * cancellation points) and drop what it read ahead.
+		 */
+		pthread_cancel(tid);
+		pthread_join(tid, NULL);
+		for (; rd->head != rd->tail; rd->head++) {
+			json_decref(rd->ring[rd->head % RING].rec);
+			free(rd->ring[rd->head % RING].fvec);
+		}
+	} else
+		pthread_join(tid, NULL);
+	ndjson_close(&rd->nd);
+	pthread_mutex_destroy(&rd->mu);
+	pthread_cond_destroy(&rd->cv);
+	free(rd);
 	return stop ? -1 : 0;
 }
 
