@@ -102,9 +102,10 @@ echo "embedder: $model"
 q=$work/queries.emb.ndjson
 run vector "$work/vec.db" --mode vector <"$q"
 run "hybrid (defaults)" "$work/vec.db" --mode hybrid <"$q"
+run "hybrid, ai-search embeds queries" "$work/vec.db" <"$work/queries.ndjson"
 echo "fusion sweep (rrf-k, bm25 weight : vector weight):"
 for k in 10 30 60 100; do
-	for w in "1 1" "1 0.5" "0.5 1" "1 0.25"; do
+	for w in "1 1" "1 0.75" "1 0.5" "1 0.25" "0.5 1"; do
 		set -- $w
 		run "hybrid k=$k w=$1:$2" "$work/vec.db" --mode hybrid \
 		    --rrf-k "$k" --bm25-weight "$1" --vector-weight "$2" <"$q"

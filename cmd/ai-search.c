@@ -5,8 +5,9 @@
  * filter?, ...}) on standard input; each goes out as the same record
  * with "hits" added, best first.  BM25 comes from FTS5, vectors from the
  * mapped sidecar (or, when that is missing or stale, from the blobs in
- * the database), hybrid from reciprocal rank fusion of the two.  See
- * ai-search(1).
+ * the database), hybrid from reciprocal rank fusion of the two.  A
+ * query without an embedding is embedded here, through lib/model, with
+ * the model the index records.  See ai-search(1).
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +19,7 @@
 #include "core/buf.h"
 #include "core/cli.h"
 #include "core/ndjson.h"
+#include "model/embed.h"
 #include "store/filter.h"
 #include "store/fts.h"
 #include "store/fuse.h"
@@ -29,20 +31,26 @@ enum {
 	OPT_DB = 'd',
 	OPT_JOBS = 'j',
 	OPT_K = 'k',
-	OPT_BM25_WEIGHT = AI_OPT_TOOL,
+	OPT_MODEL = 'm',
+	OPT_BASE_URL = AI_OPT_TOOL,
+	OPT_BM25_WEIGHT,
 	OPT_BUSY,
 	OPT_CANDIDATES,
 	OPT_FILTER,
 	OPT_FORMAT,
 	OPT_MATCH,
 	OPT_MODE,
+	OPT_NO_CACHE,
 	OPT_NPROBE,
 	OPT_RRF_K,
 	OPT_TAG,
+	OPT_TIMEOUT,
 	OPT_VECTOR_WEIGHT,
 };
 
 static const struct cli_opt opts[] = {
+	{ "base-url", OPT_BASE_URL, required_argument, "URL", NULL,
+	  "server of the embedding model (env OPENAI_BASE_URL, OLLAMA_HOST)" },
 	{ "bm25-weight", OPT_BM25_WEIGHT, required_argument, "W", NULL,
 	  "weight of the BM25 ranking in hybrid fusion (default 1)" },
 	{ "busy-timeout", OPT_BUSY, required_argument, "MS", NULL,
@@ -64,6 +72,11 @@ static const struct cli_opt opts[] = {
 	  "BM25 chunks need any or all of the query's words (default any)" },
 	{ "mode", OPT_MODE, required_argument, "MODE", "bm25|vector|hybrid",
 	  "retriever (default hybrid when the index has vectors, else bm25)" },
+	{ "model", OPT_MODEL, required_argument, "MODEL", NULL,
+	  "embed queries with MODEL, which must be the index's (default: the"
+	  " index's)" },
+	{ "no-cache", OPT_NO_CACHE, no_argument, NULL, NULL,
+	  "do not read or write the embedding cache" },
 	{ "nprobe", OPT_NPROBE, required_argument, "N", NULL,
 	  "partitions an approximate index searches (0: exact; default: the"
 	  " index's)" },
@@ -71,8 +84,11 @@ static const struct cli_opt opts[] = {
 	  "constant of reciprocal rank fusion (default 60)" },
 	{ "tag", OPT_TAG, required_argument, "TAG", NULL,
 	  "run tag of --format trec (default ai-search)" },
+	{ "timeout", OPT_TIMEOUT, required_argument, "SEC", NULL,
+	  "give up on an embedding request after SEC seconds" },
 	{ "vector-weight", OPT_VECTOR_WEIGHT, required_argument, "W", NULL,
-	  "weight of the vector ranking in hybrid fusion (default 1)" },
+	  "weight of the vector ranking in hybrid fusion (default 1; 0.5 for"
+	  " local/ models)" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -110,6 +126,8 @@ struct run {
 	const char	*model;
 	enum vec_metric	 metric;
 	unsigned long	 nquery;
+	struct embed_opts eo;		/* for query embeddings */
+	struct embedder	*emb;		/* opened on first use */
 	/* Scratch reused across queries. */
 	struct buf	 q, line;
 	struct store_hit *list[FUSE_MAX];
@@ -368,6 +386,51 @@ query_vec(struct run *r, json_t *v, char *err, size_t errlen)
 	return NULL;
 }
 
+/*
+ * Embed the query text into r->qvec with the index's model, opening the
+ * embedder on first use (a run that needs no vector never loads
+ * lib/model's providers).  NULL, or a message: a configuration error is
+ * fatal (status 2), a failed request fails the record.
+ */
+static const char *
+embed_query(struct run *r, const char *text, char *err, size_t errlen)
+{
+	float *v = NULL;
+	size_t dim;
+
+	if (r->emb == NULL) {
+		if (r->eo.model == NULL) {
+			if (r->model == NULL || *r->model == '\0')
+				return "field 'embedding' is missing, and the"
+				    " index records no embedding model to make"
+				    " one with";
+			r->eo.model = r->model;
+		}
+		/* A local model makes any dimension; name the index's. */
+		if (strncmp(r->eo.model, "local/", 6) == 0)
+			r->eo.dimensions = r->dim;
+		if ((r->emb = embedder_open(&r->eo, err, errlen)) == NULL)
+			cli_fatal(2, "%s", err);
+	}
+	if (embedder_embed(r->emb, text, strlen(text), &v) == -1) {
+		if (embedder_fatal(r->emb))
+			cli_fatal(2, "%s", embedder_errmsg(r->emb));
+		snprintf(err, errlen, "%s", embedder_errmsg(r->emb));
+		return err;
+	}
+	dim = embedder_dim(r->emb);
+	if (dim != r->dim) {
+		free(v);
+		cli_fatal(2, "model '%s' makes vectors of %zu dimensions, the"
+		    " index has %zu", embedder_model(r->emb), dim, r->dim);
+	}
+	memcpy(r->qvec, v, dim * sizeof(float));
+	free(v);
+	if (r->metric == VEC_COSINE)
+		vec_normalize(r->qvec, r->dim);
+	return NULL;
+}
+
 /* Search for rec and write it out; 0 to go on, -1 to stop. */
 static int
 one(struct run *r, const char *input, unsigned long line, json_t *rec)
@@ -406,17 +469,25 @@ one(struct run *r, const char *input, unsigned long line, json_t *rec)
 	/* Which retrievers can run. */
 	qv = json_object_get(rec, "embedding");
 	if (mode == MODE_DEFAULT)
-		mode = r->dim > 0 && qv != NULL ? MODE_HYBRID : MODE_BM25;
+		mode = r->dim > 0 ? MODE_HYBRID : MODE_BM25;
 	if (mode != MODE_BM25) {
 		const char *msg = NULL;
+		json_t *em = json_object_get(rec, "embedding_model");
 
 		if (r->dim == 0)
 			msg = "the index has no vectors: use --mode bm25";
-		else if (qv == NULL)
-			msg = "field 'embedding' is missing (needed for vector"
-			    " search)";
-		else
+		else if (qv != NULL && json_is_string(em) &&
+		    strcmp(json_string_value(em), r->model) != 0) {
+			snprintf(err, sizeof(err), "field 'embedding' is from"
+			    " model '%s', the index was built with '%s'",
+			    json_string_value(em), r->model);
+			msg = err;
+		} else if (qv != NULL)
 			msg = query_vec(r, qv, err, sizeof(err));
+		else if (text == NULL)
+			msg = "fields 'query' and 'embedding' are missing";
+		else
+			msg = embed_query(r, text, err, sizeof(err));
 		if (msg != NULL) {
 			rc = cli_record_error(&r->cli, input, line, rec,
 			    "bad_field", "%s", msg);
@@ -557,10 +628,14 @@ main(int argc, char *argv[])
 	json_t *rec;
 
 	r.mode = MODE_DEFAULT;
+	r.eo = (struct embed_opts)EMBED_OPTS_INIT;
+	r.eo.input_type = EMBED_INPUT_QUERY;
+	r.eo.tool = "ai-search";
 	r.k = 10;
 	r.cand = 100;
 	r.rrf_k = 60;
-	r.w[MODE_BM25] = r.w[MODE_VECTOR] = 1;
+	r.w[MODE_BM25] = 1;
+	r.w[MODE_VECTOR] = -1;		/* from the model, below */
 	r.tag = "ai-search";
 	r.threads = 1;
 	r.join = FTS_OR;
@@ -573,6 +648,19 @@ main(int argc, char *argv[])
 	cli_init(&r.cli, argc, argv);
 	while ((ch = cli_getopt(&r.cli, argc, argv)) != -1) {
 		switch (ch) {
+		case OPT_BASE_URL:
+			r.eo.base_url = optarg;
+			break;
+		case OPT_MODEL:
+			r.eo.model = optarg;
+			break;
+		case OPT_NO_CACHE:
+			r.eo.use_cache = 0;
+			break;
+		case OPT_TIMEOUT:
+			r.eo.http.timeout_ms = (long)(cli_parse_double(&r.cli,
+			    "timeout", optarg, 0.001, 86400) * 1000);
+			break;
 		case OPT_BM25_WEIGHT:
 			r.w[MODE_BM25] = cli_parse_double(&r.cli, "bm25-weight",
 			    optarg, 0, 1e6);
@@ -644,6 +732,19 @@ main(int argc, char *argv[])
 		cli_usage_error(&r.cli, "no database: give --db FILE or set"
 		    " AI_DB");
 	open_shards(&r, dbs, ndb, busy);
+	/*
+	 * The offline local/ embedders hash words, so their ranking mostly
+	 * repeats BM25's: at equal weight it pulls hybrid below BM25 alone
+	 * (bench/40-retrieval.sh).  Half weight keeps what it adds.  A
+	 * neural model ranks differently, and equal weights are RRF's
+	 * standing default.
+	 */
+	if (r.w[MODE_VECTOR] < 0)
+		r.w[MODE_VECTOR] = r.model != NULL &&
+		    strncmp(r.model, "local/", 6) == 0 ? 0.5 : 1;
+	if (r.eo.model != NULL && r.dim > 0 && strcmp(r.eo.model, r.model) != 0)
+		cli_fatal(2, "%s: the index was built with model '%s', not '%s'",
+		    r.sh[0].path, *r.model ? r.model : "(unnamed)", r.eo.model);
 
 	if (optind < argc) {
 		for (i = (size_t)optind; i < (size_t)argc && !stop; i++) {
@@ -679,6 +780,7 @@ main(int argc, char *argv[])
 	free(r.fused);
 	free(r.vh);
 	free(r.qvec);
+	embedder_free(r.emb);
 	free(dbs);
 	free(r.fexpr);
 	return cli_finish(&r.cli);

@@ -66,10 +66,34 @@ printf '%s\n' '{"query":"x","embedding":[1,0]}' >"$T/q2"
 fails 1 "query of another dimension" ai-search --db "$T/kb.db" --mode vector <"$T/q2"
 err_has "says which" "field 'embedding' has 2 dimensions, the index has 4 (model 'local/t')"
 printf '%s\n' '{"query":"x"}' >"$T/q3"
-fails 1 "vector mode without an embedding" ai-search --db "$T/kb.db" --mode vector <"$T/q3"
+fails 2 "no embedding, and the index's model is unknown" \
+    ai-search --db "$T/kb.db" --mode vector <"$T/q3"
+err_has "names the model" "model 'local/t'"
+fails 2 "queried with another model than the index's" \
+    ai-search --db "$T/kb.db" -m local/hash x
+err_has "says which" "the index was built with model 'local/t', not 'local/hash'"
+printf '%s\n' '{"query":"x","embedding":[1,0,0,0],"embedding_model":"openai/x"}' >"$T/q4"
+fails 1 "a query embedding from another model" ai-search --db "$T/kb.db" <"$T/q4"
+err_has "says so" "field 'embedding' is from model 'openai/x', the index was built with 'local/t'"
 fails 1 "query not a string" ai-search --db "$T/kb.db" <<'X'
 {"query":3}
 X
+
+# Queries without embeddings are embedded with the index's model, here
+# the offline local/hash at the index's dimension.
+ai-embed --dimensions 16 <"$T/in" | ai-index --db "$T/local.db" --no-status
+ok "query embedded by ai-search" ai-search --db "$T/local.db" -k 3 "cherry pie"
+is "$(jq -r '.hits[0] | [has("bm25"), has("vector")] | join(" ")' "$T/.out")" \
+    "true true" "default hybrid, both parts"
+is "$(jq -r '.hits[0].text' "$T/.out" | cut -d' ' -f1)" "cherry" "the cherry chunk first"
+ok "vector mode from text" ai-search --db "$T/local.db" --mode vector -k 1 "cherry pie"
+printf '%s\n' '{"query":"cherry pie"}' | ai-embed --field query --dimensions 16 >"$T/qe"
+ok "the same query embedded by ai-embed" ai-search --db "$T/local.db" --mode vector -k 1 <"$T/qe"
+# (ai-embed prints each value rounded, so scores agree to about 1e-7.)
+is "$(jq -c '.hits[] | [.id, (.score * 1e5 | round)]' "$T/.out")" \
+    "$(ai-search --db "$T/local.db" --mode vector -k 1 "cherry pie" |
+    jq -c '.hits[] | [.id, (.score * 1e5 | round)]')" \
+    "gives the same hit and score"
 
 # TREC run lines.
 printf '%s\n' '{"id":"7","query":"apple"}' '{"query":"banana"}' >"$T/qt"
