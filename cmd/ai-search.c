@@ -106,6 +106,9 @@ struct shard {
 	float		*rows;		/* vectors read from the database */
 	int64_t		*rowids;
 	size_t		 n;
+	uint64_t	*allow;		/* rows --filter lets through */
+	size_t		 nallowed;
+	int		 allow_done;
 };
 
 struct run {
@@ -184,6 +187,25 @@ shard_rowids(const struct shard *s)
 }
 
 /*
+ * The bitmap of s's rows that --filter lets through (NULL: no filter),
+ * worked out once and kept.
+ */
+static int
+shard_allow(struct run *r, struct shard *s, uint64_t **out, char *err,
+    size_t errlen)
+{
+	if (!s->allow_done && r->filter.n > 0 && s->n > 0 &&
+	    store_filter_bitmap(s->st, &r->filter, shard_rowids(s), s->n,
+	    &s->allow, &s->nallowed) == -1) {
+		snprintf(err, errlen, "%s", store_errmsg(s->st));
+		return -1;
+	}
+	s->allow_done = 1;
+	*out = s->allow;
+	return 0;
+}
+
+/*
  * The best n (<= depth) chunks of shard s for query vector q (already
  * normalised for cosine) into out; -1 with a message on error.
  */
@@ -201,7 +223,12 @@ shard_vector(struct run *r, struct shard *s, const float *q,
 	if (s->n == 0)
 		return 0;
 	ids = shard_rowids(s);
-	if (f != NULL && f->n > 0) {
+	if (f == &r->filter) {
+		if (shard_allow(r, s, &allow, err, errlen) == -1)
+			return -1;
+		if (allow != NULL && s->nallowed == 0)
+			return 0;
+	} else if (f != NULL && f->n > 0) {
 		if (store_filter_bitmap(s->st, f, ids, s->n, &allow,
 		    &nallowed) == -1) {
 			snprintf(err, errlen, "%s", store_errmsg(s->st));
@@ -219,7 +246,8 @@ shard_vector(struct run *r, struct shard *s, const float *q,
 	else
 		n = vec_topk(s->rows, s->n, r->dim, q, 1, r->metric, depth,
 		    allow, r->threads, r->vh);
-	free(allow);
+	if (allow != s->allow)
+		free(allow);
 	for (i = 0; i < n; i++) {
 		out[i].rowid = ids[r->vh[i].row];
 		out[i].score = r->vh[i].score;
@@ -354,6 +382,12 @@ write_trec(struct run *r, json_t *rec, json_t *hits)
 /* ---------------------------------------------------------------- */
 /* One query */
 
+/* A record's vector hits, found for it by a batched scan. */
+struct prelist {
+	struct store_hit	*hits;
+	size_t			 n;
+};
+
 /* Read the record's embedding into r->qvec; NULL message when fine. */
 static const char *
 query_vec(struct run *r, json_t *v, char *err, size_t errlen)
@@ -431,9 +465,46 @@ embed_query(struct run *r, const char *text, char *err, size_t errlen)
 	return NULL;
 }
 
-/* Search for rec and write it out; 0 to go on, -1 to stop. */
+/*
+ * The query vector of rec into out (dim floats, normalised for cosine):
+ * its "embedding", or its text embedded.  NULL, or what is wrong.
+ */
+static const char *
+record_vec(struct run *r, json_t *rec, const char *text, float *out,
+    char *err, size_t errlen)
+{
+	json_t *qv = json_object_get(rec, "embedding");
+	json_t *em = json_object_get(rec, "embedding_model");
+	const char *msg;
+
+	if (r->dim == 0)
+		return "the index has no vectors: use --mode bm25";
+	if (qv != NULL && json_is_string(em) &&
+	    strcmp(json_string_value(em), r->model) != 0) {
+		snprintf(err, errlen, "field 'embedding' is from model '%s', the"
+		    " index was built with '%s'", json_string_value(em),
+		    r->model);
+		return err;
+	}
+	if (qv != NULL)
+		msg = query_vec(r, qv, err, errlen);
+	else if (text == NULL)
+		return "fields 'query' and 'embedding' are missing";
+	else
+		msg = embed_query(r, text, err, errlen);
+	if (msg == NULL && out != r->qvec)
+		memcpy(out, r->qvec, r->dim * sizeof(float));
+	return msg;
+}
+
+/*
+ * Search for rec and write it out; 0 to go on, -1 to stop.  pre, when
+ * not NULL, is the record's vector hit list already found by a batched
+ * scan (see batch_vectors).
+ */
 static int
-one(struct run *r, const char *input, unsigned long line, json_t *rec)
+one(struct run *r, const char *input, unsigned long line, json_t *rec,
+    const struct prelist *pre)
 {
 	struct filter qf = FILTER_INIT;
 	const struct filter *f = &r->filter;
@@ -467,27 +538,12 @@ one(struct run *r, const char *input, unsigned long line, json_t *rec)
 	}
 
 	/* Which retrievers can run. */
-	qv = json_object_get(rec, "embedding");
 	if (mode == MODE_DEFAULT)
 		mode = r->dim > 0 ? MODE_HYBRID : MODE_BM25;
-	if (mode != MODE_BM25) {
-		const char *msg = NULL;
-		json_t *em = json_object_get(rec, "embedding_model");
+	if (mode != MODE_BM25 && pre == NULL) {
+		const char *msg = record_vec(r, rec, text, r->qvec, err,
+		    sizeof(err));
 
-		if (r->dim == 0)
-			msg = "the index has no vectors: use --mode bm25";
-		else if (qv != NULL && json_is_string(em) &&
-		    strcmp(json_string_value(em), r->model) != 0) {
-			snprintf(err, sizeof(err), "field 'embedding' is from"
-			    " model '%s', the index was built with '%s'",
-			    json_string_value(em), r->model);
-			msg = err;
-		} else if (qv != NULL)
-			msg = query_vec(r, qv, err, sizeof(err));
-		else if (text == NULL)
-			msg = "fields 'query' and 'embedding' are missing";
-		else
-			msg = embed_query(r, text, err, sizeof(err));
 		if (msg != NULL) {
 			rc = cli_record_error(&r->cli, input, line, rec,
 			    "bad_field", "%s", msg);
@@ -513,7 +569,11 @@ one(struct run *r, const char *input, unsigned long line, json_t *rec)
 			len[MODE_BM25] = (size_t)m;
 		}
 	}
-	if (mode != MODE_BM25) {
+	if (mode != MODE_BM25 && pre != NULL) {
+		memcpy(r->list[MODE_VECTOR], pre->hits, pre->n *
+		    sizeof(*pre->hits));
+		len[MODE_VECTOR] = pre->n;
+	} else if (mode != MODE_BM25) {
 		if ((m = retrieve(r, MODE_VECTOR, NULL, r->qvec, f, depth, err,
 		    sizeof(err))) < 0)
 			cli_fatal(1, "%s", err);
@@ -557,6 +617,105 @@ done:
 	json_decref(hits);
 	filter_release(&qf);
 	return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Batches */
+
+#define BATCH_MAX	64
+
+/*
+ * Queries that arrive together are scanned together: the vector rows
+ * are read once for the whole batch instead of once per query.  For
+ * each record of the batch that needs a vector search and has no filter
+ * of its own, find its vector and then all their hits in one scan per
+ * shard; pre[i].hits is NULL for the others (one() then does them
+ * alone, and reports their errors in order).
+ */
+static void
+batch_vectors(struct run *r, json_t **recs, size_t n, struct prelist *pre)
+{
+	size_t idx[BATCH_MAX], nq = 0, i, j, q, depth, got, m;
+	float *qmat;
+	struct vec_hit *vh;
+	char err[512];
+
+	for (i = 0; i < n; i++) {
+		pre[i].hits = NULL;
+		pre[i].n = 0;
+	}
+	if (r->dim == 0 || r->mode == MODE_BM25 || n < 2)
+		return;
+	depth = r->mode == MODE_VECTOR ? r->k : (r->cand > r->k ? r->cand :
+	    r->k);
+	if ((qmat = malloc(n * r->dim * sizeof(float))) == NULL)
+		cli_fatal(1, "out of memory");
+	for (i = 0; i < n; i++) {
+		json_t *qv = json_object_get(recs[i], "query");
+		json_t *fv = json_object_get(recs[i], "filter");
+
+		if ((qv != NULL && !json_is_string(qv)) ||
+		    (fv != NULL && !json_is_null(fv)))
+			continue;
+		if (record_vec(r, recs[i], qv ? json_string_value(qv) : NULL,
+		    qmat + nq * r->dim, err, sizeof(err)) != NULL)
+			continue;
+		idx[nq++] = i;
+	}
+	if (nq < 2) {
+		free(qmat);
+		return;
+	}
+	vh = calloc(nq * depth, sizeof(*vh));
+	for (j = 0; vh != NULL && j < nq; j++)
+		if ((pre[idx[j]].hits = calloc(depth * r->nsh,
+		    sizeof(struct store_hit))) == NULL)
+			vh = NULL;
+	if (vh == NULL)
+		cli_fatal(1, "out of memory");
+	for (i = 0; i < r->nsh; i++) {
+		struct shard *s = &r->sh[i];
+		const int64_t *ids;
+		uint64_t *allow;
+
+		if (shard_load(r, s, err, sizeof(err)) == -1 ||
+		    shard_allow(r, s, &allow, err, sizeof(err)) == -1)
+			cli_fatal(1, "%s", err);
+		if (s->n == 0 || (allow != NULL && s->nallowed == 0))
+			continue;
+		ids = shard_rowids(s);
+		if (s->vf != NULL)
+			got = vecfile_search(s->vf, qmat, nq, depth, allow,
+			    r->nprobe_set ? r->nprobe : ann_default_nprobe(
+			    vecfile_nlist(s->vf)), r->threads, vh);
+		else
+			got = vec_topk(s->rows, s->n, r->dim, qmat, nq,
+			    r->metric, depth, allow, r->threads, vh);
+		for (q = 0; q < nq; q++) {
+			struct prelist *p = &pre[idx[q]];
+
+			for (m = 0; m < got; m++) {
+				p->hits[p->n].rowid = ids[vh[q * depth +
+				    m].row];
+				p->hits[p->n].score = vh[q * depth + m].score;
+				p->hits[p->n].shard = (int)i;
+				p->n++;
+			}
+		}
+	}
+	for (q = 0; q < nq && r->nsh > 1; q++)
+		pre[idx[q]].n = fuse_merge(pre[idx[q]].hits, pre[idx[q]].n,
+		    depth);
+	free(vh);
+	free(qmat);
+}
+
+/* Is a whole line already buffered, so reading it will not wait? */
+static int
+line_ready(const struct ndjson *nd)
+{
+	return nd->rpos < nd->rlen &&
+	    memchr(nd->rbuf + nd->rpos, '\n', nd->rlen - nd->rpos) != NULL;
 }
 
 /* ---------------------------------------------------------------- */
@@ -606,6 +765,7 @@ close_shards(struct run *r)
 		vecfile_close(r->sh[i].vf);
 		free(r->sh[i].rows);
 		free(r->sh[i].rowids);
+		free(r->sh[i].allow);
 	}
 	free(r->sh);
 }
@@ -752,22 +912,41 @@ main(int argc, char *argv[])
 			if (rec == NULL)
 				cli_fatal(1, "out of memory");
 			r.cli.nin++;
-			stop = one(&r, "argv", 0, rec) == -1;
+			stop = one(&r, "argv", 0, rec, NULL) == -1;
 			json_decref(rec);
 		}
 	} else {
 		ndjson_init_fd(&nd, 0, "-", r.cli.max_record);
-		while (!stop && (rc = ndjson_next(&nd, &rec)) != 0) {
-			if (rc == -1) {
-				if (cli_record_error(&r.cli, nd.name, nd.lineno,
-				    NULL, "bad_record", "%s", nd.errmsg) == -1 ||
-				    !nd.recoverable)
-					stop = 1;
-				continue;
+		while (!stop) {
+			json_t *recs[BATCH_MAX];
+			unsigned long lines[BATCH_MAX];
+			struct prelist pre[BATCH_MAX];
+			size_t nb = 0, b;
+
+			/* What has arrived, up to BATCH_MAX records. */
+			do {
+				rc = ndjson_next(&nd, &rec);
+				if (rc == 1) {
+					lines[nb] = nd.lineno;
+					recs[nb++] = rec;
+				}
+			} while (rc == 1 && nb < BATCH_MAX && line_ready(&nd));
+			batch_vectors(&r, recs, nb, pre);
+			for (b = 0; b < nb; b++) {
+				if (!stop) {
+					r.cli.nin++;
+					stop = one(&r, nd.name, lines[b], recs[b],
+					    pre[b].hits ? &pre[b] : NULL) == -1;
+				}
+				json_decref(recs[b]);
+				free(pre[b].hits);
 			}
-			r.cli.nin++;
-			stop = one(&r, nd.name, nd.lineno, rec) == -1;
-			json_decref(rec);
+			if (stop || rc == 0)
+				break;
+			if (rc == -1 && (cli_record_error(&r.cli, nd.name,
+			    nd.lineno, NULL, "bad_record", "%s", nd.errmsg) ==
+			    -1 || !nd.recoverable))
+				stop = 1;
 		}
 		ndjson_close(&nd);
 	}

@@ -40,6 +40,22 @@ is "$(jq -r '.hits[0] | [.id, .bm25.rank, .vector.rank] | join(" ")' "$T/.out")"
 ok "default mode with an embedding is hybrid" ai-search --db "$T/kb.db" -k 1 <"$T/q"
 is "$(jq -r '.hits[0] | has("vector")' "$T/.out")" "true" "the hit carries the vector part"
 
+# Queries that arrive together are scanned together: the same hits as
+# one at a time, also with --filter.  (Scores agree to float rounding:
+# a batch sums the products in another order.)
+awk -F'"embedding":' '{ split($2, a, "]"); printf "{\"id\":\"%d\",\"query\":\"pie\",\"embedding\":%s]}\n", NR, a[1] }' \
+    "$T/in" >"$T/qs"
+for args in "--mode vector" "--mode hybrid -k 4" "--mode vector --filter meta.n>=5"; do
+	ai-search --db "$T/kb.db" $args <"$T/qs" >"$T/batch"
+	: >"$T/single"
+	while read -r l; do
+		printf '%s\n' "$l" | ai-search --db "$T/kb.db" $args >>"$T/single"
+	done <"$T/qs"
+	is "$(jq -c '[.id, [.hits[] | [.id, (.score * 1e5 | round)]]]' "$T/batch")" \
+	    "$(jq -c '[.id, [.hits[] | [.id, (.score * 1e5 | round)]]]' "$T/single")" \
+	    "batched = one at a time ($args)"
+done
+
 # Filters: several, AND-ed; a filtered vector search still returns k.
 ok "filters" ai-search --db "$T/kb.db" --mode vector -k 3 \
     --filter 'meta.source=docs/a*.md' --filter 'meta.n>=3' <"$T/q"
