@@ -127,6 +127,21 @@ is "$(jq -r '[.hits[].id] | join(" ")' "$T/.out")" "d2#2 d0#6 d1#10" \
 is "$(jq -r '[.hits[].db | sub(".*/"; "")] | join(" ")' "$T/.out")" "s1.db s2.db s2.db" \
     "each hit names its shard"
 
+# An approximate index: probing every partition finds what the exact
+# scan finds; --nprobe 0 is the exact scan.
+awk 'BEGIN { srand(7); for (i = 0; i < 400; i++) { e = ""
+	for (d = 0; d < 8; d++) e = e (d ? "," : "") (rand() - 0.5 + (d == i % 8))
+	printf "{\"id\":\"a%d\",\"text\":\"row %d\",\"embedding\":[%s],\"embedding_model\":\"m\"}\n", i, i, e } }' \
+    >"$T/ann.in"
+ok "index with --ann" ai-index --db "$T/ann.db" --ann --nlist 8 --no-status "$T/ann.in"
+head -20 "$T/ann.in" | sed 's/"text":"row [0-9]*",//; s/"id":"a/"id":"q/' >"$T/ann.q"
+ai-search --db "$T/ann.db" --mode vector --nprobe 0 <"$T/ann.q" | jq -c '[.hits[].id]' >"$T/exact"
+ai-search --db "$T/ann.db" --mode vector --nprobe 8 <"$T/ann.q" | jq -c '[.hits[].id]' >"$T/probe8"
+same_file "$T/probe8" "$T/exact" "all partitions probed = exact"
+ok "a later run keeps the approximate index" ai-index --db "$T/ann.db" --no-status "$T/ann.in"
+ai-search --db "$T/ann.db" --mode vector --nprobe 1 <"$T/ann.q" | jq '.hits | length' | sort -u >"$T/n1"
+is "$(cat "$T/n1")" "10" "one partition probed still returns k hits"
+
 # Without the sidecar, vectors come from the database: same answer.
 rm -f "$T/kb.db.vec"
 ok "no sidecar" ai-search --db "$T/kb.db" --mode vector -k 3 <"$T/q"
