@@ -27,6 +27,10 @@
 #include "sentences.h"
 #include "tokenizer.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* ---------------------------------------------------------------- units */
 
 struct units {
@@ -82,6 +86,13 @@ u_fwd(const struct units *u, size_t a, size_t n)
 		k = tokpos(u, a) + n - 1;
 		return k < u->n ? u->ends[k] : u->len;
 	}
+#ifdef __SSE2__
+	while (n >= 16 && p + 16 <= u->len && _mm_movemask_epi8(
+	    _mm_loadu_si128((const __m128i *)(u->s + p))) == 0) {
+		p += 16;
+		n -= 16;
+	}
+#endif
 	while (n >= 8 && p + 8 <= u->len && ascii8(u->s + p)) {
 		p += 8;
 		n -= 8;
