@@ -489,7 +489,7 @@ file_doc(void *arg, const char *path, const struct stat *st)
 	if ((fd = open(path, O_RDONLY)) == -1)
 		return record_error(r, path, 0, NULL, "io", "%s",
 		    strerror(errno));
-	if (len > 0 && (map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0)) ==
+	if (len > 0 && (map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)) ==
 	    MAP_FAILED) {
 		rc = record_error(r, path, 0, NULL, "io", "%s",
 		    strerror(errno));
