@@ -164,6 +164,26 @@ test_recursive(void)
 	    "abcdefghijklmnopqrstuvwxyz");
 	is_int(g->n, 6, "recursive: a long word is cut by characters");
 	ok(g->c[0].cut_word, "recursive: and says so");
+	{
+		struct chunker_opts o;
+		const char *t = "one two three four five six seven eight x";
+
+		memset(&o, 0, sizeof(o));
+		o.by = CHUNK_RECURSIVE;
+		o.unit = CHUNK_UNIT_CHARS;
+		o.size = 20;
+		o.tok = approx;
+		g->n = 0;
+		chunker_split(&o, t, strlen(t), collect, g);
+		is_str(text_of(g, g->n - 1, t), "x",
+		    "without --min-size the last chunk may be tiny");
+		o.min_size = 8;
+		g->n = 0;
+		chunker_split(&o, t, strlen(t), collect, g);
+		ok(g->n > 1 && cps(t, g->c[g->n - 2].end, g->c[g->n - 1].end) >= 8,
+		    "--min-size 8: the chunk before ends earlier");
+		ok(props(g, t, 20, 0, 1), "--min-size keeps the size");
+	}
 	split(g, CHUNK_RECURSIVE, CHUNK_UNIT_CHARS, 10, 0, "   \n\n  \t ");
 	is_int(g->n, 0, "white space alone makes no chunk");
 	split(g, CHUNK_RECURSIVE, CHUNK_UNIT_CHARS, 10, 0, "");
