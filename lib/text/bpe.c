@@ -61,13 +61,27 @@ static const struct encoding {
 	{ "o200k_base", BPE_O200K, 199998, o200k_special },
 };
 
+/*
+ * A hash table slot keeps the token's length and first bytes beside its
+ * rank, so finding a token of up to 11 bytes (nearly all of them) reads
+ * one cache line; the offsets and bytes are read only to confirm a
+ * longer one.  Profiles showed lookups waiting on those three misses.
+ */
+#define HEAD	11
+
+struct slot {
+	uint32_t	rank1;		/* rank + 1; 0 marks an empty slot */
+	uint8_t		len;		/* length, 255 for 255 or more */
+	uint8_t		head[HEAD];	/* the first bytes, zero-padded */
+};
+
 struct bpe {
 	const struct encoding	*enc;
 	char			 path[PATH_MAX];
 	unsigned char		*bytes;		/* all tokens, rank order */
 	uint32_t		*off;		/* [nranks + 1] into bytes */
 	uint32_t		 nranks;
-	uint64_t		*slots;		/* hash tag << 32 | rank + 1 */
+	struct slot		*slots;		/* the hash table */
 	uint32_t		 mask;
 	uint32_t		 byte_rank[256];
 	uint32_t		*pair_rank;	/* [65536]: rank of two bytes */
@@ -110,9 +124,17 @@ static inline int
 same(const unsigned char *p, const unsigned char *q, size_t n)
 {
 	uint32_t a, b, c, d;
+	uint64_t w, x, y, z;
 
-	if (n > 8)
+	if (n > 16)
 		return memcmp(p, q, n) == 0;
+	if (n > 8) {		/* the first and last eight cover it */
+		memcpy(&w, p, 8);
+		memcpy(&x, q, 8);
+		memcpy(&y, p + n - 8, 8);
+		memcpy(&z, q + n - 8, 8);
+		return w == x && y == z;
+	}
 	if (n >= 4) {		/* the first and last four cover it */
 		memcpy(&a, p, 4);
 		memcpy(&b, q, 4);
@@ -123,22 +145,36 @@ same(const unsigned char *p, const unsigned char *q, size_t n)
 	return p[0] == q[0] && p[n / 2] == q[n / 2] && p[n - 1] == q[n - 1];
 }
 
+/* The slot holding token p[0..n) (n > 0), or the empty one ending its probe. */
+static inline uint32_t
+probe(const struct bpe *b, const unsigned char *p, size_t n)
+{
+	uint32_t i = (uint32_t)hash(p, n) & b->mask, r;
+	const struct slot *sl;
+
+	for (;; i = (i + 1) & b->mask) {
+		sl = &b->slots[i];
+		if (sl->rank1 == 0)
+			return i;
+		if (sl->len != (n < 255 ? n : 255) ||
+		    !same(sl->head, p, n < HEAD ? n : HEAD))
+			continue;
+		if (n <= HEAD)
+			return i;
+		r = sl->rank1 - 1;
+		if (r < b->nranks && b->off[r + 1] - b->off[r] == n &&
+		    memcmp(b->bytes + b->off[r], p, n) == 0)
+			return i;
+	}
+}
+
 /* The rank of the token p[0..n), n > 0, or NONE. */
 static inline uint32_t
 lookup(const struct bpe *b, const unsigned char *p, size_t n)
 {
-	uint64_t h = hash(p, n), s;
-	uint32_t i = (uint32_t)h & b->mask, tag = (uint32_t)(h >> 32), r;
+	uint32_t r = b->slots[probe(b, p, n)].rank1 - 1;
 
-	while ((s = b->slots[i]) != 0) {
-		r = (uint32_t)s - 1;
-		if ((uint32_t)(s >> 32) == tag && r < b->nranks &&
-		    b->off[r + 1] - b->off[r] == n &&
-		    same(b->bytes + b->off[r], p, n))
-			return r;
-		i = (i + 1) & b->mask;
-	}
-	return NONE;
+	return r < b->nranks ? r : NONE;	/* an image is checked here */
 }
 
 /* The rank of the two bytes at p, or NONE: one load, no hashing. */
@@ -227,7 +263,8 @@ parse(struct bpe *b, const unsigned char *t, size_t len, char *err,
     size_t errlen)
 {
 	const unsigned char *line = t, *sp, *nl, *e, *end = t + len;
-	uint32_t want = b->enc->nranks, r, i, nslots, rank;
+	uint32_t want = b->enc->nranks, r, nslots, rank;
+	struct slot *sl;
 	size_t at = 0, lineno = 0;
 	long n;
 
@@ -273,21 +310,15 @@ parse(struct bpe *b, const unsigned char *t, size_t len, char *err,
 	for (r = 0; r < b->nranks; r++) {
 		const unsigned char *p = b->bytes + b->off[r];
 		uint32_t plen = b->off[r + 1] - b->off[r];
-		uint64_t h = hash(p, plen), sl;
-		uint32_t q;
-
-		for (i = (uint32_t)h & b->mask; (sl = b->slots[i]) != 0;
-		    i = (i + 1) & b->mask) {
-			q = (uint32_t)sl - 1;
-			if ((sl >> 32) == (h >> 32) &&
-			    b->off[q + 1] - b->off[q] == plen &&
-			    memcmp(b->bytes + b->off[q], p, plen) == 0) {
-				snprintf(err, errlen, "%s:%u: token repeats"
-				    " rank %u", b->path, r + 1, q);
-				return -1;
-			}
+		sl = &b->slots[probe(b, p, plen)];
+		if (sl->rank1 != 0) {
+			snprintf(err, errlen, "%s:%u: token repeats rank %u",
+			    b->path, r + 1, sl->rank1 - 1);
+			return -1;
 		}
-		b->slots[i] = (h >> 32) << 32 | (uint64_t)(r + 1);
+		sl->rank1 = r + 1;
+		sl->len = (uint8_t)(plen < 255 ? plen : 255);
+		memcpy(sl->head, p, plen < HEAD ? plen : HEAD);
 		if (plen == 1)
 			b->byte_rank[*p] = r;
 		else if (plen == 2)
@@ -320,12 +351,12 @@ oom:
  * cache that cannot be written, just means parsing the file.
  *
  *	header	struct image, 128 bytes
- *	slots	uint64_t[nslots]	the hash table
+ *	slots	struct slot[nslots]	the hash table
  *	pairs	uint32_t[65536]		ranks of all two-byte tokens
  *	off	uint32_t[nranks + 1]	token offsets
  *	bytes	uint8_t[nbytes]		tokens back to back
  */
-#define IMAGE_MAGIC	"aibpe02"
+#define IMAGE_MAGIC	"aibpe03"
 
 struct image {
 	char		magic[8];
@@ -336,10 +367,9 @@ struct image {
 	char		pad[128 - 8 - 16 - 32 - 32];
 };
 
-/* $XDG_CACHE_HOME/ai-tools/tokenizers/NAME-HASH.bpe; 0, or -1. */
+/* $XDG_CACHE_HOME/ai-tools/tokenizers/NAME.bpe (or ~/.cache/...); 0, or -1. */
 static int
-image_path(const char *name, const char *src, char *out, size_t outlen,
-    size_t *dirlen)
+image_path(const char *name, char *out, size_t outlen, size_t *dirlen)
 {
 	const char *base = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 	int n;
@@ -353,9 +383,12 @@ image_path(const char *name, const char *src, char *out, size_t outlen,
 	if (n < 0 || (size_t)n >= outlen)
 		return -1;
 	*dirlen = (size_t)n;
-	/* One image per rank file path, so two copies do not thrash. */
-	n = snprintf(out + n, outlen - (size_t)n, "/%s-%08x.bpe", name,
-	    (uint32_t)hash((const unsigned char *)src, strlen(src)));
+	/*
+	 * One image per encoding, whatever rank file it came from: a
+	 * second copy elsewhere costs a parse when used in turn, never
+	 * another file in the cache.
+	 */
+	n = snprintf(out + n, outlen - (size_t)n, "/%s.bpe", name);
 	return n < 0 || *dirlen + (size_t)n >= outlen ? -1 : 0;
 }
 
@@ -381,7 +414,7 @@ image_stamp(struct image *h, const struct encoding *enc, uint32_t nslots,
 static size_t
 image_size(const struct image *h)
 {
-	return sizeof(*h) + (size_t)h->nslots * 8 + 65536 * 4 +
+	return sizeof(*h) + (size_t)h->nslots * sizeof(struct slot) + 65536 * 4 +
 	    ((size_t)h->nranks + 1) * 4 +
 	    h->nbytes;
 }
@@ -417,7 +450,7 @@ image_load(struct bpe *b, const char *ipath, const struct stat *src)
 	b->nranks = h->nranks;
 	b->mask = h->nslots - 1;
 	b->pair_rank = (uint32_t *)((char *)map + sizeof(*h) +
-	    (size_t)h->nslots * 8);
+	    (size_t)h->nslots * sizeof(struct slot));
 	b->off = b->pair_rank + 65536;
 	/* Offsets must stay inside the bytes: lookups trust them. */
 	for (r = 0; r < h->nranks; r++)
@@ -425,7 +458,7 @@ image_load(struct bpe *b, const char *ipath, const struct stat *src)
 			goto stale;
 	if (b->off[h->nranks] != h->nbytes)
 		goto stale;
-	b->slots = (uint64_t *)((char *)map + sizeof(*h));
+	b->slots = (struct slot *)((char *)map + sizeof(*h));
 	b->bytes = (unsigned char *)b->off + ((size_t)h->nranks + 1) * 4;
 	b->map = map;
 	b->maplen = (size_t)st.st_size;
@@ -474,7 +507,7 @@ image_save(const struct bpe *b, const char *ipath, size_t dirlen,
 	}
 	image_stamp(&h, b->enc, b->mask + 1, b->off[b->nranks], src);
 	good = fwrite(&h, sizeof(h), 1, fp) == 1 &&
-	    fwrite(b->slots, 8, h.nslots, fp) == h.nslots &&
+	    fwrite(b->slots, sizeof(struct slot), h.nslots, fp) == h.nslots &&
 	    fwrite(b->pair_rank, 4, 65536, fp) == 65536 &&
 	    fwrite(b->off, 4, (size_t)h.nranks + 1, fp) == (size_t)h.nranks + 1 &&
 	    fwrite(b->bytes, 1, h.nbytes, fp) == h.nbytes;
@@ -529,7 +562,7 @@ bpe_open(const char *name, const char *dir, char *err, size_t errlen)
 		free(b);
 		return NULL;
 	}
-	cache = image_path(name, b->path, ipath, sizeof(ipath), &dirlen) == 0;
+	cache = image_path(name, ipath, sizeof(ipath), &dirlen) == 0;
 	if (cache && image_load(b, ipath, &st) == 0)
 		return b;
 	if (read_file(b->path, &text, &len) == -1) {

@@ -409,7 +409,7 @@ test_errors(void)
 static void
 test_image(const char *cache)
 {
-	char cmd[4096];
+	char cmd[4096], err[1024];
 	struct stat st;
 	struct tokenizer *t;
 	FILE *fp;
@@ -444,6 +444,25 @@ test_image(const char *cache)
 	snprintf(cmd, sizeof(cmd), "for f in %s/ai-tools/tokenizers/cl100k*.bpe; do"
 	    " test $(wc -c < $f) -gt 3000000 || exit 1; done", cache);
 	ok(system(cmd) == 0, "and written again whole");
+
+	/* A copy of the rank file elsewhere takes the place of the image. */
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/copy && cp data/tokenizers/"
+	    "cl100k_base.tiktoken %s/copy/", cache, cache);
+	ok(system(cmd) == 0, "copy the rank file");
+	snprintf(cmd, sizeof(cmd), "%s/copy", cache);
+	t = tokenizer_open("cl100k_base", cmd, err, sizeof(err));
+	ok(t != NULL && tokenizer_count(t, "hello world", 11) == 2,
+	    "a second copy of a rank file works");
+	tokenizer_free(t);
+	snprintf(cmd, sizeof(cmd), "ls %s/ai-tools/tokenizers | grep -c '\\.bpe$'",
+	    cache);
+	n = 0;
+	if ((fp = popen(cmd, "r")) != NULL) {
+		if (fscanf(fp, "%d", &n) != 1)
+			n = 0;
+		pclose(fp);
+	}
+	is_int(n, 2, "and adds no image: one per encoding");
 }
 
 /*
