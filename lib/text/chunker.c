@@ -271,6 +271,26 @@ find_line(const struct ctx *c, size_t lo, size_t hi, int guard)
 	return 0;
 }
 
+/*
+ * Is the character before p one of a script written without spaces
+ * (CJK ideographs, kana, Hangul, full-width forms)?  Between two such
+ * characters is as good a place to cut as a space.
+ */
+static int
+wide_char_before(const unsigned char *s, size_t p)
+{
+	size_t q = p;
+	uint32_t cp;
+
+	while (q > 0 && is_cont(s[q - 1]))
+		q--;
+	if (q == 0 || utf8_decode(s + q - 1, p - q + 1, &cp) == 0)
+		return 0;
+	return (cp >= 0x2E80 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7AF) ||
+	    (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0xFF00 && cp <= 0xFFEF) ||
+	    (cp >= 0x20000 && cp <= 0x3FFFF);
+}
+
 /* The last sentence end (sent) or word end in (lo, hi], or 0. */
 static size_t
 find_space(const struct ctx *c, size_t lo, size_t hi, int sent, int guard)
@@ -278,11 +298,18 @@ find_space(const struct ctx *c, size_t lo, size_t hi, int sent, int guard)
 	const unsigned char *s = (const unsigned char *)c->s;
 	size_t p;
 
-	for (p = hi; p > lo; p--)
+	for (p = hi; p > lo; p--) {
+		if (guard && protected(c, p))
+			continue;
 		if (p < c->len && is_ws(s[p]) && !is_ws(s[p - 1]) &&
-		    !(guard && protected(c, p)) &&
 		    (!sent || sentence_break(c->s, c->len, p)))
 			return p;
+		/* CJK: sentences end with no space; words have none. */
+		if (s[p - 1] >= 0x80 && !is_cont(s[p]) &&
+		    (sent ? sentence_break_wide(c->s, c->len, p) :
+		    wide_char_before(s, p)))
+			return p;
+	}
 	return 0;
 }
 

@@ -102,6 +102,37 @@ abbreviation(const unsigned char *s, size_t q)
 	return 0;
 }
 
+/* 」 』 (E3 80 8D, E3 80 8F) and ） (EF BC 89) */
+static int
+wide_closer(const unsigned char *s)
+{
+	return (s[0] == 0xE3 && s[1] == 0x80 && (s[2] == 0x8D || s[2] == 0x8F)) ||
+	    (s[0] == 0xEF && s[1] == 0xBC && s[2] == 0x89);
+}
+
+/*
+ * Does a full-width terminator (。！？ and the ideographic full stop's
+ * kin), with any closing corner brackets, end just before p?  CJK text
+ * puts no space after a sentence, so these end one wherever they are.
+ */
+int
+sentence_break_wide(const char *text, size_t len, size_t p)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t q = p;
+
+	if (p > len || (p + 3 <= len && wide_closer(s + p)))
+		return 0;		/* the sentence ends after the closer */
+	while (q >= 3 && wide_closer(s + q - 3))
+		q -= 3;
+	if (q < 3)
+		return 0;
+	return (s[q - 3] == 0xE3 && s[q - 2] == 0x80 && s[q - 1] == 0x82) ||
+	    (s[q - 3] == 0xEF && s[q - 2] == 0xBC &&
+	    (s[q - 1] == 0x81 || s[q - 1] == 0x9F)) ||
+	    (s[q - 3] == 0xEF && s[q - 2] == 0xBD && s[q - 1] == 0xA1);
+}
+
 int
 sentence_break(const char *text, size_t len, size_t p)
 {
@@ -110,6 +141,8 @@ sentence_break(const char *text, size_t len, size_t p)
 
 	if (p == 0 || p > len || is_space(s[p - 1]))
 		return 0;
+	if (sentence_break_wide(text, len, p))
+		return 1;
 	if (p < len && !is_space(s[p]))
 		return 0;
 	if (p < len && (s[p] == '\n' || s[p] == '\r') &&
@@ -141,8 +174,9 @@ sentence_next(const char *text, size_t len, size_t from)
 	while (from < len && is_space(s[from]))
 		from++;
 	for (p = from + 1; p < len; p++)
-		if (is_space(s[p]) && !is_space(s[p - 1]) &&
-		    sentence_break(text, len, p))
+		if ((is_space(s[p]) && !is_space(s[p - 1]) &&
+		    sentence_break(text, len, p)) ||
+		    (s[p - 1] >= 0x80 && sentence_break_wide(text, len, p)))
 			return p;
 	return len;
 }

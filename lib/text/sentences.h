@@ -9,7 +9,9 @@
  * ("e.g.", "Dr.", "etc." before a lower-case word ...), a single letter
  * (initials such as "J. R. R."), or when the next word starts in lower
  * case.  A blank line always ends a sentence.  Decimals ("3.14") never
- * end one because no white space follows the point.
+ * end one because no white space follows the point.  The full-width
+ * terminators of CJK text (U+3002 。, U+FF01 ！, U+FF1F ？, U+FF61 ｡)
+ * end one with no white space after them.
  */
 #ifndef AI_SENTENCES_H
 #define AI_SENTENCES_H
@@ -22,6 +24,9 @@
  * boundary is the offset right after the terminator and its closers.
  */
 int	sentence_break(const char *s, size_t len, size_t p);
+
+/* Does a full-width terminator (and its closing brackets) end at p? */
+int	sentence_break_wide(const char *s, size_t len, size_t p);
 
 /*
  * The end of the sentence that starts at or after from: the offset of

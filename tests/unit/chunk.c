@@ -132,6 +132,9 @@ test_sentences(void)
 		{ "Look at fig. 3 now. Ok.", 19, "'fig.' before a number" },
 		{ "The end.", 8, "the end of the text" },
 		{ "Ende… Neu.", 7, "U+2026" },
+		{ "晴れです。雨です。", 15, "U+3002, no space after it" },
+		{ "本当？「はい。」次。", 9, "U+FF1F" },
+		{ "「はい。」次。", 15, "a closing corner bracket" },
 	};
 	size_t i;
 
@@ -184,6 +187,9 @@ test_recursive(void)
 		    "--min-size 8: the chunk before ends earlier");
 		ok(props(g, t, 20, 0, 1), "--min-size keeps the size");
 	}
+	split(g, CHUNK_RECURSIVE, CHUNK_UNIT_CHARS, 4, 0, "今日は良い天気です");
+	ok(g->n == 3 && !g->c[0].cut_word,
+	    "CJK: cut between characters, no word was cut");
 	split(g, CHUNK_RECURSIVE, CHUNK_UNIT_CHARS, 10, 0, "   \n\n  \t ");
 	is_int(g->n, 0, "white space alone makes no chunk");
 	split(g, CHUNK_RECURSIVE, CHUNK_UNIT_CHARS, 10, 0, "");
