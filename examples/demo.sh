@@ -68,6 +68,6 @@ ai-search --db "$db" -k 5 <"$top/examples/questions.jsonl" |
     ai-prompt | ai-gen --verify-citations >"$work/answers.ndjson"
 ai-eval --match doc_id -k 1,5 \
     --min hit_rate@5=0.9 --min groundedness=0.8 --min citation_valid=1 \
-    --junit "$work/eval.xml" <"$work/answers.ndjson" >"$work/scored.ndjson"
+    --junit "$work/eval.xml" <"$work/answers.ndjson" 2>&1 >"$work/scored.ndjson"
 echo "all gates met; per-record scores in scored.ndjson, JUnit in eval.xml" \
     "(under ${AI_DEMO_DIR:-a temporary directory})"
