@@ -6,8 +6,8 @@
 # at hand, else the 5,000 MS MARCO passages.  Queries: 200 three-word
 # phrases taken from the passages, run R times, terms OR-ed (ai-search's
 # default) and AND-ed (--match all).  Both sides run every query in one
-# process, so start-up is shared out; ai-search also reads each hit's
-# row (id, text, meta), the shell prints only rowid and score.
+# process, so start-up is shared out; ai-search (--format trec) also
+# looks up each hit's id, the shell prints rowid and score.
 set -eu
 cd "$(dirname "$0")/.."
 : "${AI_BUILD:=build}"

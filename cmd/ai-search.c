@@ -324,10 +324,19 @@ hit_json(struct run *r, const struct fuse_hit *h, size_t rank, int hybrid)
 	json_t *o, *meta = NULL;
 	int rc, i;
 
-	if ((rc = store_row(s->st, h->rowid, &row)) == -1)
+	/* A TREC line needs only the id: leave the text in the database. */
+	if ((rc = store_row(s->st, h->rowid, r->trec, &row)) == -1)
 		cli_fatal(1, "%s", store_errmsg(s->st));
 	if (rc == 0)
 		return NULL;	/* deleted since the search: skip it */
+	if (r->trec) {
+		o = json_pack("{s:s, s:I, s:f}", "id", row.id, "rank",
+		    (json_int_t)rank, "score", h->score);
+		store_row_release(&row);
+		if (o == NULL)
+			cli_fatal(1, "out of memory");
+		return o;
+	}
 	if (row.meta != NULL)
 		meta = json_loads(row.meta, 0, NULL);
 	o = json_pack("{s:s, s:s?, s:I, s:f, s:s, s:o?}", "id", row.id,

@@ -23,7 +23,8 @@
 #include "store.h"
 
 enum {
-	ST_VECS, ST_FIND, ST_INSERT, ST_UPDATE, ST_DELETE, ST_ROW, ST_BM25,
+	ST_VECS, ST_FIND, ST_INSERT, ST_UPDATE, ST_DELETE, ST_ROW, ST_ROW_ID,
+	ST_BM25,
 	ST_SEEN_ID, ST_SEEN_DOC, ST_META_SET, ST_N
 };
 
@@ -39,6 +40,7 @@ static const char *const st_sql[ST_N] = {
 	[ST_DELETE] = "DELETE FROM chunks WHERE id = ?1"
 	    " RETURNING embedding IS NOT NULL",
 	[ST_ROW] = "SELECT id, doc_id, text, meta FROM chunks WHERE rowid = ?1",
+	[ST_ROW_ID] = "SELECT id FROM chunks WHERE rowid = ?1",
 	[ST_BM25] = "SELECT rowid, -bm25(fts) FROM fts WHERE fts MATCH ?1"
 	    " ORDER BY rank LIMIT ?2",
 	[ST_SEEN_ID] = "INSERT OR IGNORE INTO temp.sync_seen(id) VALUES (?1)",
@@ -1068,12 +1070,12 @@ store_filter_bitmap(struct store *s, const struct filter *f,
 }
 
 int
-store_row(struct store *s, int64_t rowid, struct store_row *out)
+store_row(struct store *s, int64_t rowid, int idonly, struct store_row *out)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if ((st = stmt(s, ST_ROW)) == NULL)
+	if ((st = stmt(s, idonly ? ST_ROW_ID : ST_ROW)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, rowid);
 	rc = sqlite3_step(st);
@@ -1088,12 +1090,14 @@ store_row(struct store *s, int64_t rowid, struct store_row *out)
 #define DUP(i) (sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : \
 	strdup((const char *)sqlite3_column_text(st, i)))
 	out->id = DUP(0);
-	out->doc_id = DUP(1);
-	out->text = DUP(2);
-	out->meta = DUP(3);
+	if (!idonly) {
+		out->doc_id = DUP(1);
+		out->text = DUP(2);
+		out->meta = DUP(3);
+	}
 #undef DUP
 	sqlite3_reset(st);
-	if (out->id == NULL || out->text == NULL) {
+	if (out->id == NULL || (!idonly && out->text == NULL)) {
 		store_row_release(out);
 		return fail(s, "out of memory");
 	}

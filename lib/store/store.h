@@ -186,8 +186,12 @@ int	store_filter_bitmap(struct store *, const struct filter *f,
 	    const int64_t *rowids, size_t n, uint64_t **allow,
 	    size_t *nallowed);
 
-/* Read one chunk back by rowid.  1 found, 0 gone, -1 error. */
-int	store_row(struct store *, int64_t rowid, struct store_row *out);
+/*
+ * Read one chunk back by rowid (with idonly, only its id: the other
+ * strings are NULL).  1 found, 0 gone, -1 error.
+ */
+int	store_row(struct store *, int64_t rowid, int idonly,
+	    struct store_row *out);
 void	store_row_release(struct store_row *);
 
 /* Decode/encode little-endian float32 blobs. */
