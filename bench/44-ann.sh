@@ -25,11 +25,11 @@ knn_build $PEERS
 knn_machine
 echo "build threads: $T; queries: 1,000, one at a time on one thread"
 
-# best TARGET FILE: the highest qps at recall >= TARGET.
+# best TARGET FILE [FIELD]: the highest FIELD (qps_cpu) at recall >= TARGET.
 best() {
-	awk -v t="$1" '{ for (i = 1; i <= NF; i++) { split($i, kv, "=");
-	    v[kv[1]] = kv[2] } } v["recall"] >= t && v["qps"] > b { b = v["qps"] }
-	    END { print b ? b : "-" }' "$2"
+	awk -v t="$1" -v f="${3:-qps_cpu}" '{ for (i = 1; i <= NF; i++) {
+	    split($i, kv, "="); v[kv[1]] = kv[2] } }
+	    v["recall"] >= t && v[f] > b { b = v[f] } END { print b ? b : "-" }' "$2"
 }
 
 for n in $SIZES; do
@@ -43,21 +43,28 @@ for n in $SIZES; do
 	rm -f "$W/$KIND-$n-ann.vec"
 	echo
 	echo "$KIND N=$n: ours (IVF-int8, nlist $(val nlist "$W/ann.out")):" \
-	    "built in $(val ann_build_s "$W/ann.out") s"
+	    "built in $(val ann_build_s "$W/ann.out") s" \
+	    "($(val ann_build_cpu_s "$W/ann.out") s CPU)"
 	grep '^nprobe=' "$W/ann.out" | sed 's/^/  /'
 	for p in $PEERS; do
 		[ "$p" = hnsw ] || continue
-		"$W/hnsw_ann" "$data" "$q" "$n" "$DIM" "$gt" 16 200 "$T" $EF \
-		    >"$W/hnsw.out"
+		# The graph is kept in $W and loaded by later runs.
+		"$W/hnsw_ann" "$data" "$q" "$n" "$DIM" "$gt" 16 200 "$T" \
+		    "$W/hnsw-$KIND-$n.bin" $EF >"$W/hnsw.out"
 		echo "$KIND N=$n: hnswlib (M=16, ef_construction=200):" \
 		    "built in $(val build_s "$W/hnsw.out") s" \
-		    "($(ratio "$(val build_s "$W/hnsw.out")" "$(val ann_build_s "$W/ann.out")")x ours)"
+		    "($(val build_cpu_s "$W/hnsw.out") s CPU; ours" \
+		    "$(val ann_build_cpu_s "$W/ann.out") s CPU)$( [ -n "$(val loaded_s "$W/hnsw.out")" ] &&
+		    echo ", loaded from an earlier run's build")"
 		grep '^ef=' "$W/hnsw.out" | sed 's/^/  /'
-		printf '  %-8s %12s %12s %8s\n' recall ours_qps hnsw_qps x_hnsw
+		echo "  best queries/s at a recall, on CPU time (wall time in brackets):"
+		printf '  %-8s %16s %16s %8s\n' recall ours hnswlib x_hnsw
 		for t in 0.90 0.95 0.98 0.99; do
 			o=$(best $t "$W/ann.out")
 			h=$(best $t "$W/hnsw.out")
-			printf '  >= %-5s %12s %12s %8s\n' $t "$o" "$h" \
+			printf '  >= %-5s %16s %16s %8s\n' $t \
+			    "$o ($(best $t "$W/ann.out" qps))" \
+			    "$h ($(best $t "$W/hnsw.out" qps))" \
 			    "$( [ "$o" != - ] && [ "$h" != - ] && ratio "$o" "$h" || echo -)"
 		done
 	done

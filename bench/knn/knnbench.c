@@ -211,7 +211,7 @@ write_side(const char *side, const float *v, size_t n, size_t dim,
 {
 	struct src s = { v, n, dim, 0 };
 	char err[256];
-	double t0 = now();
+	double t0 = now(), c0 = cpu();
 
 	if (vecfile_write(side, dim, VEC_COSINE, 1, next, &s, ann, err,
 	    sizeof(err)) == -1) {
@@ -219,6 +219,7 @@ write_side(const char *side, const float *v, size_t n, size_t dim,
 		exit(1);
 	}
 	printf("%s_s=%.3f\n", ann ? "ann_build" : "sidecar_write", now() - t0);
+	printf("%s_cpu_s=%.3f\n", ann ? "ann_build" : "sidecar_write", cpu() - c0);
 	printf("%s_rows_per_s=%.0f\n", ann ? "ann_build" : "sidecar_write",
 	    (double)n / (now() - t0));
 }

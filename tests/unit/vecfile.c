@@ -250,6 +250,10 @@ test_ann(const char *dir)
 		vecfile_close(vf);
 	}
 
+	is_int(ann_default_nprobe(1000), 10, "default nprobe: 1 in 100");
+	is_int(ann_default_nprobe(316), 6, "default nprobe: at least 6");
+	is_int(ann_default_nprobe(3), 3, "default nprobe: at most nlist");
+
 	/* A damaged partition table is refused at map time. */
 	snprintf(path, sizeof(path), "%s/ann-dot.vec", dir);
 	{
