@@ -657,6 +657,7 @@ main(int argc, char *argv[])
 		    " go together");
 	if (stats && optind < argc)
 		cli_usage_error(&r.cli, "option '--stats' reads no input");
+	so.readonly = stats;	/* --stats neither creates nor writes */
 	if ((r.st = store_open(db, &so, err, sizeof(err))) == NULL)
 		cli_fatal(2, "%s", err);
 

@@ -88,6 +88,8 @@ cp "$T/kb.db" "$T/v99.db"
 sqlite3 "$T/kb.db" "UPDATE meta SET value = 1 WHERE key = 'schema_version'"
 fails 2 "another schema version" ai-index --db "$T/v99.db" --stats
 err_has "names the versions" "schema version 99, this ai-index reads version 1"
+fails 2 "--stats of a missing file" ai-index --db "$T/none.db" --stats
+ok "does not create it" test ! -e "$T/none.db"
 fails 2 "no --db" env -u AI_DB ai-index
 fails 2 "bad metric" ai-index --db "$T/x.db" --metric manhattan
 
