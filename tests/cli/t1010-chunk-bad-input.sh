@@ -66,15 +66,30 @@ is "$(head -1 "$T/err")" "ai-chunk: $T/bin.dat: binary file skipped" \
 ai-chunk -q "$T/bin.dat" >/dev/null 2>"$T/err"
 is "$(wc -c <"$T/err")" 0 "binary file: -q keeps quiet"
 
-printf 'secret\n' >"$T/locked.txt"
-chmod 000 "$T/locked.txt"
-if [ "$(id -u)" -eq 0 ] && cat "$T/locked.txt" >/dev/null 2>&1; then
-	skip "unreadable file" "root reads any file"
-else
-	ai-chunk "$T/latin1.txt" "$T/locked.txt" >"$T/out" 2>"$T/err"
-	is "$?:$(grep -c . "$T/out")" "1:1" "unreadable file: status 1, the file before is out"
+# An unreadable file.  Root reads anything, so as root run ai-chunk as
+# nobody (setpriv), in a directory nobody may enter.
+mkdir "$T/perm"
+chmod 755 "$T" "$T/perm"
+printf 'readable\n' >"$T/perm/ok.txt"
+printf 'secret\n' >"$T/perm/locked.txt"
+chmod 644 "$T/perm/ok.txt"
+chmod 000 "$T/perm/locked.txt"
+as=
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	as="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	# nobody must be able to run the build (not so under /root)
+	$as ai-chunk "$T/perm/ok.txt" >/dev/null 2>&1 || as=
 fi
-chmod 644 "$T/locked.txt"
+if [ "$(id -u)" -eq 0 ] && [ -z "$as" ]; then
+	skip "unreadable file" "root reads any file and nobody cannot run the build"
+else
+	$as ai-chunk "$T/perm/ok.txt" "$T/perm/locked.txt" >"$T/out" 2>"$T/err"
+	is "$?:$(grep -c . "$T/out")" "1:1" \
+	    "unreadable file: status 1, the file before is out"
+	is "$(cat "$T/err")" "ai-chunk: $T/perm/locked.txt: Permission denied" \
+	    "unreadable file: message"
+fi
+chmod 700 "$T"
 
 ai-chunk "$T/latin1.txt" "$T/nope" "$T/latin1.txt" >"$T/out" 2>"$T/err"
 is "$?:$(grep -c . "$T/out")" "1:1" "missing path: status 1, stops after the file before"
