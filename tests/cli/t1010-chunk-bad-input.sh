@@ -129,6 +129,19 @@ yes 'lorem ipsum dolor sit amet' | tr -d '\n' | head -c 199999999 >"$T/huge.txt"
 ai-chunk -u chars -s 100000 --no-tokens "$T/huge.txt" >"$T/out" 2>"$T/err"
 is "$?:$(tail -1 "$T/out" | grep -o '"end":[0-9]*')" "0:\"end\":199999999" \
     "a 200 MB document on one line, to its end"
+# The same as a record on standard input: over the default --max-record
+# (64 MiB), so reported and skipped over without being held; the
+# records around it are chunked.
+{
+	echo "$good"
+	printf '{"id":"huge","text":"'
+	cat "$T/huge.txt"
+	printf '"}\n'
+	echo "$good"
+} | ai-chunk --on-error=skip >"$T/out" 2>"$T/err"
+is "$?:$(chunks a "$T/out")" "1:2" "a 200 MB record on standard input: skipped, the rest chunked"
+grep -q '^ai-chunk: -:2: .*67108864' "$T/err"
+is $? 0 "a 200 MB record on standard input: the limit is named"
 rm -f "$T/huge.txt" "$T/out"
 
 if [ -w /dev/full ]; then
