@@ -161,6 +161,19 @@ sum=$(cksum <"$T/kb.db")
 chmod a-w "$T/kb.db"
 ok "read-only file" ai-search --db "$T/kb.db" --mode bm25 apple
 is "$(cksum <"$T/kb.db")" "$sum" "the file is unchanged"
+# A directory nobody may write to (chattr +i binds root too): no -shm
+# can be made there, and the search still works.
+mkdir "$T/ro"
+ai-index --db "$T/ro/kb.db" --no-status "$T/in"
+if chattr +i "$T/ro/kb.db" "$T/ro" 2>/dev/null; then
+	trap 'chattr -i "$T/ro" "$T/ro/kb.db" 2>/dev/null; rm -rf "$T"' EXIT
+	ok "an immutable database in an immutable directory" \
+	    ai-search --db "$T/ro/kb.db" --mode bm25 -k 1 apple
+	is "$(jq -r '.hits[0].id' "$T/.out")" "d0#0" "finds the chunk"
+	chattr -i "$T/ro" "$T/ro/kb.db"
+else
+	skip "an immutable database" "chattr +i is not possible here"
+fi
 fails 2 "a missing database" ai-search --db "$T/nope.db" apple
 err_has "names it" "nope.db"
 echo "just text, not sqlite......................................................................................." >"$T/t.db"
