@@ -42,7 +42,7 @@ CLITESTS := $(sort $(wildcard tests/cli/t*.sh))
 
 # Debian packages the build and the tests need (make deps installs them).
 DEBS	= gcc make pkg-config libjansson-dev libcurl4-openssl-dev \
-	  libsqlite3-dev sqlite3 perl mandoc bash zsh fish ca-certificates \
+	  libsqlite3-dev sqlite3 perl mandoc bash zsh fish ca-certificates parallel \
 	  libutf8proc-dev libpcre2-dev
 
 .PHONY: all check check-sanitize clean install uninstall deps demo bench \
@@ -117,6 +117,8 @@ install: all
 	    cp -f completions/fish/$$t.fish $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; \
 	done
 	if [ -d data ]; then cp -Rf data/. $(DESTDIR)$(DATADIR)/; fi
+	mkdir -p $(DESTDIR)$(DATADIR)/examples
+	cp -Rf examples/. $(DESTDIR)$(DATADIR)/examples/
 
 uninstall:
 	for t in $(TOOLS); do \
