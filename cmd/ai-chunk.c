@@ -14,7 +14,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -121,6 +120,7 @@ struct run {
 
 	struct buf		 out;		/* the output line */
 	struct buf		 fix;		/* repaired text */
+	struct buf		 file;		/* the file being read */
 	unsigned long		 ndocs, nchunks;
 };
 
@@ -478,32 +478,54 @@ plain_doc(struct run *r, const char *name, const char *id, const char *p,
 	return 0;
 }
 
+/*
+ * Read all of fd into b (reset first), expecting about hint bytes.
+ * 0, or -1 with errno set.  read(2) rather than mmap(2): no faults or
+ * mapping calls per file, no SIGBUS if the file shrinks, and files whose
+ * size stat(2) does not know (/proc) read whole.
+ */
+static int
+read_all(int fd, struct buf *b, size_t hint)
+{
+	ssize_t n;
+
+	buf_reset(b);
+	if (buf_reserve(b, hint + 1) == -1)
+		return -1;
+	for (;;) {
+		if (b->cap - b->len < 2 && buf_reserve(b, 1 << 16) == -1)
+			return -1;
+		n = read(fd, b->data + b->len, b->cap - b->len - 1);
+		if (n == 0)
+			return 0;
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		b->len += (size_t)n;
+	}
+}
+
 static int
 file_doc(void *arg, const char *path, const struct stat *st)
 {
 	struct run *r = arg;
-	void *map = NULL;
-	size_t len = (size_t)st->st_size;
 	int fd, rc;
 
 	if ((fd = open(path, O_RDONLY)) == -1)
 		return record_error(r, path, 0, NULL, "io", "%s",
 		    strerror(errno));
-	if (len > 0 && (map = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0)) ==
-	    MAP_FAILED) {
+	if (read_all(fd, &r->file, (size_t)st->st_size) == -1) {
 		rc = record_error(r, path, 0, NULL, "io", "%s",
 		    strerror(errno));
 		close(fd);
 		return rc;
 	}
 	close(fd);
-	if (len > 0)
-		madvise(map, len, MADV_SEQUENTIAL);
 	r->source = path;
-	rc = plain_doc(r, path, path, map ? map : "", len);
+	rc = plain_doc(r, path, path, r->file.data, r->file.len);
 	r->source = NULL;
-	if (map != NULL)
-		munmap(map, len);
 	return rc;
 }
 
@@ -523,28 +545,10 @@ walk_skip(void *arg, const char *path, int error, const char *why)
 static int
 text_stdin(struct run *r, const char *id)
 {
-	struct buf in = BUF_INIT(0);
-	ssize_t n;
-	int rc;
-
-	for (;;) {
-		if (buf_reserve(&in, 1 << 16) == -1)
-			cli_fatal(1, "out of memory");
-		n = read(STDIN_FILENO, in.data + in.len, 1 << 16);
-		if (n == 0)
-			break;
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			buf_release(&in);
-			return record_error(r, "-", 0, NULL, "io",
-			    "%s", strerror(errno));
-		}
-		in.len += (size_t)n;
-	}
-	rc = plain_doc(r, "-", id, in.data ? in.data : "", in.len);
-	buf_release(&in);
-	return rc;
+	if (read_all(STDIN_FILENO, &r->file, 1 << 16) == -1)
+		return record_error(r, "-", 0, NULL, "io", "%s",
+		    strerror(errno));
+	return plain_doc(r, "-", id, r->file.data, r->file.len);
 }
 
 /* Document records {id, text, meta} from standard input. */
@@ -743,6 +747,7 @@ main(int argc, char *argv[])
 	r.co.tok = tok;
 	buf_init(&r.out, 0);
 	buf_init(&r.fix, 0);
+	buf_init(&r.file, 0);
 	buf_init(&r.id, 0);
 	buf_init(&r.meta, 0);
 
@@ -762,6 +767,7 @@ main(int argc, char *argv[])
 	tokenizer_free(tok);
 	buf_release(&r.out);
 	buf_release(&r.fix);
+	buf_release(&r.file);
 	buf_release(&r.id);
 	buf_release(&r.meta);
 	free((void *)inc);
