@@ -243,13 +243,51 @@ test_store(const char *dir)
 	store_commit(s);
 	ok(store_stats(s, &st) == 0 && st.chunks == 1 && st.vectors == 1 &&
 	    st.dim == 3, "stats: one chunk, one vector, dim 3");
+
+	/* The filter bitmap over the vectors' rows, and a document delete. */
+	store_begin(s);
+	c.id = "b#2";
+	c.meta = "{\"source\":\"b.md\",\"n\":3}";
+	store_upsert(s, &c, &status);
+	c.id = "c#0";
+	c.doc_id = "c";
+	store_upsert(s, &c, &status);
+	store_commit(s);
+	ok(store_vectors(s, &rows, &ids, &n) == 0 && n == 3, "three vectors");
+	{
+		uint64_t *allow = NULL;
+		size_t nallowed = 0;
+
+		filter_add(&f, "doc_id=b", err, sizeof(err));
+		filter_add(&f, "meta.n>=3", err, sizeof(err));
+		ok(store_filter_bitmap(s, &f, ids, n, &allow, &nallowed) == 0 &&
+		    nallowed == 1 && allow[0] == 2,
+		    "bitmap: only the second row (b#2) passes");
+		free(allow);
+		filter_release(&f);
+	}
+	free(rows);
+	free(ids);
+	store_begin(s);
+	is_int(store_delete_doc(s, "b", NULL, NULL), 2,
+	    "delete document b: two chunks");
+	store_commit(s);
+	{
+		int64_t g;
+
+		ok(store_set_meta_int(s, "ann", 1) == 0 &&
+		    store_meta_int(s, "ann", &g) == 0 && g == 1,
+		    "meta integers round-trip");
+		ok(store_meta_int(s, "absent", &g) == 0 && g == 0,
+		    "an absent meta key reads 0");
+	}
 	ok(store_check(s) == 0, "integrity check passes");
 	store_close(s);
 
 	/* Reopen read-only: meta comes back. */
 	o.readonly = 1;
 	s = store_open(path, &o, err, sizeof(err));
-	ok(s != NULL && store_dim(s) == 3 && store_generation(s) == 2,
+	ok(s != NULL && store_dim(s) == 3 && store_generation(s) == 4,
 	    "reopened read-only with dim and generation");
 	store_close(s);
 
