@@ -39,14 +39,26 @@ UNIT	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%.t,$(sort $(wildcard tests/uni
 PROGS	:= $(patsubst tests/progs/%.c,$(BUILD)/tests/%,$(sort $(wildcard tests/progs/*.c)))
 MAN1	:= $(TOOLS:%=man/%.1)
 CLITESTS := $(sort $(wildcard tests/cli/t*.sh))
+# Fuzz targets: tests/fuzz/NAME.c.  `make check` builds each with a plain
+# main() that replays tests/fuzz/corpus/NAME (tests/cli/t1080); `make fuzz`
+# builds them with libFuzzer in build-fuzz and runs each FUZZ_SECONDS.
+FUZZNAMES := $(sort $(notdir $(basename $(filter-out tests/fuzz/driver.c \
+	     tests/fuzz/util.c,$(wildcard tests/fuzz/*.c)))))
+FUZZREPLAY := $(FUZZNAMES:%=$(BUILD)/tests/fuzz-%)
+FUZZ_SECONDS = 60
+FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer \
+	      -fsanitize=fuzzer-no-link,address,undefined \
+	      -fno-sanitize-recover=all
 
 # Debian packages the build and the tests need (make deps installs them).
 DEBS	= gcc make pkg-config libjansson-dev libcurl4-openssl-dev \
 	  libsqlite3-dev sqlite3 perl mandoc bash zsh fish ca-certificates parallel \
 	  libutf8proc-dev libpcre2-dev
+# What `make fuzz` needs besides DEBS (clang, libFuzzer, llvm-cov).
+FUZZ_DEBS = clang libclang-rt-14-dev llvm
 
 .PHONY: all check check-sanitize clean install uninstall deps demo bench \
-	fuzz golden-update completions lint-man
+	fuzz fuzz-build golden-update completions lint-man
 .SUFFIXES:
 .SECONDARY:
 
@@ -73,7 +85,22 @@ $(BUILD)/tests/%: $(BUILD)/tests/progs/%.o $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
-check: all $(UNIT) $(PROGS)
+$(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/fuzz.h $(wildcard lib/*/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/fuzz-%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/driver.o \
+	    $(BUILD)/tests/fuzz/util.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/util.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZNAMES:%=$(BUILD)/fuzz/%)
+
+check: all $(UNIT) $(PROGS) $(FUZZREPLAY)
 	@sh .ci/deps --if-missing $(DEBS)
 	AI_BUILD=$(BUILD) $(PROVE) -j2 -e '' $(UNIT) $(CLITESTS)
 
@@ -102,7 +129,10 @@ bench: all
 	AI_BUILD=$(BUILD) sh bench/run
 
 fuzz:
-	@echo "make fuzz: no fuzz targets yet"
+	@sh .ci/deps --if-missing $(DEBS) $(FUZZ_DEBS)
+	$(MAKE) BUILD=build-fuzz CC=clang CFLAGS='$(FUZZ_CFLAGS)' \
+	    LDFLAGS='-fsanitize=address,undefined' fuzz-build
+	sh tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS) $(FUZZNAMES)
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
