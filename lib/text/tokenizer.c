@@ -432,6 +432,18 @@ tokenizer_prefix(const struct tokenizer *t, const char *s, size_t len,
 		for (k = max; k > 0 && ends[k] == ends[k - 1]; k--)
 			;
 		cut = k > 0 ? ends[k - 1] : 0;
+		/*
+		 * Issue 10 (found by tests/fuzz/tokenizer.c): the prefix
+		 * counted alone can take more tokens than it did inside
+		 * the whole text, since the pre-tokenizer cuts white space
+		 * before its end differently.  Step back a token at a time
+		 * until it fits on its own.
+		 */
+		while (cut > 0 && tokenizer_count(t, s, cut) > max) {
+			while (--k > 0 && ends[k - 1] == cut)
+				;
+			cut = k > 0 ? ends[k - 1] : 0;
+		}
 	}
 	free(ends);
 	return cut;
