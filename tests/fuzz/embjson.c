@@ -18,6 +18,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct buf rest = BUF_INIT(0);
+	json_error_t jerr;
 	json_t *whole, *cut, *arr;
 	float *vec = NULL;
 	size_t dim = 0, i;
@@ -35,10 +36,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * may accept, but then the rest must be rejected too, so the
 	 * caller still reports the line.
 	 */
-	whole = json_loadb((const char *)data, size, JSON_ALLOW_NUL, NULL);
+	whole = json_loadb((const char *)data, size, JSON_ALLOW_NUL, &jerr);
 	if (whole == NULL) {
+		/*
+		 * Except that it reads integers past int64 in the vector
+		 * as floats, where jansson says "too big integer"
+		 * (tests/unit/store_embjson.c wants that).
+		 */
 		cut = json_loadb(rest.data, rest.len, JSON_ALLOW_NUL, NULL);
-		FUZZ_ASSERT(cut == NULL);
+		FUZZ_ASSERT(cut == NULL || strstr(jerr.text, "too big") != NULL);
+		json_decref(cut);
 		free(vec);
 		buf_release(&rest);
 		return 0;
