@@ -54,7 +54,7 @@ if command -v ai-embed >/dev/null 2>&1; then
 	is "$?" 0 "ai-embed: embeds with the key"
 	ai-embed -m openai/e --base-url "$BAD" --no-cache --log "$W/embed2.log" \
 	    <"$W/chunks" >"$W/embed2.out" 2>"$W/embed2.err"
-	is "$?" 1 "ai-embed: a refused key fails"
+	is "$?" 2 "ai-embed: a refused key is a configuration error (status 2)"
 	cache=$XDG_CACHE_HOME/ai-tools/cache.db
 	ok "ai-embed: the default cache exists" test -f "$cache"
 	is "$(stat -c %a "$cache")" 600 "ai-embed: the cache is created 0600"
