@@ -187,6 +187,26 @@ shard_rowids(const struct shard *s)
 }
 
 /*
+ * A float32 similarity as the double to print: the shortest decimal
+ * (6 to 9 digits) that reads back as the same float, 0.419734329 and
+ * not 0.41973432898521423, as HACKING.md asks of float32 values.
+ */
+static double
+float_score(float f)
+{
+	char tmp[32];
+	int prec;
+
+	for (prec = 6; prec < 9; prec++) {
+		snprintf(tmp, sizeof(tmp), "%.*g", prec, f);
+		if (strtof(tmp, NULL) == f)
+			break;
+	}
+	snprintf(tmp, sizeof(tmp), "%.*g", prec, f);
+	return strtod(tmp, NULL);
+}
+
+/*
  * The bitmap of s's rows that --filter lets through (NULL: no filter),
  * worked out once and kept.
  */
@@ -250,7 +270,7 @@ shard_vector(struct run *r, struct shard *s, const float *q,
 		free(allow);
 	for (i = 0; i < n; i++) {
 		out[i].rowid = ids[r->vh[i].row];
-		out[i].score = r->vh[i].score;
+		out[i].score = float_score(r->vh[i].score);
 	}
 	return (long)n;
 }
@@ -706,7 +726,8 @@ batch_vectors(struct run *r, json_t **recs, size_t n, struct prelist *pre)
 			for (m = 0; m < got; m++) {
 				p->hits[p->n].rowid = ids[vh[q * depth +
 				    m].row];
-				p->hits[p->n].score = vh[q * depth + m].score;
+				p->hits[p->n].score = float_score(vh[q * depth +
+				    m].score);
 				p->hits[p->n].shard = (int)i;
 				p->n++;
 			}
