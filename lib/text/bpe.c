@@ -3,8 +3,10 @@
  *
  * Loading reads <name>.tiktoken once, decodes the base64 into one byte
  * array (tokens stored back to back, in rank order) and builds an
- * open-addressing hash table from token bytes to rank.  No other copy
- * of the data is made; cl100k_base loads in about 3 ms.
+ * open-addressing hash table from token bytes to rank, plus a table of
+ * the two-byte tokens.  That takes 6 ms for cl100k_base, so the result
+ * is cached as an image that later runs map in 0.04 ms (see "image").
+ * All of it is read-only once open: threads may share an encoding.
  *
  * Encoding cuts the text into pieces (bpe_split.c) and merges each
  * piece's bytes by rank, the lowest-ranked adjacent pair first and the

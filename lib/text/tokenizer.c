@@ -28,7 +28,7 @@
  *	bench: manual pages (24 MB)			+1.6%	4.2%
  *	bench: Python documentation (12 MB)		+5.0%	5.8%
  *	bench: GCIDE dictionary (39 MB)			-4.6%	5.8%
- *	lib/ (C source)					+4.6%	5.3%
+ *	lib/ (C source)					+4.5%	5.2%
  *
  * The constants lean towards counting high: a budget filled by the
  * approximate count rarely overflows.  The old rules (1 token per 6
