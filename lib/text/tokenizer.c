@@ -17,7 +17,8 @@
  *	white space	1 token for newlines (and the blanks before
  *			them), 1 for two or more blanks after them; the
  *			last blank before a word goes with the word
- *	others		(emoji, symbols above U+FFFF, U+FFFD) 2 tokens
+ *	others		(emoji, symbols above U+FFFF) 2 tokens; an ill-
+ *			formed byte sequence 1, as U+FFFD is
  *
  * Costs are summed in 64ths and rounded as they go, so the error does
  * not grow with the length of the text.  Against exact cl100k_base
@@ -25,9 +26,9 @@
  * error):
  *
  *	examples/corpus (prose, runbooks, code)	+6.5%	6.5%
- *	bench: manual pages (24 MB)			+1.6%	4.2%
- *	bench: Python documentation (12 MB)		+5.0%	5.8%
- *	bench: GCIDE dictionary (39 MB)			-4.6%	5.8%
+ *	bench: manual pages (19.5 MB)			+1.6%	4.2%
+ *	bench: Python documentation (11 MB)		+5.0%	5.8%
+ *	bench: GCIDE dictionary (40 MB)			-4.6%	5.8%
  *	lib/ (C source)					+4.5%	5.2%
  *
  * The constants lean towards counting high: a budget filled by the
@@ -135,7 +136,7 @@ approx_walk(const char *s, size_t len, piece_fn *fn, void *arg)
 		start = i;
 		if ((n = utf8_decode(p + i, len - i, &cp)) == 0) {
 			i += utf8_badlen(p + i, len - i);
-			cost = 2 * TOK;		/* U+FFFD is 2 tokens */
+			cost = TOK;		/* as U+FFFD: one token */
 			goto piece;
 		}
 		cls = cp_class(cp);
