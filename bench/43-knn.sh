@@ -78,10 +78,12 @@ if [ -f "$side" ]; then
 	for how in map read; do
 		for i in 1 2 3 4 5 6 7; do
 			"$W/knnbench" cold "$side" "$W/clustered-q.f32" "$DIM" $how >"$W/cold.out"
-			echo "$(val cold_${how}_ms "$W/cold.out") $(val minflt_$how "$W/cold.out")"
+			echo "$(val cold_${how}_ms "$W/cold.out") $(val minflt_$how "$W/cold.out")" \
+			    "$(val cold_${how}_cpu_ms "$W/cold.out")"
 		done >"$W/cold.$how"
-		echo "cold $how, N=$n: $(cut -d' ' -f1 "$W/cold.$how" | median) ms from" \
-		    "main() to the answer, $(cut -d' ' -f2 "$W/cold.$how" | median) minor faults"
+		echo "cold $how, N=$n: $(cut -d' ' -f1 "$W/cold.$how" | median) ms" \
+		    "($(cut -d' ' -f3 "$W/cold.$how" | median) ms CPU) from main() to" \
+		    "the answer, $(cut -d' ' -f2 "$W/cold.$how" | median) minor faults"
 	done
 fi
 
@@ -95,21 +97,23 @@ if [ -x "$AI_BUILD/bin/ai-index" ] && [ -x "$AI_BUILD/bin/ai-search" ]; then
 	fi
 	"$W/knnbench" ndjson "$W/clustered-q.f32" 1 "$DIM" query >"$W/q1.ndjson"
 	cat "$db" "$db.vec" >/dev/null	# in the page cache, as promised
-	for i in 1 2 3 4 5 6 7; do
-		s=$(date +%s%N)
-		"$AI_BUILD/bin/ai-search" --db "$db" --mode vector -k 10 \
-		    <"$W/q1.ndjson" >/dev/null
-		e=$(date +%s%N)
-		echo $(( (e - s) / 1000 ))
-	done | median | awk -v n="$n" '{ printf "cold ai-search --mode vector, N=%s: %.1f ms start to answer\n", n, $1 / 1000 }'
-	mv "$db.vec" "$db.vec.off"
-	for i in 1 2 3; do
-		s=$(date +%s%N)
-		"$AI_BUILD/bin/ai-search" -q --db "$db" --mode vector -k 10 \
-		    <"$W/q1.ndjson" >/dev/null
-		e=$(date +%s%N)
-		echo $(( (e - s) / 1000 ))
-	done | median | awk -v n="$n" '{ printf "  the same without the sidecar (blobs from SQLite): %.1f ms\n", $1 / 1000 }'
-	mv "$db.vec.off" "$db.vec"
+	# timed ARGS...: "wall_ms cpu_ms" of one ai-search run (GNU time).
+	timed() {
+		/usr/bin/time -f '%e %U %S' "$AI_BUILD/bin/ai-search" "$@" \
+		    <"$W/q1.ndjson" 2>&1 >/dev/null | tail -1 |
+		    awk '{ printf "%.0f %.0f\n", $1 * 1000, ($2 + $3) * 1000 }'
+	}
+	if [ -x /usr/bin/time ]; then
+		for i in 1 2 3 4 5 6 7; do timed --db "$db" --mode vector -k 10; done >"$W/cold.ai"
+		echo "cold ai-search --mode vector, N=$n, start to answer:" \
+		    "$(cut -d' ' -f1 "$W/cold.ai" | median) ms" \
+		    "($(cut -d' ' -f2 "$W/cold.ai" | median) ms CPU, 10 ms steps)"
+		mv "$db.vec" "$db.vec.off"
+		for i in 1 2 3; do timed -q --db "$db" --mode vector -k 10; done >"$W/cold.ai"
+		mv "$db.vec.off" "$db.vec"
+		echo "  the same without the sidecar (blobs from SQLite):" \
+		    "$(cut -d' ' -f1 "$W/cold.ai" | median) ms" \
+		    "($(cut -d' ' -f2 "$W/cold.ai" | median) ms CPU)"
+	fi
 fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

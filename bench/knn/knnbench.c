@@ -423,6 +423,9 @@ cold(double t0, const char *side, const char *queries, size_t dim,
 	printf("cold_%s_ms=%.2f\nload_%s_ms=%.2f\nminflt_%s=%ld\nkept=%zu\n",
 	    how, (now() - t0) * 1e3, how, (t1 - t0) * 1e3, how, ru.ru_minflt,
 	    kept);
+	printf("cold_%s_cpu_ms=%.2f\n", how, (double)(ru.ru_utime.tv_sec +
+	    ru.ru_stime.tv_sec) * 1e3 + (double)(ru.ru_utime.tv_usec +
+	    ru.ru_stime.tv_usec) / 1e3);
 	vecfile_close(vf);
 	return 0;
 }

@@ -10,7 +10,7 @@ SO=bench/node_modules/sqlite-vec-linux-x64/vec0.so
 
 knn_build() {	# knn_build [peers...]: ours always; faiss sqlitevec hnsw
 	sh .ci/deps --if-missing gcc g++ libsqlite3-dev libfaiss-dev \
-	    libopenblas0-pthread libhnswlib-dev
+	    libopenblas0-pthread libhnswlib-dev time
 	make -s BUILD="$AI_BUILD" "$AI_BUILD/libaitools.a"
 	cc -std=c11 -O2 -D_GNU_SOURCE -Ilib -o "$W/knnbench" \
 	    bench/knn/knnbench.c "$AI_BUILD/libaitools.a" -lm -lpthread
