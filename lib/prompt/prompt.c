@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "text/tokenizer.h"
@@ -41,10 +42,58 @@ memo_clear(struct prompt *pr)
 void
 prompt_release(struct prompt *pr)
 {
+	size_t i;
+
 	packer_release(&pr->pk);
 	json_decref(pr->messages);
 	pr->messages = NULL;
 	memo_clear(pr);
+	for (i = 0; i < 4; i++) {
+		free(pr->counted[i].text);
+		pr->counted[i].text = NULL;
+	}
+}
+
+/*
+ * prompt_count, remembering the count of each of the first messages:
+ * the same system prompt is counted once per run, not twice a record.
+ */
+static long
+count_messages(struct prompt *pr, const json_t *messages)
+{
+	const json_t *m, *v;
+	const char *s;
+	size_t i, len, n;
+	long total = 3;
+
+	json_array_foreach(messages, i, m) {
+		v = json_object_get(m, "role");
+		total += 3 + tokenizer_count(pr->tok, json_string_value(v),
+		    json_string_length(v));
+		v = json_object_get(m, "content");
+		s = json_string_value(v);
+		len = json_string_length(v);
+		if (i < 4 && pr->counted[i].text != NULL &&
+		    pr->counted[i].len == len &&
+		    memcmp(pr->counted[i].text, s, len) == 0) {
+			total += pr->counted[i].tokens;
+			continue;
+		}
+		n = tokenizer_count(pr->tok, s, len);
+		total += n;
+		if (i < 4 && len <= 4096) {
+			char *copy = malloc(len + 1);
+
+			if (copy != NULL) {
+				memcpy(copy, s, len);
+				free(pr->counted[i].text);
+				pr->counted[i].text = copy;
+				pr->counted[i].len = len;
+				pr->counted[i].tokens = n;
+			}
+		}
+	}
+	return total;
 }
 
 long
@@ -156,7 +205,7 @@ measure(void *arg, struct passage *const *sel, size_t n)
 	if (template_render(pr->tpl, stack, k, &msgs) == 0) {
 		json_decref(pr->messages);
 		pr->messages = msgs;
-		tokens = prompt_count(pr->tok, msgs);
+		tokens = count_messages(pr, msgs);
 		json_decref(pr->memo[1].messages);
 		pr->memo[1] = pr->memo[0];
 		pr->memo[0].key = key;

@@ -33,6 +33,12 @@ struct prompt {
 	}			 memo[2];	/* the last two renders */
 	int			 uses_passages;
 	size_t			 per;		/* learnt by the packer */
+	struct {
+		char		*text;		/* a message's content (new) */
+		size_t		 len;
+		size_t		 tokens;
+	}			 counted[4];	/* by position: system prompts
+						   repeat from record to record */
 	char			 errmsg[1280];
 	const char		*errcode;
 };
