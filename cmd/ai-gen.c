@@ -29,7 +29,10 @@
 #include "gen/extractive.h"
 #include "gen/grounding.h"
 #include "gen/prices.h"
+#include "model/cache.h"
+#include "model/calllog.h"
 #include "model/http.h"
+#include "model/provider.h"
 #include "text/tokenizer.h"
 
 #define DEFAULT_MODEL	"local/extractive"
@@ -42,12 +45,16 @@
 enum {
 	OPT_BASE_URL = AI_OPT_TOOL,
 	OPT_BUDGET,
+	OPT_CACHE,
 	OPT_CACHE_PROMPT,
 	OPT_FALLBACK,
 	OPT_IDLE_TIMEOUT,
+	OPT_LOG,
 	OPT_MAX_COST,
 	OPT_MAX_TOKENS,
+	OPT_NO_CACHE,
 	OPT_NO_STREAM,
+	OPT_OFFLINE,
 	OPT_REQUIRE_CITATIONS,
 	OPT_RETRIES,
 	OPT_RPM,
@@ -67,6 +74,8 @@ static const struct cli_opt opts[] = {
 	  "the model's endpoint; repeat to spread requests over several" },
 	{ "budget", OPT_BUDGET, required_argument, "FILE", NULL,
 	  "charge every request to the ledger FILE, shared between runs" },
+	{ "cache", OPT_CACHE, required_argument, "FILE", NULL,
+	  "the answer cache (default $XDG_CACHE_HOME/ai-tools/cache.db)" },
 	{ "cache-prompt", OPT_CACHE_PROMPT, no_argument, NULL, NULL,
 	  "anthropic: mark the system prompt and context for prompt caching" },
 	{ "fallback", OPT_FALLBACK, required_argument, "MODEL", NULL,
@@ -75,14 +84,20 @@ static const struct cli_opt opts[] = {
 	  "give up on an answer that sends nothing for SEC (default 60)" },
 	{ "jobs", 'j', required_argument, "N", NULL,
 	  "requests in flight at most (default 4)" },
+	{ "log", OPT_LOG, required_argument, "FILE", NULL,
+	  "append one JSON line per model call to FILE (env AI_LOG)" },
 	{ "max-cost", OPT_MAX_COST, required_argument, "USD", NULL,
 	  "send no request once this much is spent (with a ledger: by all runs)" },
 	{ "max-tokens", OPT_MAX_TOKENS, required_argument, "N", NULL,
 	  "longest answer, in tokens" },
 	{ "model", 'm', required_argument, "MODEL", NULL,
 	  "PROVIDER/NAME (default local/extractive; env AI_MODEL)" },
+	{ "no-cache", OPT_NO_CACHE, no_argument, NULL, NULL,
+	  "neither read nor write the answer cache" },
 	{ "no-stream", OPT_NO_STREAM, no_argument, NULL, NULL,
 	  "ask for whole answers instead of streams" },
+	{ "offline", OPT_OFFLINE, no_argument, NULL, NULL,
+	  "answer from the cache only; a record that needs a request fails" },
 	{ "raw", 'r', no_argument, NULL, NULL,
 	  "write only the answers' text, one per line" },
 	{ "require-citations", OPT_REQUIRE_CITATIONS, no_argument, NULL, NULL,
@@ -145,7 +160,12 @@ static struct {
 	const char	*schema_path;
 	double		 max_cost;	/* < 0: none */
 	const char	*budget_path;
+	int		 use_cache;
+	const char	*cache_path;	/* NULL: the default */
+	int		 offline;
+	const char	*log_path;	/* NULL: $AI_LOG */
 } o = {
+	.use_cache = 1,
 	.temperature = NAN,
 	.top_p = NAN,
 	.max_cost = -1,
@@ -159,6 +179,7 @@ static struct {
 /* ---- models and endpoints ---- */
 
 struct endpoint {
+	struct provider	 prov;		/* its base URL and key */
 	char		*url;		/* the full URL of the chat call */
 	int		 busy;		/* requests in flight */
 	int		 fails;		/* failures in a row */
@@ -170,9 +191,8 @@ struct target {
 	const char	*model;		/* "openai/gpt-4o" */
 	const char	*name;		/* "gpt-4o" */
 	int		 api;		/* enum chat_api, or -1 for local */
-	const char	*key;		/* NULL: none sent */
-	const char	*key_var;	/* "OPENAI_API_KEY" */
 	long		 context;	/* window in tokens; 0 unknown */
+	struct provider	 prov;		/* as resolved for eps[0] */
 	struct endpoint	 eps[MAX_ENDPOINTS];
 	size_t		 neps;
 };
@@ -184,13 +204,16 @@ static struct prices prices;
 static struct budget budget;
 static struct tokenizer *tok;
 static struct http *http;
+static struct cache *cache;
+static struct calllog *calllog;
 static int inflight;
+static unsigned cache_puts;	/* since the last commit */
 
 /* Totals for the -v summary. */
 static struct {
 	long long	 prompt, completion;
 	double		 cost;
-	unsigned long	 requests, fallbacks;
+	unsigned long	 requests, fallbacks, cached;
 } total;
 
 /* ---- records in the window ---- */
@@ -217,6 +240,8 @@ struct job {
 	const char	*model;
 	long		 ptok, ctok, cached_tok;
 	int		 attempts;
+	int		 cached;	/* the answer came from the cache */
+	unsigned char	 key[32];	/* of the request in flight */
 	double		 cost;
 	double		 latency_ms;	/* time in model calls, waits included */
 	json_t		*parsed, *grounding;
@@ -538,47 +563,153 @@ pick_endpoint(struct target *t, unsigned tried)
 }
 
 static void
-submit(struct job *j)
+set_params(struct chat_params *p, const struct target *t, int canonical)
+{
+	memset(p, 0, sizeof(*p));
+	p->model = t->name;
+	p->temperature = o.temperature;
+	p->top_p = o.top_p;
+	p->max_tokens = o.max_tokens;
+	p->seed = o.seed;
+	p->has_seed = o.has_seed;
+	p->stop = o.stop;
+	p->nstop = o.nstop;
+	p->schema = o.schema;
+	/* Streaming and cache marks change how, not what, is answered. */
+	p->stream = canonical ? 0 : o.stream;
+	p->cache_prompt = canonical ? 0 : o.cache_prompt;
+}
+
+/*
+ * The cache key of j's next request: the provider's model and the
+ * request as it would be sent whole, without stream or cache marks.
+ */
+static void
+request_key(struct job *j, const json_t *msgs)
+{
+	const struct target *t = &chain[j->target];
+	struct chat_params p;
+	struct buf body = BUF_INIT(0);
+	const char *parts[3];
+	size_t lens[3];
+
+	set_params(&p, t, 1);
+	if (chat_request(&body, (enum chat_api)t->api, msgs, &p) == -1)
+		cli_fatal(1, "out of memory");
+	parts[0] = "ai-gen/1";
+	lens[0] = strlen(parts[0]);
+	parts[1] = t->model;
+	lens[1] = strlen(t->model);
+	parts[2] = body.data;
+	lens[2] = body.len;
+	cache_key(j->key, parts, lens, 3);
+	buf_release(&body);
+}
+
+static void
+log_call(const struct job *j, const struct target *t, const char *endpoint,
+    long status, int attempts, double latency_ms, const char *error)
+{
+	struct calllog_event ev;
+
+	if (calllog == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.tool = cli.tool;
+	ev.provider = t->prov.name;
+	ev.model = t->name;
+	ev.endpoint = endpoint;
+	ev.status = status;
+	ev.attempts = attempts;
+	ev.latency_ms = latency_ms;
+	ev.inputs = 1;
+	ev.prompt_tokens = error == NULL ? j->res.prompt_tokens : -1;
+	ev.completion_tokens = error == NULL ? j->res.completion_tokens : -1;
+	ev.cached = j->cached;
+	ev.error = error;
+	if (calllog_write(calllog, &ev) == -1 && !cli.quiet)
+		cli_warn("call log: %s", strerror(errno));
+}
+
+/* Answer j from the cache: 1 when it was there. */
+static int
+from_cache(struct job *j)
+{
+	json_t *v;
+	void *val;
+	size_t len;
+	const char *text;
+
+	if (cache == NULL || cache_get(cache, j->key, &val, &len) != 1)
+		return 0;
+	v = json_loadb(val, len, 0, NULL);
+	free(val);
+	text = json_string_value(json_object_get(v, "text"));
+	if (text == NULL) {
+		json_decref(v);
+		return 0;	/* not ours or damaged: ask again */
+	}
+	chat_result_reset(&j->res);
+	buf_append(&j->res.text, text, json_string_length(json_object_get(v,
+	    "text")));
+	snprintf(j->res.finish, sizeof(j->res.finish), "%s",
+	    json_string_value(json_object_get(v, "finish")) ?
+	    json_string_value(json_object_get(v, "finish")) : "stop");
+	j->res.prompt_tokens = (long)json_integer_value(json_object_get(v,
+	    "prompt_tokens"));
+	j->res.completion_tokens = (long)json_integer_value(json_object_get(v,
+	    "completion_tokens"));
+	j->res.cached_tokens = (long)json_integer_value(json_object_get(v,
+	    "cached_tokens"));
+	j->res.done = 1;
+	json_decref(v);
+	return 1;
+}
+
+static void
+to_cache(struct job *j)
+{
+	struct buf b = BUF_INIT(0);
+	json_t *v;
+
+	if (cache == NULL)
+		return;
+	v = json_pack("{s:s%, s:s, s:I, s:I, s:I}", "text",
+	    j->res.text.data ? j->res.text.data : "", j->res.text.len,
+	    "finish", j->res.finish[0] ? j->res.finish : "stop",
+	    "prompt_tokens", (json_int_t)j->res.prompt_tokens,
+	    "completion_tokens", (json_int_t)j->res.completion_tokens,
+	    "cached_tokens", (json_int_t)j->res.cached_tokens);
+	if (v == NULL || ndjson_dump(&b, v) == -1)
+		cli_fatal(1, "out of memory");
+	if (cache_puts == 0)
+		cache_begin(cache);
+	if (cache_put(cache, j->key, b.data, b.len) == -1 && !cli.quiet)
+		cli_warn("cache: %s", cache_errmsg(cache));
+	if (++cache_puts >= 32) {	/* one transaction per 32 answers */
+		cache_commit(cache);
+		cache_puts = 0;
+	}
+	json_decref(v);
+	buf_release(&b);
+}
+
+static void
+submit(struct job *j, const json_t *msgs)
 {
 	struct target *t = &chain[j->target];
 	struct chat_params p;
 	struct http_req *r;
 	struct buf body = BUF_INIT(0);
-	json_t *msgs;
 
-	memset(&p, 0, sizeof(p));
-	p.model = t->name;
-	p.temperature = o.temperature;
-	p.top_p = o.top_p;
-	p.max_tokens = o.max_tokens;
-	p.seed = o.seed;
-	p.has_seed = o.has_seed;
-	p.stop = o.stop;
-	p.nstop = o.nstop;
-	p.schema = o.schema;
-	p.stream = o.stream;
-	p.cache_prompt = o.cache_prompt;
-	msgs = request_messages(j);
+	set_params(&p, t, 0);
 	if (chat_request(&body, (enum chat_api)t->api, msgs, &p) == -1)
 		cli_fatal(1, "out of memory");
 	j->ep = pick_endpoint(t, j->tried);
 	if ((r = http_req_new(j->ep->url)) == NULL ||
-	    http_req_body(r, body.data, body.len) == -1)
+	    http_req_body(r, body.data, body.len) == -1 ||
+	    provider_auth(&j->ep->prov, r) == -1)
 		cli_fatal(1, "out of memory");
-	if (t->key != NULL) {
-		if (t->api == CHAT_ANTHROPIC)
-			http_req_header(r, "x-api-key", t->key, 1);
-		else {
-			struct buf h = BUF_INIT(0);
-
-			buf_printf(&h, "Bearer %s", t->key);
-			http_req_header(r, "Authorization", h.data, 1);
-			explicit_bzero(h.data, h.len);
-			buf_release(&h);
-		}
-	}
-	if (t->api == CHAT_ANTHROPIC)
-		http_req_header(r, "anthropic-version", "2023-06-01", 0);
 	r->udata = j;
 	r->hook_arg = j;
 	r->tokens = (double)(count_tokens(msgs) + (o.max_tokens > 0 ?
@@ -597,7 +728,6 @@ submit(struct job *j)
 	j->ep->served++;
 	inflight++;
 	j->state = J_WAIT;
-	json_decref(msgs);
 	buf_release(&body);
 }
 
@@ -672,11 +802,13 @@ static void
 answered(struct job *j, const struct target *t)
 {
 	const struct price *p = prices_find(&prices, t->model);
-	double cost = p == NULL ? 0 : price_cost(p, j->res.prompt_tokens,
-	    j->res.cached_tokens, j->res.cache_write_tokens,
-	    j->res.completion_tokens);
+	double cost = p == NULL || j->cached ? 0 : price_cost(p,
+	    j->res.prompt_tokens, j->res.cached_tokens,
+	    j->res.cache_write_tokens, j->res.completion_tokens);
 
-	if (budget_charge(&budget, cost) == -1)
+	if (j->cached)
+		total.cached++;
+	else if (budget_charge(&budget, cost) == -1)
 		cli_fatal(1, "%s", budget.errmsg);
 	total.requests++;
 	total.prompt += j->res.prompt_tokens;
@@ -706,7 +838,7 @@ move_on(struct job *j, int endpoint_trouble, const char *why)
 		next_model(j, why);
 		return;
 	}
-	job_fail(j, "model", "%s: %s", t->model, why);
+	job_fail(j, "model", "%s", why);
 }
 
 static void
@@ -714,7 +846,7 @@ finished(struct http_req *r)
 {
 	struct job *j = r->udata;
 	struct target *t = &chain[j->target];
-	char msg[300], why[400];
+	char why[600];
 	int trouble;
 
 	inflight--;
@@ -723,35 +855,23 @@ finished(struct http_req *r)
 	j->latency_ms += r->latency_ms;
 	if (r->err == HTTP_OK) {
 		j->ep->fails = 0;
+		log_call(j, t, j->ep->url, r->status, r->attempts,
+		    r->latency_ms, NULL);
+		to_cache(j);
 		answered(j, t);
 		http_req_free(r);
 		return;
 	}
-	msg[0] = '\0';
-	if (r->err == HTTP_ESTATUS)
-		chat_error_message(r->body.data, r->body.len, msg, sizeof(msg));
-	if (r->status == 401 || r->status == 403) {
-		if (t->key_var == NULL)
-			cli_fatal(2, "%s: HTTP %ld: %s (the server wants a"
-			    " key, which %s does not send)", t->model,
-			    r->status, msg, t->model);
-		cli_fatal(2, "%s: HTTP %ld: %s (%s %s)", t->model, r->status,
-		    msg, t->key == NULL ? "set" : "check", t->key_var);
-	}
+	provider_error(&j->ep->prov, r, why, sizeof(why));
+	log_call(j, t, j->ep->url, r->status, r->attempts, r->latency_ms, why);
+	if (provider_fatal(r))	/* 401, 403, 404: every request would */
+		cli_fatal(2, "%s", why);
 	if (r->err == HTTP_ESTATUS && chat_context_exceeded(r->status,
 	    r->body.data, r->body.len)) {
-		snprintf(why, sizeof(why), "the prompt does not fit the"
-		    " model's context window (HTTP %ld: %s)", r->status, msg);
 		http_req_free(r);
 		move_on(j, 0, why);
 		return;
 	}
-	if (r->err == HTTP_ESTATUS)
-		snprintf(why, sizeof(why), "HTTP %ld: %s%s", r->status, msg,
-		    strstr(r->errmsg, " (after ") ? strstr(r->errmsg,
-		    " (after ") : "");
-	else
-		snprintf(why, sizeof(why), "%s", r->errmsg);
 	trouble = http_transient(r->err, r->status) ||
 	    r->err == HTTP_EHOOK || r->err == HTTP_ECONNECT;
 	if (trouble)
@@ -767,7 +887,7 @@ finished(struct http_req *r)
 	if (trouble)
 		move_on(j, 1, why);
 	else
-		job_fail(j, "model", "%s: %s", t->model, why);
+		job_fail(j, "model", "%s", why);
 }
 
 /* ---- the window ---- */
@@ -822,23 +942,45 @@ static void
 start(struct job *j)
 {
 	struct target *t;
+	json_t *msgs = NULL;
 	double t0;
 
 	if (!fits(j))
 		return;
 	t = &chain[j->target];
+	if (t->api >= 0) {
+		msgs = request_messages(j);
+		request_key(j, msgs);
+		j->cached = from_cache(j);
+		if (j->cached) {
+			json_decref(msgs);
+			log_call(j, t, NULL, 0, 0, 0, NULL);
+			answered(j, t);
+			return;
+		}
+		if (o.offline) {
+			json_decref(msgs);
+			job_fail(j, "offline", "%s: the answer is not in the"
+			    " cache, and --offline sends no request",
+			    t->model);
+			return;
+		}
+	}
 	switch (budget_exhausted(&budget)) {
 	case -1:
 		cli_fatal(1, "%s", budget.errmsg);
 	case 1:
+		json_decref(msgs);
 		job_fail(j, "budget", "the budget of $%g is spent ($%g); no"
 		    " request sent", budget.limit, budget.spent);
 		return;
 	}
 	if (t->api >= 0) {
-		submit(j);
+		submit(j, msgs);
+		json_decref(msgs);
 		return;
 	}
+	j->cached = 0;
 	t0 = now_s();
 	run_local(j, t);
 	j->latency_ms += (now_s() - t0) * 1000;
@@ -880,7 +1022,7 @@ emit(struct job *j)
 	    "completion_tokens", (json_int_t)j->ctok,
 	    "cost_usd", j->cost,
 	    "latency_ms", (json_int_t)llround(j->latency_ms),
-	    "cached", 0,
+	    "cached", j->cached,
 	    "attempts", j->attempts);
 	if (j->cached_tok > 0)
 		json_object_set_new(usage, "cached_tokens",
@@ -993,56 +1135,44 @@ load_schema(const char *path)
 		cli_fatal(2, "%s: %s", path, err);
 }
 
+/* The chat URL under a provider's base ("https://api.anthropic.com"). */
 static char *
-join_url(const char *base, const char *path)
+chat_url(const struct provider *p, enum chat_api api)
 {
 	struct buf b = BUF_INIT(0);
-	size_t n = strlen(base);
+	const char *path = chat_path(api);
+	size_t n = strlen(p->base_url);
 
-	while (n > 0 && base[n - 1] == '/')
-		n--;
-	if (strncmp(base, "http://", 7) != 0 &&
-	    strncmp(base, "https://", 8) != 0)
-		buf_puts(&b, "http://");	/* OLLAMA_HOST=host:port */
-	buf_append(&b, base, n);
 	/* An Anthropic base given with its /v1 already. */
-	if (strcmp(path, "/v1/messages") == 0 && n >= 3 &&
-	    strncmp(base + n - 3, "/v1", 3) == 0)
+	if (api == CHAT_ANTHROPIC && n >= 3 &&
+	    strcmp(p->base_url + n - 3, "/v1") == 0)
 		path = "/messages";
-	buf_puts(&b, path);
+	buf_printf(&b, "%s%s", p->base_url, path);
 	return buf_detach(&b, NULL);
-}
-
-static const char *
-env(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v != NULL && *v != '\0' ? v : NULL;
 }
 
 static void
 add_target(const char *model, int primary)
 {
 	struct target *t = &chain[nchain];
-	const char *slash = strchr(model, '/'), *base = NULL;
 	struct model_info mi;
-	char prov[32], err[300];
-	size_t i;
+	char err[300];
+	size_t i, n;
+	int own_bases;
 
-	if (slash == NULL || slash == model || slash[1] == '\0' ||
-	    (size_t)(slash - model) >= sizeof(prov))
-		cli_usage_error(&cli, "model '%s' is not PROVIDER/NAME", model);
-	snprintf(prov, sizeof(prov), "%.*s", (int)(slash - model), model);
+	if (provider_resolve(&t->prov, model, NULL, err, sizeof(err)) == -1 &&
+	    (strstr(err, "PROVIDER/NAME") != NULL ||
+	    strstr(err, "unknown provider") != NULL))
+		cli_usage_error(&cli, "%s", err);
 	t->model = model;
-	t->name = slash + 1;
+	t->name = strchr(model, '/') + 1;
 	switch (models_lookup(model, &mi, err, sizeof(err))) {
 	case -1:
 		cli_fatal(2, "model table: %s", err);
 	case 1:
 		t->context = mi.context;
 	}
-	if (strcmp(prov, "local") == 0) {
+	if (strncmp(model, "local/", 6) == 0) {
 		if (strcmp(t->name, "extractive") != 0 &&
 		    strcmp(t->name, "echo") != 0)
 			cli_usage_error(&cli, "model '%s': the local models"
@@ -1051,42 +1181,20 @@ add_target(const char *model, int primary)
 		nchain++;
 		return;
 	}
-	if ((t->api = chat_api_named(prov)) < 0)
-		cli_usage_error(&cli, "model '%s': unknown provider '%s' (try"
-		    " openai, anthropic, ollama or local)", model, prov);
-	switch (t->api) {
-	case CHAT_OPENAI:
-		t->key_var = "OPENAI_API_KEY";
-		base = env("OPENAI_BASE_URL");
-		break;
-	case CHAT_ANTHROPIC:
-		t->key_var = "ANTHROPIC_API_KEY";
-		base = env("ANTHROPIC_BASE_URL");
-		break;
-	default:
-		t->key_var = NULL;
-		base = env("OLLAMA_HOST");
-		break;
-	}
-	t->key = t->key_var != NULL ? env(t->key_var) : NULL;
+	snprintf(err, sizeof(err), "%.*s", (int)(t->name - 1 - model), model);
+	t->api = chat_api_named(err);
 	/* --base-url belongs to the provider of -m. */
-	if (o.nbase > 0 && (primary ||
-	    chat_api_named(prov) == chain[0].api)) {
-		for (i = 0; i < o.nbase; i++)
-			t->eps[t->neps++].url = join_url(o.base[i],
-			    chat_path((enum chat_api)t->api));
-	} else {
-		if (base == NULL && t->key_var != NULL && t->key == NULL)
-			cli_fatal(2, "model '%s' needs %s (or --base-url for a"
-			    " server that wants no key)", model, t->key_var);
-		if (base == NULL)
-			base = t->api == CHAT_OPENAI ?
-			    "https://api.openai.com/v1" :
-			    t->api == CHAT_ANTHROPIC ?
-			    "https://api.anthropic.com" : "127.0.0.1:11434";
-		t->eps[t->neps++].url = join_url(base,
-		    chat_path((enum chat_api)t->api));
+	own_bases = o.nbase > 0 && (primary || t->api == chain[0].api);
+	n = own_bases ? o.nbase : 1;
+	for (i = 0; i < n; i++) {
+		if (provider_resolve(&t->eps[i].prov, model, own_bases ?
+		    o.base[i] : NULL, err, sizeof(err)) == -1)
+			cli_fatal(2, "%s", err);
+		t->eps[i].url = chat_url(&t->eps[i].prov,
+		    (enum chat_api)t->api);
 	}
+	t->neps = n;
+	t->prov = t->eps[0].prov;
 	nchain++;
 }
 
@@ -1096,12 +1204,13 @@ main(int argc, char *argv[])
 	struct http_opts ho = HTTP_OPTS_INIT;
 	struct http_stats hs;
 	const char *e;
-	char err[256];
+	char err[512];
 	size_t k;
 	int ch, i;
 
 	cli_init(&cli, argc, argv);
-	o.model = (e = env("AI_MODEL")) != NULL ? e : DEFAULT_MODEL;
+	e = getenv("AI_MODEL");
+	o.model = e != NULL && *e != '\0' ? e : DEFAULT_MODEL;
 	while ((ch = cli_getopt(&cli, argc, argv)) != -1) {
 		switch (ch) {
 		case 'j':
@@ -1123,8 +1232,21 @@ main(int argc, char *argv[])
 		case OPT_BUDGET:
 			o.budget_path = optarg;
 			break;
+		case OPT_CACHE:
+			o.cache_path = optarg;
+			o.use_cache = 1;
+			break;
 		case OPT_CACHE_PROMPT:
 			o.cache_prompt = 1;
+			break;
+		case OPT_LOG:
+			o.log_path = optarg;
+			break;
+		case OPT_NO_CACHE:
+			o.use_cache = 0;
+			break;
+		case OPT_OFFLINE:
+			o.offline = 1;
 			break;
 		case OPT_FALLBACK:
 			if (o.nfallback == MAX_CHAIN)
@@ -1227,6 +1349,14 @@ main(int argc, char *argv[])
 		cli_fatal(2, "tokenizer: %s", err);
 	o.raw_live = o.raw && isatty(STDOUT_FILENO);
 
+	for (k = 0; k < nchain && chain[k].api < 0; k++)
+		;
+	if (k < nchain && (o.use_cache || o.offline) &&
+	    (cache = cache_open(o.cache_path, err, sizeof(err))) == NULL)
+		cli_fatal(2, "cache: %s", err);
+	if (calllog_open(&calllog, o.log_path, err, sizeof(err)) == -1)
+		cli_fatal(2, "call log: %s", err);
+
 	ho.jobs = o.jobs;
 	/* With several endpoints a failing request moves on quickly. */
 	ho.retries = o.nbase > 1 && o.retries > 1 ? 1 : o.retries;
@@ -1248,13 +1378,13 @@ main(int argc, char *argv[])
 
 	if (cli.verbose) {
 		http_get_stats(http, &hs);
-		cli_warn("%lu record%s, %lu failed; %lu answer%s (%lu"
-		    " retries, %lu throttled, %lu fallbacks); %lld prompt and"
-		    " %lld completion tokens; $%.6f", cli.nin,
+		cli_warn("%lu record%s, %lu failed; %lu answer%s (%lu from"
+		    " the cache, %lu retries, %lu throttled, %lu fallbacks);"
+		    " %lld prompt and %lld completion tokens; $%.6f", cli.nin,
 		    cli.nin == 1 ? "" : "s", cli.nfailed, total.requests,
-		    total.requests == 1 ? "" : "s", hs.retries, hs.throttled,
-		    total.fallbacks, total.prompt, total.completion,
-		    total.cost);
+		    total.requests == 1 ? "" : "s", total.cached, hs.retries,
+		    hs.throttled, total.fallbacks, total.prompt,
+		    total.completion, total.cost);
 	}
 	while (wcount > 0) {
 		job_free(win[whead]);
@@ -1263,6 +1393,10 @@ main(int argc, char *argv[])
 	}
 	free(win);
 	http_free(http);
+	if (cache != NULL && cache_puts > 0 && cache_commit(cache) == -1)
+		cli_warn("cache: %s", cache_errmsg(cache));
+	cache_free(cache);
+	calllog_free(calllog);
 	for (k = 0; k < nchain; k++)
 		for (i = 0; i < (int)chain[k].neps; i++)
 			free(chain[k].eps[i].url);

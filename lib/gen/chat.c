@@ -479,32 +479,6 @@ chat_parse(enum chat_api api, const char *body, size_t len,
 	return rc;
 }
 
-void
-chat_error_message(const char *body, size_t len, char *out, size_t outlen)
-{
-	json_t *v = json_loadb(body, len, 0, NULL), *e;
-	const char *m = NULL;
-	size_t n;
-
-	e = json_object_get(v, "error");
-	if (json_is_string(e))
-		m = json_string_value(e);
-	else if (json_is_object(e))
-		m = json_string_value(json_object_get(e, "message"));
-	else if (json_is_string(json_object_get(v, "message")))
-		m = json_string_value(json_object_get(v, "message"));
-	if (m != NULL)
-		snprintf(out, outlen, "%s", m);
-	else {
-		n = len < 200 ? len : 200;
-		snprintf(out, outlen, "%.*s", (int)n, body ? body : "");
-		for (char *p = out; *p != '\0'; p++)
-			if (*p == '\n' || *p == '\r')
-				*p = ' ';
-	}
-	json_decref(v);
-}
-
 int
 chat_context_exceeded(long status, const char *body, size_t len)
 {

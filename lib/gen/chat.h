@@ -78,13 +78,6 @@ int	chat_request(struct buf *out, enum chat_api, const json_t *messages,
 int	chat_parse(enum chat_api, const char *body, size_t len,
 	    struct chat_result *res);
 
-/*
- * The message inside a provider's error body (or the start of the body
- * when it has none), cut to fit out.
- */
-void	chat_error_message(const char *body, size_t len, char *out,
-	    size_t outlen);
-
 /* Does this error answer say the prompt is longer than the model's window? */
 int	chat_context_exceeded(long status, const char *body, size_t len);
 

@@ -54,7 +54,7 @@ is "$(cat "$T/out")" "question one" "--system goes before the messages"
 # --- usage errors ---
 fails 2 "an unknown local model is a usage error" ai-gen -m local/nope </dev/null
 fails 2 "a model must be PROVIDER/NAME" ai-gen -m gpt-4o </dev/null
-grep -q "model 'gpt-4o' is not PROVIDER/NAME" "$T/.err"
+grep -q "model 'gpt-4o' is not named PROVIDER/NAME" "$T/.err"
 is "$?" 0 "and the message says so"
 fails 2 "--temperature out of range" ai-gen --temperature 3 </dev/null
 fails 2 "an empty --stop" ai-gen --stop '' </dev/null
