@@ -6,8 +6,10 @@
 # at the same concurrency, and write one NDJSON record per answer.  For
 # each concurrency J the script prints requests per second against the
 # ideal J / 0.2 s, and client CPU (user + system) per request, with the
-# ratio openai-npm / ai-gen.  The npm peer is installed into
-# bench/node_modules (gitignored).
+# ratio openai-npm / ai-gen.  ai-gen runs with --no-cache, since the peer
+# has none (and the same prompts would otherwise be answered from it the
+# second time).  The npm peer is installed into bench/node_modules
+# (gitignored).
 set -eu
 cd "$(dirname "$0")/.."
 : "${AI_BUILD:=build}"
@@ -73,7 +75,7 @@ for j in 8 32 128; do
 	    >"$work/in.jsonl"
 	port=$("$fake" -d --idle 120 --latency "$latency")
 	base=http://127.0.0.1:$port/v1
-	set -- $(timed sh -c 'ai-gen -j "$1" -m openai/x --base-url "$2" \
+	set -- $(timed sh -c 'ai-gen --no-cache -j "$1" -m openai/x --base-url "$2" \
 	    <"$3" >"$4"' - "$j" "$base" "$work/in.jsonl" "$work/ai.out")
 	aw=$1 ac=$2
 	set -- $(timed sh -c 'node "$1/peer.js" "$2" "$3" "$4" "$5" <"$6" >"$7"' - \
