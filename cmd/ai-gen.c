@@ -581,8 +581,10 @@ set_params(struct chat_params *p, const struct target *t, int canonical)
 }
 
 /*
- * The cache key of j's next request: the provider's model and the
- * request as it would be sent whole, without stream or cache marks.
+ * The cache key of j's next request: the model, the server (the same
+ * name may be another model elsewhere; several --base-url count as the
+ * first), and the request as it would be sent whole, without stream or
+ * cache marks.
  */
 static void
 request_key(struct job *j, const json_t *msgs)
@@ -590,19 +592,21 @@ request_key(struct job *j, const json_t *msgs)
 	const struct target *t = &chain[j->target];
 	struct chat_params p;
 	struct buf body = BUF_INIT(0);
-	const char *parts[3];
-	size_t lens[3];
+	const char *parts[4];
+	size_t lens[4];
 
 	set_params(&p, t, 1);
 	if (chat_request(&body, (enum chat_api)t->api, msgs, &p) == -1)
 		cli_fatal(1, "out of memory");
 	parts[0] = "ai-gen/1";
-	lens[0] = strlen(parts[0]);
 	parts[1] = t->model;
-	lens[1] = strlen(t->model);
-	parts[2] = body.data;
-	lens[2] = body.len;
-	cache_key(j->key, parts, lens, 3);
+	parts[2] = t->prov.base_url;	/* the first endpoint's */
+	parts[3] = body.data;
+	lens[0] = strlen(parts[0]);
+	lens[1] = strlen(parts[1]);
+	lens[2] = strlen(parts[2]);
+	lens[3] = body.len;
+	cache_key(j->key, parts, lens, 4);
 	buf_release(&body);
 }
 

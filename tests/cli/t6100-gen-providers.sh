@@ -191,9 +191,13 @@ is "$(grep -c '"cached":true' "$T/out2")" 2 "they say usage.cached: true"
 is "$(sed 's/"usage".*//' "$T/out2")" "$(sed 's/"usage".*//' "$T/out1")" "with the same answers"
 grep -q '"cost_usd":0.0,"latency_ms":0,"cached":true,"attempts":0' "$T/out2"
 is "$?" 0 "costing nothing, with no attempt"
-ai-gen --offline -m openai/x --base-url "http://127.0.0.1:1/v1" --cache "$T/c.db" \
+ai-gen --offline -m openai/x --base-url "http://127.0.0.1:$P/v1" --cache "$T/c.db" \
     <"$T/two.jsonl" >"$T/out3" 2>"$T/err"
-is "$?" 0 "--offline answers from the cache with no server at all"
+is "$?" 0 "--offline answers from the cache"
+is "$(wc -l <"$T/clog" | tr -d ' ')" 2 "without a request"
+echo '{"prompt":"hello there"}' | ai-gen -m openai/x --base-url "http://127.0.0.1:1/v1" \
+    --cache "$T/c.db" --offline >/dev/null 2>&1
+is "$?" 1 "another server is another cache entry"
 echo '{"id":3,"prompt":"never asked"}' >>"$T/two.jsonl"
 ai-gen --offline -m openai/x --base-url "http://127.0.0.1:$P/v1" --cache "$T/c.db" \
     --on-error=emit <"$T/two.jsonl" >"$T/out3" 2>"$T/err"
