@@ -50,7 +50,8 @@ ok "at least 1,900 requests failed ($n)" test "$n" -ge 1900
 # --- the same, whole answers, with stalls and hangs (timeouts) ---
 records 300 >"$T/in300"
 P=$(fake --log "$T/log2" --script "$(script 600 2 "$ALL stall hang")")
-ai-gen -m anthropic/x --base-url "http://127.0.0.1:$P" -j 32 --retries 12 \
+# (Anthropic always wants a key, as it does for ai-embed; the fake takes any.)
+ANTHROPIC_API_KEY=test-key ai-gen -m anthropic/x --base-url "http://127.0.0.1:$P" -j 32 --retries 12 \
     --timeout 0.5 --idle-timeout 0.3 --no-stream <"$T/in300" >"$T/out" 2>"$T/err"
 is "$?" 0 "anthropic, whole answers, with stalls and hangs: status 0"
 ok "all 300 once, in order" answered "$T/out" 300
