@@ -336,6 +336,27 @@ find_question(const char *text, size_t len, const char **qs, const char **qe)
 
 /* ---- sentences ---- */
 
+/*
+ * A line of a program rather than prose (a source file's chunk has no
+ * code fence): an operator pair, or more than one byte in sixteen that
+ * is a brace, an equals sign, a dollar, a semicolon, ...
+ */
+static int
+looks_like_code(const char *p, size_t len)
+{
+	static const char *const ops[] = { "${", "$(", "();", "=>", "==",
+	    "!=", "&&", "||", "::", "->", "*/", "/*", NULL };
+	size_t i, sym = 0;
+
+	for (i = 0; ops[i] != NULL; i++)
+		if (memmem(p, len, ops[i], strlen(ops[i])) != NULL)
+			return 1;
+	for (i = 0; i < len; i++)
+		if (strchr("{}()=;$<>\\&|^~", p[i]) != NULL && p[i] != '\0')
+			sym++;
+	return sym * 16 > len;
+}
+
 static int
 add_sentence(struct extract *x, const char *p, size_t len, long cite)
 {
@@ -366,7 +387,7 @@ add_sentence(struct extract *x, const char *p, size_t len, long cite)
 		while (i < len && is_word_byte((unsigned char)p[i]))
 			i++;
 	}
-	if (words < 3)
+	if (words < 3 || looks_like_code(p, len))
 		return 0;
 	if (x->n == x->cap) {
 		size_t cap = x->cap ? 2 * x->cap : 64;
@@ -553,6 +574,30 @@ table_row(struct extract *x, struct table *t, const char *p, const char *e,
 }
 
 /*
+ * Does a passage's title ("(code/rotate-keys.sh)") name a program's
+ * source?  Its lines are not prose to quote.
+ */
+static int
+names_source_file(const char *p, const char *e)
+{
+	static const char *const exts[] = { ".c", ".h", ".cc", ".cpp", ".hpp",
+	    ".py", ".sh", ".bash", ".js", ".mjs", ".ts", ".go", ".rs", ".java",
+	    ".rb", ".php", ".pl", ".lua", ".cs", ".kt", ".swift", ".sql",
+	    ".el", ".scala", NULL };
+	size_t i, k;
+
+	while (e > p && (e[-1] == ')' || e[-1] == ' ' || e[-1] == '\r' ||
+	    e[-1] == ']'))
+		e--;
+	for (i = 0; exts[i] != NULL; i++) {
+		k = strlen(exts[i]);
+		if ((size_t)(e - p) > k && strncasecmp(e - k, exts[i], k) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * Collect the sentences of text (writable: paragraph lines are joined
  * by turning newlines into spaces), skipping [skip_s, skip_e).
  */
@@ -564,10 +609,10 @@ add_passages(struct extract *x, char *text, size_t len, const char *skip_s,
 	const char *after;
 	struct table tab = { { NULL }, 0 };
 	long cite = 0, n;
-	int fence = 0, rc = 0;
+	int fence = 0, rc = 0, code = 0;
 
 #define FLUSH() do {							\
-	if (para != NULL && split_paragraph(x, para,			\
+	if (para != NULL && !code && split_paragraph(x, para,		\
 	    (size_t)(p - para), cite) == -1) {				\
 		rc = -1;						\
 		goto done;						\
@@ -592,7 +637,7 @@ add_passages(struct extract *x, char *text, size_t len, const char *skip_s,
 			;
 		} else if (*skip_blank(p, e) == '|') {
 			FLUSH();
-			if (table_row(x, &tab, p, e, end, cite) == -1) {
+			if (!code && table_row(x, &tab, p, e, end, cite) == -1) {
 				rc = -1;
 				goto done;
 			}
@@ -601,6 +646,7 @@ add_passages(struct extract *x, char *text, size_t len, const char *skip_s,
 		} else if ((n = extractive_marker(p, e, &after)) != 0) {
 			FLUSH();
 			cite = n;
+			code = names_source_file(after, e);
 			/* A first line without an end stop is a title. */
 			if (e > after && strchr(".!?", e[-1]) != NULL &&
 			    e[-1] != '\0')

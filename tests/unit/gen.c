@@ -152,6 +152,23 @@ test_tables_and_numbers(void)
 	    " long'");
 }
 
+static void
+test_code(void)
+{
+	const char *cctx =
+	    "[1] (code/rotate-keys.sh)\n"
+	    "rotate keys every 90 days with larkctl keys rotate now\n"
+	    "\n"
+	    "[2] (handbook/keys.md)\n"
+	    "Run service=${1:?usage} to rotate keys every day.\n"
+	    "Keys are rotated every 90 days by the platform team.\n";
+
+	is_int(answer(cctx, "How often are keys rotated?"), 1, "code");
+	is_str(out.data, "Keys are rotated every 90 days by the platform team"
+	    " [2].", "a source file's passage and a line of shell are not"
+	    " quoted");
+}
+
 int
 main(void)
 {
@@ -159,6 +176,7 @@ main(void)
 	test_content();
 	test_deterministic();
 	test_tables_and_numbers();
+	test_code();
 	buf_release(&out);
 	return done_testing();
 }
