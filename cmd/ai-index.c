@@ -237,6 +237,16 @@ opt_string(json_t *rec, const char *name, const char **out, char *err,
  * the record's vector as embjson_cut read it (the field in rec is then a
  * placeholder).
  */
+/* A chunk's seq, start or end, kept for lineage; -1 when absent. */
+static int64_t
+place(const json_t *rec, const char *name)
+{
+	const json_t *v = json_object_get(rec, name);
+
+	return json_is_integer(v) && json_integer_value(v) >= 0 ?
+	    (int64_t)json_integer_value(v) : -1;
+}
+
 static int
 one(struct run *r, const struct where *nd, json_t *rec, const float *fvec,
     size_t fdim)
@@ -283,6 +293,9 @@ one(struct run *r, const struct where *nd, json_t *rec, const float *fvec,
 		    " string");
 	c.text = json_string_value(v);
 	c.text_len = json_string_length(v);
+	c.seq = place(rec, "seq");
+	c.start = place(rec, "start");
+	c.end = place(rec, "end");
 	meta = json_object_get(rec, "meta");
 	if (meta != NULL && !json_is_null(meta)) {
 		if (!json_is_object(meta))

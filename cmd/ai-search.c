@@ -359,11 +359,18 @@ hit_json(struct run *r, const struct fuse_hit *h, size_t rank, int hybrid)
 	}
 	if (row.meta != NULL)
 		meta = json_loads(row.meta, 0, NULL);
-	o = json_pack("{s:s, s:s?, s:I, s:f, s:s, s:o?}", "id", row.id,
+	o = json_pack("{s:s, s:s?, s:I, s:f, s:s}", "id", row.id,
 	    "doc_id", row.doc_id, "rank", (json_int_t)rank, "score", h->score,
-	    "text", row.text, "meta", meta);
+	    "text", row.text);
 	if (o == NULL)
 		cli_fatal(1, "out of memory");
+	/* Where the chunk lies in its document, for lineage and packing. */
+	if (row.start >= 0 && row.end >= 0) {
+		json_object_set_new(o, "start", json_integer(row.start));
+		json_object_set_new(o, "end", json_integer(row.end));
+	}
+	if (meta != NULL)
+		json_object_set_new(o, "meta", meta);
 	if (hybrid)
 		for (i = 0; i < FUSE_MAX; i++)
 			if (h->rank[i] > 0)
@@ -539,7 +546,7 @@ one(struct run *r, const char *input, unsigned long line, json_t *rec,
 	const struct filter *f = &r->filter;
 	const struct store_hit *lists[FUSE_MAX];
 	size_t len[FUSE_MAX] = { 0, 0 }, depth, i, n, kept;
-	json_t *qv, *fv, *hits = NULL;
+	json_t *qv, *fv, *hits = NULL, *how;
 	const char *text = NULL;
 	enum mode mode = r->mode;
 	char err[512];
@@ -640,6 +647,13 @@ one(struct run *r, const char *input, unsigned long line, json_t *rec,
 		write_trec(r, rec, hits);
 	else {
 		json_object_set(rec, "hits", hits);
+		/* Lineage: how these hits were found. */
+		how = json_pack("{s:s}", "mode", mode == MODE_HYBRID ?
+		    "hybrid" : mode == MODE_BM25 ? "bm25" : "vector");
+		if (mode != MODE_BM25 && r->model != NULL && *r->model != '\0')
+			json_object_set_new(how, "embedding_model",
+			    json_string(r->model));
+		json_object_set_new(rec, "retrieval", how);
 		cli_write(&r->cli, rec);
 	}
 done:

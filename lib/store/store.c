@@ -33,13 +33,15 @@ static const char *const st_sql[ST_N] = {
 	    " NOT NULL ORDER BY rowid",
 	[ST_FIND] = "SELECT rowid, hash FROM chunks WHERE id = ?1",
 	[ST_INSERT] = "INSERT INTO chunks(id, doc_id, text, meta, hash, model,"
-	    " embedding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	    " embedding, seq, start, \"end\")"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_UPDATE] = "UPDATE chunks SET doc_id = ?2, text = ?3, meta = ?4,"
-	    " hash = ?5, model = ?6, embedding = ?7 WHERE rowid = ?1"
-	    " RETURNING (SELECT 1)",
+	    " hash = ?5, model = ?6, embedding = ?7, seq = ?8, start = ?9,"
+	    " \"end\" = ?10 WHERE rowid = ?1 RETURNING (SELECT 1)",
 	[ST_DELETE] = "DELETE FROM chunks WHERE id = ?1"
 	    " RETURNING embedding IS NOT NULL",
-	[ST_ROW] = "SELECT id, doc_id, text, meta FROM chunks WHERE rowid = ?1",
+	[ST_ROW] = "SELECT id, doc_id, text, meta, seq, start, \"end\" FROM chunks"
+	    " WHERE rowid = ?1",
 	[ST_ROW_ID] = "SELECT id FROM chunks WHERE rowid = ?1",
 	[ST_BM25] = "SELECT rowid, -bm25(fts) FROM fts WHERE fts MATCH ?1"
 	    " ORDER BY rank LIMIT ?2",
@@ -172,7 +174,10 @@ static const char schema_sql[] =
 	"  meta TEXT,\n"
 	"  hash TEXT NOT NULL,\n"
 	"  model TEXT,\n"
-	"  embedding BLOB\n"
+	"  embedding BLOB,\n"
+	"  seq INTEGER,\n"		/* the chunk's place in its document, */
+	"  start INTEGER,\n"		/* its byte offsets there (version 2) */
+	"  \"end\" INTEGER\n"
 	");\n"
 	"CREATE INDEX chunks_doc_id ON chunks(doc_id);\n"
 	"CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN\n"
@@ -292,6 +297,25 @@ load_meta(struct store *s)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return fail_db(s, "read meta");
+	if (schema == 1 && !s->readonly) {
+		/*
+		 * Version 2 added the chunk's place (seq, start, end).  Adding
+		 * nullable columns rewrites nothing, so upgrade in place.
+		 */
+		if (exec(s, "BEGIN IMMEDIATE;"
+		    " ALTER TABLE chunks ADD COLUMN seq INTEGER;"
+		    " ALTER TABLE chunks ADD COLUMN start INTEGER;"
+		    " ALTER TABLE chunks ADD COLUMN \"end\" INTEGER;"
+		    " UPDATE meta SET value = 2 WHERE key = 'schema_version';"
+		    " COMMIT") == -1) {
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		schema = 2;
+	}
+	if (schema == 1)
+		return fail(s, "%s: schema version 1: run ai-index on it once"
+		    " to bring it to version %d", s->path, AI_STORE_SCHEMA);
 	if (schema != AI_STORE_SCHEMA)
 		return fail(s, "%s: schema version %d, this ai-index reads"
 		    " version %d", s->path, schema, AI_STORE_SCHEMA);
@@ -597,13 +621,20 @@ chunk_hash(const struct store_chunk *c, char hex[65])
 	struct sha256 h;
 	unsigned char md[32];
 	static const char digits[] = "0123456789abcdef";
-	const char *parts[4] = { c->doc_id, c->meta, c->vec ? c->model : NULL,
-		c->vec ? "v" : NULL };
+	char span[80];
+	const char *parts[5] = { c->doc_id, c->meta, c->vec ? c->model : NULL,
+		c->vec ? "v" : NULL, NULL };
 	size_t i;
 
+	/* A chunk that moved in its document is an update, not unchanged. */
+	if (c->start >= 0 || c->end >= 0 || c->seq >= 0) {
+		snprintf(span, sizeof(span), "%lld:%lld:%lld", (long long)c->seq,
+		    (long long)c->start, (long long)c->end);
+		parts[4] = span;
+	}
 	sha256_init(&h);
 	sha256_update(&h, c->text, c->text_len);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		sha256_update(&h, parts[i] ? "\1" : "\0", 1);
 		if (parts[i] != NULL)
 			sha256_update(&h, parts[i], strlen(parts[i]) + 1);
@@ -663,6 +694,12 @@ store_upsert(struct store *s, const struct store_chunk *c,
 		sqlite3_bind_blob(st, 7, s->blob, (int)(c->dim * 4),
 		    SQLITE_STATIC);
 	}
+	if (c->seq >= 0)
+		sqlite3_bind_int64(st, 8, c->seq);
+	if (c->start >= 0)
+		sqlite3_bind_int64(st, 9, c->start);
+	if (c->end >= 0)
+		sqlite3_bind_int64(st, 10, c->end);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
 	sqlite3_reset(st);
@@ -1095,6 +1132,12 @@ store_row(struct store *s, int64_t rowid, int idonly, struct store_row *out)
 		out->text = DUP(2);
 		out->meta = DUP(3);
 	}
+#define INT(i) (sqlite3_column_type(st, i) == SQLITE_NULL ? -1 : \
+	sqlite3_column_int64(st, i))
+	out->seq = idonly ? -1 : INT(4);
+	out->start = idonly ? -1 : INT(5);
+	out->end = idonly ? -1 : INT(6);
+#undef INT
 #undef DUP
 	sqlite3_reset(st);
 	if (out->id == NULL || (!idonly && out->text == NULL)) {

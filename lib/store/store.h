@@ -33,7 +33,7 @@
 
 #include "store/vec.h"
 
-#define AI_STORE_SCHEMA		1
+#define AI_STORE_SCHEMA		2
 #define AI_STORE_BUSY		(-2)
 #define AI_STORE_FTS_DEFAULT	"porter unicode61 remove_diacritics 2"
 
@@ -62,12 +62,14 @@ struct store_chunk {
 	const char	*model;		/* embedding model, NULL when unnamed */
 	const float	*vec;		/* dim floats, or NULL */
 	size_t		 dim;
+	int64_t		 seq, start, end; /* the chunk's place; -1 when unknown */
 };
 
 /* A stored chunk as read back for a hit.  Strings are new (store_row_release). */
 struct store_row {
 	int64_t	 rowid;
 	char	*id, *doc_id, *text, *meta;
+	int64_t	 seq, start, end;	/* -1 when the chunk did not say */
 };
 
 struct store_stats {

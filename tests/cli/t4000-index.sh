@@ -26,7 +26,7 @@ ok "sidecar written" test -s "$T/kb.db.vec"
 
 ok "stats" ai-index --db "$T/kb.db" --stats
 is "$(jq -c '[.chunks,.documents,.vectors,.model,.dim,.metric,.schema_version]' "$T/.out")" \
-    '[3,2,2,"local/t",3,"cosine",1]' "stats: counts, model, dim, metric"
+    '[3,2,2,"local/t",3,"cosine",2]' "stats: counts, model, dim, metric"
 
 # An update, and --sync removing a stale chunk of a re-chunked document.
 printf '%s\n' '{"id":"a#0","doc_id":"a","text":"the quick brown fox, again","embedding":[1,0,0],"embedding_model":"local/t"}' \
@@ -87,7 +87,7 @@ sqlite3 "$T/kb.db" "UPDATE meta SET value = 99 WHERE key = 'schema_version'"
 cp "$T/kb.db" "$T/v99.db"
 sqlite3 "$T/kb.db" "UPDATE meta SET value = 1 WHERE key = 'schema_version'"
 fails 2 "another schema version" ai-index --db "$T/v99.db" --stats
-err_has "names the versions" "schema version 99, this ai-index reads version 1"
+err_has "names the versions" "schema version 99, this ai-index reads version 2"
 fails 2 "--stats of a missing file" ai-index --db "$T/none.db" --stats
 ok "does not create it" test ! -e "$T/none.db"
 fails 2 "no --db" env -u AI_DB ai-index
@@ -123,6 +123,29 @@ is "$(sqlite3 "$T/crash.db" 'PRAGMA integrity_check')" "ok" "integrity after kil
 ok "rerun" ai-index --db "$T/crash.db" --no-status "$T/big"
 is "$(sqlite3 "$T/crash.db" 'SELECT count(*) FROM chunks; SELECT count(*) FROM fts WHERE fts MATCH "long"' | tr '\n' ' ')" \
     "60000 60000 " "the rerun finished the job, FTS in step"
+
+# Lineage: a chunk's place in its document rides from ai-chunk through
+# the index to each hit, and a chunk that moved is updated, not unchanged.
+printf '%s\n' '{"id":"d#0","doc_id":"d","seq":0,"text":"alpha beta","start":0,"end":10}' \
+    '{"id":"d#1","doc_id":"d","seq":1,"text":"gamma delta","start":11,"end":22}' >"$T/span.in"
+ai-index --db "$T/span.db" <"$T/span.in" >/dev/null
+is "$(ai-search --db "$T/span.db" --mode bm25 gamma | jq -c '.hits[0] | [.id, .start, .end]')" \
+    '["d#1",11,22]' "a hit carries its chunk's start and end"
+sed 's/"start":11,"end":22/"start":12,"end":23/' "$T/span.in" |
+    ai-index --db "$T/span.db" | jq -r .status | tr '\n' ' ' >"$T/st"
+is "$(cat "$T/st")" "unchanged updated " "a chunk that moved is updated"
+
+# A version 1 index (no seq, start, end) is upgraded by the first write;
+# until then a reader says so.
+cp "$T/span.db" "$T/v1.db"
+sqlite3 "$T/v1.db" 'ALTER TABLE chunks DROP COLUMN seq;
+    ALTER TABLE chunks DROP COLUMN start; ALTER TABLE chunks DROP COLUMN "end";
+    UPDATE meta SET value = 1 WHERE key = '"'"'schema_version'"'"';'
+fails 2 "a version 1 index is not searched" ai-search --db "$T/v1.db" gamma
+err_has "and the message says how to upgrade it" "run ai-index on it once"
+ok "ai-index upgrades it" ai-index --db "$T/v1.db" </dev/null
+is "$(ai-search --db "$T/v1.db" --mode bm25 gamma | jq -r '.hits[0].id')" "d#1" \
+    "then it is searched, its chunks kept"
 
 # --version and --help through the frame.
 ok "help" ai-index --help
