@@ -16,6 +16,7 @@
 #	           request fails, so a pull request's run is reproducible
 #	           and free
 #	MIN_HIT_RATE, MIN_F1, MIN_GROUNDED  the gates (0.9, 0.2, 0.8)
+#	MAX_PROMPT_TOKENS  the prompt budget (default 3000)
 #	REPORT     the JUnit file (default ci-eval.out/report.xml)
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,7 +34,7 @@ offline=
 (cd "$docs" && ai-chunk -q -- *) |
     ai-embed --cache "$cache" | ai-index --db "$out/kb.db" --no-status
 ai-search --db "$out/kb.db" -k 5 <"$questions" |
-    ai-prompt |
+    ai-prompt --max-tokens "${MAX_PROMPT_TOKENS:-3000}" |
     ai-gen --cache "$cache" $offline --verify-citations >"$out/answers.ndjson"
 ai-eval --match doc_id -k 5 \
     --min "hit_rate@5=${MIN_HIT_RATE:-0.9}" \

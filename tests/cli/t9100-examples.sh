@@ -97,4 +97,27 @@ for path in /v1/embeddings /v1/chat/completions /api/embed /api/chat /v1/message
 	grep -q "\"path\":\"$path\"" "$T/prov.log"
 	is $? 0 "a provider example called $path"
 done
+
+# --- ci-eval/run.sh: gates and JUnit offline; then a remote model whose
+# answers are cached, replayed with OFFLINE=1 without a single request.
+ok "ci-eval: the local pipeline meets the gates" env OUT="$T/ci" sh "$ex/ci-eval/run.sh"
+grep -q '<testcase' "$T/ci/report.xml"
+is $? 0 "ci-eval: a JUnit report"
+fails 1 "ci-eval: a gate not met fails the step" \
+    env OUT="$T/ci" MIN_F1=0.99 sh "$ex/ci-eval/run.sh"
+grep -q "gate 'f1 >= 0.99' failed" "$T/.err"
+is $? 0 "ci-eval: and names the gate"
+url=http://127.0.0.1:$PORT/v1
+ok "ci-eval: answers from a remote model, cached" env OUT="$T/ci2" \
+    AI_MODEL=openai/x OPENAI_BASE_URL="$url" MIN_F1=0 MIN_GROUNDED=0 \
+    sh "$ex/ci-eval/run.sh"
+before=$(grep -c '/v1/chat/completions' "$T/prov.log")
+ok "ci-eval: OFFLINE=1 replays them from the cache" env OUT="$T/ci2" \
+    OFFLINE=1 AI_MODEL=openai/x OPENAI_BASE_URL="$url" MIN_F1=0 \
+    MIN_GROUNDED=0 sh "$ex/ci-eval/run.sh"
+is "$(grep -c '/v1/chat/completions' "$T/prov.log")" "$before" \
+    "ci-eval: OFFLINE=1 sent no request"
+fails 1 "ci-eval: OFFLINE=1 with no cache fails the step" env OUT="$T/ci3" \
+    OFFLINE=1 AI_MODEL=openai/x OPENAI_BASE_URL="$url" MIN_F1=0 \
+    MIN_GROUNDED=0 sh "$ex/ci-eval/run.sh"
 done_testing
