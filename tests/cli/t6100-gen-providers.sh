@@ -73,11 +73,12 @@ grep -q "OPENAI_API_KEY is not set" "$T/err"
 is "$?" 0 "that names the variable"
 
 # --- faults ---
-P=$(fake)
+P=$(fake --log "$T/l400")
 echo '{"prompt":"bad [[fake:400]]"}' | ai-gen --no-cache -m openai/x --base-url "http://127.0.0.1:$P/v1" >"$T/out" 2>"$T/err"
 is "$?" 1 "400 fails the record"
 is "$(cat "$T/err")" "ai-gen: -:1: openai/x: HTTP 400: fake: the request was rejected ([[fake:400]])" \
-    "with the provider's message, at once (no retry)"
+    "with the provider's message"
+is "$(wc -l <"$T/l400" | tr -d ' ')" 1 "at once (no retry)"
 
 P=$(fake --script 500,ok)
 echo '{"prompt":"again"}' | ai-gen --no-cache -m openai/x --base-url "http://127.0.0.1:$P/v1" >"$T/out"
