@@ -135,9 +135,8 @@ provider_scrub(const struct provider *p, char *s)
 	size_t klen;
 
 	if (p != NULL && p->key != NULL && (klen = strlen(p->key)) >= 4)
-		while ((k = strstr(s, p->key)) != NULL) {
+		for (k = s; (k = strstr(k, p->key)) != NULL; k += klen)
 			memset(k, '*', klen);
-		}
 	/* Words that look like keys: sk-..., sk_... (sk-ant-... too). */
 	for (w = s; *w != '\0'; w++) {
 		if ((w == s || !isalnum((unsigned char)w[-1])) &&
@@ -155,7 +154,8 @@ provider_error(const struct provider *p, const struct http_req *r, char *out,
 {
 	json_t *j = NULL, *e;
 	const char *msg = NULL;
-	char text[400];
+	char text[400], *full = NULL;
+	int cut = (int)sizeof(text);
 	size_t i;
 
 	text[0] = '\0';
@@ -170,15 +170,24 @@ provider_error(const struct provider *p, const struct http_req *r, char *out,
 			msg = json_string_value(json_object_get(j, "message"));
 		else if (json_is_string(json_object_get(j, "detail")))
 			msg = json_string_value(json_object_get(j, "detail"));
+		/*
+		 * Issue 10 (found by tests/fuzz/provider.c): scrub the
+		 * whole message before cutting it to fit, or a key that
+		 * the cut splits leaves its first half in the report.
+		 */
 		if (msg != NULL)
-			snprintf(text, sizeof(text), "%s", msg);
+			full = strdup(msg);
 		else if (j == NULL) {
 			/* Not JSON: the first line of what came. */
-			snprintf(text, sizeof(text), "%.*s",
-			    (int)(r->body.len < 200 ? r->body.len : 200),
-			    r->body.data);
+			full = strndup(r->body.data, r->body.len);
+			cut = 200;
 		}
 		json_decref(j);
+		if (full != NULL) {
+			provider_scrub(p, full);
+			snprintf(text, sizeof(text), "%.*s", cut, full);
+			free(full);
+		}
 	}
 	for (i = 0; text[i] != '\0'; i++)
 		if ((unsigned char)text[i] < 0x20)
