@@ -31,6 +31,7 @@
 #include "gen/prices.h"
 #include "model/cache.h"
 #include "model/calllog.h"
+#include "gen/route.h"
 #include "model/http.h"
 #include "model/provider.h"
 #include "text/tokenizer.h"
@@ -39,6 +40,7 @@
 #define MAX_STOPS	8
 #define MAX_CHAIN	8
 #define MAX_ENDPOINTS	16
+#define MAX_TARGETS	64	/* the chain, and the models of --route rules */
 #define COOL_FAILS	3	/* failures in a row that cool an endpoint */
 #define COOL_SECONDS	30.0
 
@@ -47,6 +49,10 @@ enum {
 	OPT_BUDGET,
 	OPT_CACHE,
 	OPT_CACHE_PROMPT,
+	OPT_ACCEPT,
+	OPT_CASCADE,
+	OPT_EXPLAIN_ROUTE,
+	OPT_ROUTE,
 	OPT_FALLBACK,
 	OPT_IDLE_TIMEOUT,
 	OPT_LOG,
@@ -70,6 +76,9 @@ enum {
 };
 
 static const struct cli_opt opts[] = {
+	{ "accept", OPT_ACCEPT, required_argument, "CHECKS", NULL,
+	  "pass an answer only if these pass: schema,citations,no-refusal,"
+	  "min-words=N,max-words=N" },
 	{ "base-url", OPT_BASE_URL, required_argument, "URL", NULL,
 	  "the model's endpoint; repeat to spread requests over several" },
 	{ "budget", OPT_BUDGET, required_argument, "FILE", NULL,
@@ -78,6 +87,10 @@ static const struct cli_opt opts[] = {
 	  "the answer cache (default $XDG_CACHE_HOME/ai-tools/cache.db)" },
 	{ "cache-prompt", OPT_CACHE_PROMPT, no_argument, NULL, NULL,
 	  "anthropic: mark the system prompt and context for prompt caching" },
+	{ "cascade", OPT_CASCADE, required_argument, "MODEL,...", NULL,
+	  "ask each model in turn until an answer passes --accept" },
+	{ "explain-route", OPT_EXPLAIN_ROUTE, no_argument, NULL, NULL,
+	  "write each record's chosen models and rule, and ask no model" },
 	{ "fallback", OPT_FALLBACK, required_argument, "MODEL", NULL,
 	  "the model to try when the one before fails (repeatable, a chain)" },
 	{ "idle-timeout", OPT_IDLE_TIMEOUT, required_argument, "SEC", NULL,
@@ -104,6 +117,8 @@ static const struct cli_opt opts[] = {
 	  "fail an answer that cites nothing or a passage that does not exist" },
 	{ "retries", OPT_RETRIES, required_argument, "N", NULL,
 	  "retries of a failed request (default 5)" },
+	{ "route", OPT_ROUTE, required_argument, "FILE", NULL,
+	  "choose each record's model by the first rule in FILE that holds" },
 	{ "rpm", OPT_RPM, required_argument, "N", NULL,
 	  "requests per minute at most" },
 	{ "schema", OPT_SCHEMA, required_argument, "FILE", NULL,
@@ -164,6 +179,11 @@ static struct {
 	const char	*cache_path;	/* NULL: the default */
 	int		 offline;
 	const char	*log_path;	/* NULL: $AI_LOG */
+	const char	*cascade;	/* --cascade A,B,... */
+	int		 routed;	/* --accept or --cascade: keep a trail */
+	int		 explain;
+	struct route_accept accept;
+	const char	*route_path;
 } o = {
 	.use_cache = 1,
 	.temperature = NAN,
@@ -197,8 +217,16 @@ struct target {
 	size_t		 neps;
 };
 
-static struct target chain[MAX_CHAIN + 1];
+static struct target chain[MAX_TARGETS];
 static size_t nchain;
+static size_t nmain;		/* chain[0..nmain): -m and its fallbacks */
+
+static char *lists[MAX_TARGETS];	/* the model names of add_models */
+static size_t nlists;
+
+/* --route: the rules, and the chain block of each rule's models. */
+static struct route_rules rules;
+static struct { size_t first, last; } blocks[MAX_TARGETS];
 
 static struct prices prices;
 static struct budget budget;
@@ -230,6 +258,9 @@ struct job {
 	size_t		 target;	/* index in chain */
 	size_t		 hops;		/* endpoints tried for this target */
 	unsigned	 tried;		/* bit i: endpoint i failed it */
+	size_t		 last;		/* the last model of its chain */
+	const struct route_rule *rule;	/* --route: the rule that chose */
+	json_t		*route;		/* the cascade's trail, or NULL */
 	struct endpoint	*ep;
 	int		 schema_retried;
 	long		 est;		/* prompt tokens, counted here */
@@ -280,6 +311,9 @@ job_new(json_t *rec, const char *input, unsigned long line)
 	j->rec = rec;
 	j->input = input;
 	j->line = line;
+	j->last = nmain - 1;
+	if (o.routed && (j->route = route_trail_new()) == NULL)
+		cli_fatal(1, "out of memory");
 	chat_result_init(&j->res);
 	return j;
 }
@@ -292,6 +326,7 @@ job_free(struct job *j)
 	json_decref(j->retry_msgs);
 	json_decref(j->parsed);
 	json_decref(j->grounding);
+	json_decref(j->route);
 	chat_stream_release(&j->st);
 	chat_result_release(&j->res);
 	free(j);
@@ -801,6 +836,41 @@ check_answer(struct job *j)
 	j->state = J_DONE;
 }
 
+static void next_model(struct job *, const char *);
+
+/*
+ * --accept: judge the answer j->target gave.  Accepted, it stays DONE;
+ * rejected (or failed by the schema or citation checks), j moves on to
+ * the next model of its chain, or fails with every reason when none is
+ * left.
+ */
+static void
+cascade_step(struct job *j, const struct target *t)
+{
+	char why[600];
+
+	if (j->state == J_READY)	/* a schema retry is on its way */
+		return;
+	if (j->state == J_DONE && route_accept_check(&o.accept,
+	    j->res.text.data, j->res.text.len, j->parsed, j->grounding, why,
+	    sizeof(why))) {
+		route_trail_accept(j->route, t->model);
+		return;
+	}
+	if (j->state == J_FAILED)
+		snprintf(why, sizeof(why), "%s: %s", j->code, j->errmsg);
+	if (j->target < j->last) {
+		json_decref(j->parsed);
+		json_decref(j->grounding);
+		j->parsed = j->grounding = NULL;
+		j->code = NULL;
+		next_model(j, why);
+		return;
+	}
+	route_trail_reject(j->route, t->model, why);
+	job_fail(j, "route", "%s", why);
+}
+
 /* An answer arrived (from a request or a local model): account for it. */
 static void
 answered(struct job *j, const struct target *t)
@@ -824,6 +894,8 @@ answered(struct job *j, const struct target *t)
 	j->cached_tok += j->res.cached_tokens;
 	j->cost += cost;
 	check_answer(j);
+	if (j->route != NULL)
+		cascade_step(j, t);
 }
 
 static void next_model(struct job *, const char *);
@@ -838,7 +910,7 @@ move_on(struct job *j, int endpoint_trouble, const char *why)
 		j->state = J_READY;
 		return;
 	}
-	if (j->target + 1 < nchain) {
+	if (j->target < j->last) {
 		next_model(j, why);
 		return;
 	}
@@ -903,6 +975,8 @@ next_model(struct job *j, const char *why)
 		cli_warn("%s:%lu: %s: %s; falling back to %s", j->input,
 		    j->line, chain[j->target].model, why,
 		    chain[j->target + 1].model);
+	if (j->route != NULL)
+		route_trail_reject(j->route, chain[j->target].model, why);
 	j->target++;
 	j->hops = 0;
 	j->tried = 0;
@@ -934,7 +1008,7 @@ fits(struct job *j)
 		snprintf(why, sizeof(why), "the prompt (%ld tokens) and"
 		    " --max-tokens (%ld) do not fit its context window (%ld"
 		    " tokens)", j->est, o.max_tokens, t->context);
-		if (j->target + 1 >= nchain) {
+		if (j->target >= j->last) {
 			job_fail(j, "context", "%s: %s", t->model, why);
 			return 0;
 		}
@@ -992,6 +1066,91 @@ start(struct job *j)
 	answered(j, t);
 }
 
+/*
+ * A record that no model of its chain answered acceptably: the message
+ * gives every model's reason, and the record carries its trail.
+ */
+static void
+route_failed(struct job *j)
+{
+	struct buf b = BUF_INIT(0);
+	const char *m = chain[j->target].model, *why = j->errmsg;
+	size_t n = strlen(m);
+
+	if (strcmp(j->code, "route") != 0) {	/* failed by the model */
+		if (strncmp(why, m, n) == 0 && strncmp(why + n, ": ", 2) == 0)
+			why += n + 2;
+		buf_printf(&b, "%s: %s", j->code, why);
+		route_trail_reject(j->route, m, b.data);
+		buf_reset(&b);
+	}
+	if (json_array_size(json_object_get(j->route, "tried")) > 1) {
+		buf_puts(&b, "no model gave an acceptable answer: ");
+		route_trail_reasons(j->route, &b);
+	} else if (strcmp(j->code, "route") == 0)
+		buf_printf(&b, "%s: the answer was not accepted: %s", m, why);
+	if (b.len > 0) {	/* why may point into errmsg: copy it last */
+		n = b.len < sizeof(j->errmsg) ? b.len : sizeof(j->errmsg) - 1;
+		memcpy(j->errmsg, b.data, n);
+		j->errmsg[n] = '\0';
+	}
+	buf_release(&b);
+	if (j->rec != NULL) {
+		if (j->rule != NULL)
+			json_object_set_new(j->route, "rule",
+			    json_integer((json_int_t)j->rule->line));
+		json_object_set(j->rec, "route", j->route);
+	}
+}
+
+/*
+ * --route: start j at the chain block of the first rule that holds (no
+ * rule: -m and its fallbacks).  --explain-route: that is all it does.
+ */
+static void
+choose_route(struct job *j)
+{
+	size_t i;
+
+	if (rules.n > 0) {
+		j->est = count_tokens(j->messages);
+		if ((j->rule = route_match(&rules, j->rec, j->est)) != NULL) {
+			i = (size_t)(j->rule - rules.r);
+			j->target = blocks[i].first;
+			j->last = blocks[i].last;
+		}
+	}
+	if (o.explain)
+		j->state = J_DONE;
+}
+
+/* --explain-route: the record with what would answer it, and why. */
+static void
+explain(struct job *j)
+{
+	struct buf b = BUF_INIT(0);
+	json_t *ex, *models = json_array();
+	size_t i;
+
+	for (i = j->target; i <= j->last; i++)
+		json_array_append_new(models, json_string(chain[i].model));
+	ex = json_pack("{s:o}", "models", models);
+	if (j->rule != NULL) {
+		if (route_rule_describe(j->rule, &b) == -1 ||
+		    buf_putc(&b, '\0') == -1)
+			cli_fatal(1, "out of memory");
+		json_object_set_new(ex, "rule", json_integer(
+		    (json_int_t)j->rule->line));
+		json_object_set_new(ex, "condition", json_string(b.data));
+	} else
+		json_object_set_new(ex, "rule", json_null());
+	if (j->est > 0)
+		json_object_set_new(ex, "prompt_tokens", json_integer(j->est));
+	json_object_set_new(j->rec, "route", ex);
+	buf_release(&b);
+	cli_write(&cli, j->rec);
+}
+
 /* Write the head record.  0, or -1 when the tool must stop. */
 static int
 emit(struct job *j)
@@ -1002,8 +1161,15 @@ emit(struct job *j)
 		if (j->rec != NULL && j->grounding != NULL && j->code != NULL &&
 		    strcmp(j->code, "citations") == 0)
 			json_object_set(j->rec, "grounding", j->grounding);
+		if (j->route != NULL && j->messages != NULL &&
+		    strcmp(j->code, "input") != 0)
+			route_failed(j);
 		return cli_record_error(&cli, j->input, j->line, j->rec,
 		    j->code, "%s", j->errmsg);
+	}
+	if (o.explain) {
+		explain(j);
+		return 0;
 	}
 	if (o.raw) {
 		raw_catch_up();
@@ -1034,6 +1200,12 @@ emit(struct job *j)
 	json_object_set_new(j->rec, "usage", usage);
 	if (j->grounding != NULL)
 		json_object_set(j->rec, "grounding", j->grounding);
+	if (j->route != NULL) {
+		if (j->rule != NULL)
+			json_object_set_new(j->route, "rule",
+			    json_integer((json_int_t)j->rule->line));
+		json_object_set(j->rec, "route", j->route);
+	}
 	cli_write(&cli, j->rec);
 	return 0;
 }
@@ -1081,6 +1253,8 @@ gen_stream(const char *path)
 				job_fail(j, "input", "%s", in.errmsg);
 			else
 				read_messages(j);
+			if (j->state == J_READY)
+				choose_route(j);
 			win_push(j);
 		}
 		/* Start what may start, in order. */
@@ -1202,6 +1376,45 @@ add_target(const char *model, int primary)
 	nchain++;
 }
 
+/*
+ * Add the models of the list "A,B,..." to the chain (the first as the
+ * primary model when primary).  The list's text stays borrowed: names
+ * are kept in a copy that lives as long as the run.
+ */
+static void
+add_models(const char *list, int primary)
+{
+	char *copy, *p, *m;
+
+	if (nlists == MAX_TARGETS || (copy = strdup(list)) == NULL)
+		cli_fatal(1, "out of memory");
+	lists[nlists++] = copy;
+	for (p = copy; (m = strsep(&p, ",")) != NULL; primary = 0) {
+		if (nchain == MAX_TARGETS)
+			cli_usage_error(&cli, "at most %d models in all",
+			    MAX_TARGETS);
+		add_target(m, primary);
+	}
+}
+
+/* --route FILE: read the rules and give each its own chain block. */
+static void
+load_rules(const char *path)
+{
+	size_t i;
+
+	route_rules_init(&rules);
+	if (route_rules_load(&rules, path) == -1)
+		cli_fatal(2, "%s", rules.errmsg);
+	if (rules.n > MAX_TARGETS)
+		cli_fatal(2, "%s: more than %d rules", path, MAX_TARGETS);
+	for (i = 0; i < rules.n; i++) {
+		blocks[i].first = nchain;
+		add_models(rules.r[i].models, 0);
+		blocks[i].last = nchain - 1;
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1251,6 +1464,24 @@ main(int argc, char *argv[])
 			break;
 		case OPT_OFFLINE:
 			o.offline = 1;
+			break;
+		case OPT_ACCEPT:
+			if (route_accept_parse(&o.accept, optarg, err,
+			    sizeof(err)) == -1)
+				cli_usage_error(&cli, "option '--accept': %s",
+				    err);
+			o.routed = 1;
+			break;
+		case OPT_CASCADE:
+			o.cascade = optarg;
+			o.routed = 1;
+			break;
+		case OPT_EXPLAIN_ROUTE:
+			o.explain = 1;
+			break;
+		case OPT_ROUTE:
+			o.route_path = optarg;
+			o.routed = 1;
 			break;
 		case OPT_FALLBACK:
 			if (o.nfallback == MAX_CHAIN)
@@ -1326,9 +1557,24 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 
-	add_target(o.model, 1);
-	for (k = 0; k < o.nfallback; k++)
-		add_target(o.fallback[k], 0);
+	if (o.cascade != NULL) {
+		if (o.nfallback > 0)
+			cli_usage_error(&cli, "option '--cascade': give the"
+			    " models in its list, not with --fallback");
+		add_models(o.cascade, 1);
+	} else {
+		add_target(o.model, 1);
+		for (k = 0; k < o.nfallback; k++)
+			add_target(o.fallback[k], 0);
+	}
+	nmain = nchain;
+	if (o.route_path != NULL)
+		load_rules(o.route_path);
+	if ((o.accept.checks & ACCEPT_SCHEMA) && o.schema_path == NULL)
+		cli_usage_error(&cli, "option '--accept': 'schema' needs"
+		    " --schema FILE");
+	if ((o.accept.checks & ACCEPT_CITATIONS) && o.verify == 0)
+		o.verify = 1;
 	if (o.schema_path != NULL)
 		load_schema(o.schema_path);
 	prices_init(&prices);
@@ -1406,6 +1652,9 @@ main(int argc, char *argv[])
 			free(chain[k].eps[i].url);
 	budget_close(&budget);
 	prices_release(&prices);
+	route_rules_release(&rules);
+	while (nlists > 0)
+		free(lists[--nlists]);
 	tokenizer_free(tok);
 	json_decref(o.schema);
 	return cli_finish(&cli);
