@@ -11,6 +11,12 @@ if ! command -v valgrind >/dev/null 2>&1; then
 	skip "valgrind" "valgrind is not installed"
 	done_testing
 fi
+# Tools built with AddressSanitizer (make check-sanitize) cannot run under
+# valgrind; the sanitizers check them there instead.
+if ldd "$BIN/ai-chunk" 2>/dev/null | grep -q -e libasan -e libubsan; then
+	skip "valgrind" "the tools are built with the sanitizers"
+	done_testing
+fi
 vg() {	# vg NAME CMD... : CMD under memcheck, status 99 on any error
 	_n=$1
 	shift
