@@ -857,6 +857,8 @@ cascade_step(struct job *j, const struct target *t)
 		route_trail_accept(j->route, t->model);
 		return;
 	}
+	if (j->state == J_FAILED && j->target >= j->last)
+		return;		/* its own code; route_failed adds the trail */
 	if (j->state == J_FAILED)
 		snprintf(why, sizeof(why), "%s: %s", j->code, j->errmsg);
 	if (j->target < j->last) {
@@ -1085,6 +1087,7 @@ route_failed(struct job *j)
 		buf_reset(&b);
 	}
 	if (json_array_size(json_object_get(j->route, "tried")) > 1) {
+		j->code = "route";
 		buf_puts(&b, "no model gave an acceptable answer: ");
 		route_trail_reasons(j->route, &b);
 	} else if (strcmp(j->code, "route") == 0)

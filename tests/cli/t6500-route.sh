@@ -69,8 +69,16 @@ printf '%s\n' '{"prompt":"{\"b\":1}"}' '{"prompt":"{\"a\":1}"}' |
     --on-error emit 2>"$T/err" >"$T/out"
 is "$(grep -c '"accepted_by":"local/echo"' "$T/out")" 1 \
     "schema: only the matching answer is accepted"
-grep -q "local/echo: the answer was not accepted: schema: " "$T/err"
-is "$?" 0 "schema: the failing one says so"
+grep -q "^ai-gen: -:1: the answer does not match the schema: " "$T/err" &&
+    grep -q '"code":"schema"' "$T/out"
+is "$?" 0 "schema: the failing one keeps the schema check's message and code"
+printf '%s\n' '{"prompt":"{\"b\":1}"}' |
+    ai-gen --cascade local/echo,local/extractive --accept schema \
+    --schema "$T/schema.json" --on-error emit 2>"$T/err" >"$T/out"
+grep -q '"reasons":\[{"model":"local/echo","reason":"schema: the answer does not match the schema: ' "$T/out" &&
+    grep -q '{"model":"local/extractive","reason":"schema: the answer is not JSON' "$T/out" &&
+    grep -q '"code":"route"' "$T/out"
+is "$?" 0 "schema: a failing cascade gives each step's schema error"
 
 # --- usage errors ---
 fails 2 "an unknown check" ai-gen --accept polite </dev/null
