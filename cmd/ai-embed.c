@@ -20,6 +20,7 @@
 #include "core/cli.h"
 #include "core/ndjson.h"
 #include "model/embed.h"
+#include "model/vecjson.h"
 
 enum {
 	OPT_BASE_URL = AI_OPT_TOOL,
@@ -175,9 +176,8 @@ slot_fail(struct slot *s, const char *code, const char *fmt, ...)
 static void
 write_embedded(struct slot *s)
 {
-	size_t i, dim = embedder_dim(g.e);
+	size_t dim = embedder_dim(g.e);
 	const char *model = embedder_model(g.e);
-	char num[32];
 
 	json_object_del(s->rec, g.to);
 	json_object_del(s->rec, "embedding_model");
@@ -188,18 +188,9 @@ write_embedded(struct slot *s)
 	if (g.out.len > 1)
 		buf_putc(&g.out, ',');
 	buf_json_str(&g.out, g.to, strlen(g.to));
-	buf_puts(&g.out, ":[");
-	for (i = 0; i < dim; i++) {
-		double v = s->vec[i];
-		int k;
-
-		if (!isfinite(v))
-			v = 0;
-		k = snprintf(num, sizeof(num), "%s%.*g", i ? "," : "",
-		    g.digits, v);
-		buf_append(&g.out, num, (size_t)k);
-	}
-	buf_puts(&g.out, "],\"embedding_model\":");
+	buf_putc(&g.out, ':');
+	vecjson_array(&g.out, s->vec, dim, g.digits);
+	buf_puts(&g.out, ",\"embedding_model\":");
 	buf_json_str(&g.out, model, strlen(model));
 	if (buf_puts(&g.out, "}\n") == -1)
 		cli_fatal(1, "out of memory");

@@ -503,9 +503,15 @@ check_answer(struct http_req *r, void *arg)
 		}
 		if (dim == 0)
 			dim = d;
-		if (d != dim || (e->dim != 0 && d != e->dim)) {
+		if (d != dim) {
+			http_req_fail(r, "the answer's vectors differ in length"
+			    " (%zu and %zu)", dim, d);
+			free(vec);
+			goto done;
+		}
+		if (e->dim != 0 && d != e->dim) {
 			http_req_fail(r, "the answer has a vector of dimension"
-			    " %zu, expected %zu", d, e->dim ? e->dim : dim);
+			    " %zu, expected %zu", d, e->dim);
 			free(vec);
 			goto done;
 		}

@@ -649,11 +649,14 @@ attempt_done(struct http *h, struct http_req *r, CURLcode rc)
 		r->err = classify(rc);
 		snprintf(r->errmsg, sizeof(r->errmsg), "%s",
 		    cu.easy_strerror(rc));
-		/* A connection refused is not worth retrying over TLS
-		 * trouble: certificate errors are for good. */
+		/* A refused connection is retried; a bad certificate or
+		 * an unknown host is not. */
 		if (rc == CURLE_PEER_FAILED_VERIFICATION ||
 		    rc == CURLE_COULDNT_RESOLVE_HOST)
 			r->err = HTTP_EOTHER;
+		if (r->err == HTTP_ETIMEOUT)
+			snprintf(r->errmsg, sizeof(r->errmsg), "timed out (%s)",
+			    status > 0 ? "no data for too long" : "no answer");
 	} else if (r->err == HTTP_ETOOBIG) {
 		snprintf(r->errmsg, sizeof(r->errmsg),
 		    "answer larger than %zu bytes", h->o.max_body);
