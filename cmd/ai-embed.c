@@ -573,7 +573,10 @@ main(int argc, char *argv[])
 	if (embedder_warning(g.e) != NULL && !g.c.quiet)
 		cli_warn("%s", embedder_warning(g.e));
 	g.digits = embedder_is_local(g.e) ? 6 : 9;
+	/* Room for three batches a job, within reason. */
 	g.cap = (size_t)g.jobs * g.batch * 3 + g.batch;
+	if (g.cap > 65536 && g.cap > 2 * g.batch + 1)
+		g.cap = 65536 > 2 * g.batch + 1 ? 65536 : 2 * g.batch + 1;
 	if ((g.win = calloc(g.cap, sizeof(*g.win))) == NULL)
 		cli_fatal(2, "out of memory");
 	for (i = 0; i < g.cap; i++)

@@ -162,8 +162,13 @@ embedder_open(const struct embed_opts *o, char *err, size_t errlen)
 	if ((e->http = http_new(&o->http)) == NULL)
 		goto oom;
 	if (o->use_cache &&
-	    (e->cache = cache_open(o->cache_path, err, errlen)) == NULL)
-		goto bad;
+	    (e->cache = cache_open(o->cache_path, err, errlen)) == NULL) {
+		if (o->cache_path != NULL)
+			goto bad;
+		/* The default place is unusable: go on without a cache. */
+		snprintf(e->warning, sizeof(e->warning), "no cache: %.400s",
+		    err);
+	}
 	if (calllog_open(&e->log, o->log_path, err, errlen) == -1)
 		goto bad;
 	return e;

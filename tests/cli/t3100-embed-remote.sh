@@ -68,6 +68,12 @@ ai-embed -m openai/m1 --base-url "$URL" <"$T/in" >/dev/null
 is "$(wc -l <"$T/req.log")" "$((nreq + 2))" "the default cache is under XDG_CACHE_HOME"
 ok "which exists" test -f "$XDG_CACHE_HOME/ai-tools/cache.db"
 
+XDG_CACHE_HOME=/proc/nonexistent ai-embed -m openai/m1 --base-url "$URL" \
+    <"$T/in" >"$T/out" 2>"$T/err"
+is "$?" 0 "an unusable default cache is not fatal"
+ok "but it is said" grep -q "^ai-embed: no cache: /proc/nonexistent/ai-tools/cache.db" "$T/err"
+fails 2 "an unusable --cache is" ai-embed -m openai/m1 --base-url "$URL" --cache /proc/nonexistent/c.db
+
 # The call log.
 ok "one log event per request" test "$(wc -l <"$T/calls")" -eq 1
 ok "with the fields of issue 4" grep -q '^{"time":"20[0-9-]*T[0-9:.]*Z","tool":"ai-embed","provider":"openai","model":"m1","endpoint":"http://127.0.0.1:[0-9]*/v1/embeddings","status":200,"attempts":1,"latency_ms":[0-9.]*,"inputs":3,"tokens":{"prompt":[0-9]*,"completion":null},"cached":false,"error":null}$' "$T/calls"

@@ -28,6 +28,15 @@ for f in 429/0 500 503 408 cut close; do
 	ok "$f: the log says 2 attempts" grep -q '"status":200,"attempts":2,' "$T/calls.$f_"
 done
 
+# x-ratelimit-remaining-requests: 0 pauses new requests until the reset
+# (1 s); --rpm and --tpm only delay requests, never fail them.
+P=$(fp --log "$T/limit.log" --script limit,ok)
+ok "a spent rate limit is waited out" emb "$P" --batch 1 -j 1
+is "$(reqs "$T/limit.log")" 2 "both requests made"
+P=$(fp --log "$T/rpm.log")
+ok "--rpm and --tpm" emb "$P" --batch 1 --rpm 600 --tpm 100000
+is "$(reqs "$T/rpm.log")" 2 "every request made"
+
 # A malformed answer is retried; with no retries the batch fails.
 P=$(fp --log "$T/mal.log" --script malformed,ok)
 ok "a malformed answer, then success" emb "$P"
