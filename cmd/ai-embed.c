@@ -130,6 +130,7 @@ static struct {
 	struct job		*open;		/* the batch being filled */
 	size_t			 open_tokens;
 	int			 stop;
+	int			 fatal;		/* stop reading: see collect */
 	unsigned long		 records;
 	struct buf		 out;
 	int			 digits;
@@ -208,6 +209,9 @@ drain(void)
 		s = slot_at(0);
 		if (s->state == WAITING)
 			return;
+		if (s->state == FAILED && s->code != NULL &&
+		    strcmp(s->code, "config") == 0)
+			cli_fatal(2, "%s", s->err);	/* a refused key */
 		if (s->state == FAILED) {
 			if (cli_record_error(&g.c, s->input, s->line, s->rec,
 			    s->code, "%s", s->err) == -1)
@@ -242,11 +246,15 @@ collect(struct embed_batch *b)
 	struct slot *s;
 	size_t i, dim = b->dim;
 
+	/* A configuration error (a refused key) ends the run, but only
+	 * once the records before this batch are written: see drain. */
 	if (b->fatal)
-		cli_fatal(2, "%s", b->errmsg);
+		g.fatal = 1;
 	for (i = 0; i < b->n; i++) {
 		s = &g.win[j->slot[i]];
-		if (b->errs != NULL && b->errs[i] != NULL)
+		if (b->fatal)
+			slot_fail(s, "config", "%s", b->errmsg);
+		else if (b->errs != NULL && b->errs[i] != NULL)
 			slot_fail(s, "provider", "%s", b->errs[i]);
 		else if (b->vecs == NULL)
 			slot_fail(s, "provider", "%s", b->errmsg[0] ?
@@ -414,7 +422,7 @@ run(const char *path)
 
 	if (ndjson_open(&nd, path, g.c.max_record) == -1)
 		cli_fatal(2, "%s: %s", path, strerror(errno));
-	while (!g.stop) {
+	while (!g.stop && !g.fatal) {
 		rc = ndjson_next(&nd, &rec);
 		if (rc == 0)
 			break;
@@ -584,7 +592,7 @@ main(int argc, char *argv[])
 
 	if (optind == argc)
 		run("-");
-	for (; optind < argc && !g.stop; optind++)
+	for (; optind < argc && !g.stop && !g.fatal; optind++)
 		run(argv[optind]);
 
 	if (g.c.verbose) {

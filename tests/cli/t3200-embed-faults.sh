@@ -68,6 +68,11 @@ ok "the message names OPENAI_API_KEY" grep -q "HTTP 401: Incorrect API key provi
 is "$(wc -l <"$T/err" | tr -d ' ')" 1 "one line"
 is "$(reqs "$T/401.log")" 1 "it stops at once, without retrying"
 ok "the key is not shown" sh -c '! grep -q SECRET "$T/err" "$T/out"'
+P=$(fp --log "$T/401a.log" --script ok,401 --latency 100)
+ai-embed -m openai/m --base-url "http://127.0.0.1:$P/v1" --no-cache --batch 5 \
+    -j 4 <"$T/fifty" >"$T/out" 2>"$T/err"
+is "$?" 2 "a 401 after a success: status 2"
+is "$(wc -l <"$T/out" | tr -d ' ')" 5 "the records before it are written"
 P=$(fp --log "$T/401b.log" --key sk-right-key)
 fails 2 "a server that wants a key we lack" emb "$P"
 errhas "says the variable is not set" "(OPENAI_API_KEY is not set)"
