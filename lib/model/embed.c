@@ -379,46 +379,55 @@ embedder_lookup(struct embedder *e, const char *s, size_t len, float **out)
 /* ------------------------------------------------------------------ */
 /* Answers                                                             */
 
-static int
-b64val(int c)
+/* Base64 digits (both alphabets) to their values; 0xff for others. */
+static unsigned char b64tab[256];
+
+static void
+b64_init(void)
 {
-	if (c >= 'A' && c <= 'Z') return c - 'A';
-	if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-	if (c >= '0' && c <= '9') return c - '0' + 52;
-	if (c == '+' || c == '-') return 62;
-	if (c == '/' || c == '_') return 63;
-	return -1;
+	static const char *const alpha[] = {
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" };
+	int i, k;
+
+	if (b64tab['B'] == 1)
+		return;
+	memset(b64tab, 0xff, sizeof(b64tab));
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 64; i++)
+			b64tab[(unsigned char)alpha[k][i]] = (unsigned char)i;
 }
 
 /* Decode base64 little-endian float32s; return how many, or -1. */
 static long
 b64_floats(const char *s, size_t len, float *out, size_t max)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	unsigned char bytes[4];
 	size_t i, nb = 0, nf = 0;
-	uint32_t acc = 0;
+	uint32_t acc = 0, u;
 	int bits = 0, v;
 
-	for (i = 0; i < len && s[i] != '='; i++) {
-		if ((v = b64val((unsigned char)s[i])) < 0)
+	b64_init();
+	while (len > 0 && p[len - 1] == '=')
+		len--;
+	for (i = 0; i < len; i++) {
+		if ((v = b64tab[p[i]]) == 0xff)
 			return -1;
 		acc = acc << 6 | (uint32_t)v;
 		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			bytes[nb++] = (unsigned char)(acc >> bits);
-			if (nb == 4) {
-				uint32_t u = (uint32_t)bytes[0] |
-				    (uint32_t)bytes[1] << 8 |
-				    (uint32_t)bytes[2] << 16 |
-				    (uint32_t)bytes[3] << 24;
-
-				if (nf >= max)
-					return -1;
-				memcpy(&out[nf++], &u, 4);
-				nb = 0;
-			}
-		}
+		if (bits < 8)
+			continue;
+		bits -= 8;
+		bytes[nb++] = (unsigned char)(acc >> bits);
+		if (nb < 4)
+			continue;
+		if (nf >= max)
+			return -1;
+		u = (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 |
+		    (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
+		memcpy(&out[nf++], &u, 4);
+		nb = 0;
 	}
 	return nb == 0 ? (long)nf : -1;
 }
