@@ -14,6 +14,15 @@ ok "examples/demo.sh runs the pipeline and meets its gates" \
 grep -q '^A: .*\[1\]' "$T/.out"
 is $? 0 "the demo's answers cite passages"
 
+# --- lineage: the record at the end of the pipeline names every stage.
+ai-search --db "$T/demo/kb.db" -k 3 "How long are Postgres backups kept?" |
+    ai-prompt | ai-gen | ai-eval -q >"$T/final.ndjson" 2>/dev/null
+is "$(jq -r '[.hits[0].id, (.hits[0].start|type), (.hits[0].end|type),
+    .retrieval.mode, .retrieval.embedding_model, .template.name,
+    (.template.sha256|length), .model, (.scores|type)] | join(" ")' "$T/final.ndjson")" \
+    "handbook/backups.md#0 number number hybrid local/hash rag 64 local/extractive object" \
+    "lineage: chunk, span, retrieval, embedding model, template, model, scores"
+
 # --- cron-reindex.sh: insert, then nothing to do, then an edit and a deletion.
 ok "cron-reindex: first run" bash "$ex/cron-reindex.sh" "$T/docs" "$T/cron.db"
 grep -q 'ok: [1-9][0-9]* inserted, 0 updated, 0 unchanged, 0 deleted' "$T/.err"
