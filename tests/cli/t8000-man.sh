@@ -40,9 +40,9 @@ for tool in "$BIN"/ai-*; do
 		grep -q -- "$o" "$T/$t.txt" || missing="$missing $o"
 	done
 	is "$missing" "" "$t.1 describes every option in --help"
-	for s in DESCRIPTION ENVIRONMENT "EXIT STATUS" EXAMPLES "SEE ALSO"; do
+	for s in DESCRIPTION ENVIRONMENT FILES "EXIT STATUS" EXAMPLES "SEE ALSO"; do
 		grep -q "^$s" "$T/$t.txt" || missing="$missing $s"
 	done
-	is "$missing" "" "$t.1 has DESCRIPTION, ENVIRONMENT, EXIT STATUS, EXAMPLES, SEE ALSO"
+	is "$missing" "" "$t.1 has DESCRIPTION, ENVIRONMENT, FILES, EXIT STATUS, EXAMPLES, SEE ALSO"
 done
 done_testing
