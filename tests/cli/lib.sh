@@ -9,6 +9,7 @@
 #	is GOT WANT NAME          two strings are equal (diff shown if not)
 #	same_file GOT WANT NAME   two files are equal (diff shown if not)
 #	skip NAME REASON          a skipped check
+#	hold_lock DB SQL, release_lock   another process holds DB's write lock
 #	done_testing              print the plan; exit 1 if anything failed
 
 set -u
@@ -89,6 +90,29 @@ same_file() {
 skip() {
 	tap_n=$((tap_n + 1))
 	echo "ok $tap_n - # skip $1: $2"
+}
+
+# hold_lock DB SQL: another process (sqlite3) runs SQL, which should take
+# the write lock, and keeps it until release_lock.  It reads its SQL from
+# a fifo, so the lock is held until we say, not for a guessed time.
+hold_lock() {
+	rm -f "$T/.lockfifo"
+	mkfifo "$T/.lockfifo"
+	sqlite3 "$1" <"$T/.lockfifo" &
+	exec 3>"$T/.lockfifo"
+	echo "$2" >&3
+	_i=0
+	while [ $_i -lt 100 ] &&
+	    sqlite3 -cmd ".timeout 0" "$1" "BEGIN IMMEDIATE; ROLLBACK;" 2>/dev/null; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
+release_lock() {
+	echo "ROLLBACK;" >&3
+	exec 3>&-
+	wait
 }
 
 done_testing() {

@@ -95,21 +95,10 @@ fails 2 "bad metric" ai-index --db "$T/x.db" --metric manhattan
 
 # A lock held by another writer: wait, then a clear error.  The holder
 # reads its SQL from a fifo, so the lock is held until we say.
-mkfifo "$T/lock"
-sqlite3 "$T/kb.db" <"$T/lock" &
-exec 3>"$T/lock"
-echo "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('lock', 1);" >&3
-i=0
-while [ $i -lt 100 ] &&
-    sqlite3 -cmd ".timeout 0" "$T/kb.db" "BEGIN IMMEDIATE; ROLLBACK;" 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
+hold_lock "$T/kb.db" "BEGIN IMMEDIATE; INSERT INTO meta VALUES ('lock', 1);"
 fails 1 "locked by another writer" ai-index --db "$T/kb.db" --busy-timeout 200 "$T/in"
 err_has "says locked" "locked by another writer"
-echo "ROLLBACK;" >&3
-exec 3>&-
-wait
+release_lock
 
 # kill -9 in the middle: the file stays sound and a rerun finishes.
 awk 'BEGIN { for (i = 0; i < 60000; i++)

@@ -149,22 +149,11 @@ is "$(jq -r '[.hits[].id] | join(" ")' "$T/.out")" "d2#2 d0#6 d1#10" "same hits"
 
 # A writer holding the lock does not stop a reader (WAL).  The writer
 # reads its SQL from a fifo, so it holds the lock until we say.
-mkfifo "$T/lock"
-sqlite3 "$T/kb.db" <"$T/lock" &
-exec 3>"$T/lock"
-echo "BEGIN IMMEDIATE; DELETE FROM chunks;" >&3
-i=0
-while [ $i -lt 100 ] &&
-    sqlite3 -cmd ".timeout 0" "$T/kb.db" "BEGIN IMMEDIATE; ROLLBACK;" 2>/dev/null; do
-	sleep 0.1
-	i=$((i + 1))
-done
+hold_lock "$T/kb.db" "BEGIN IMMEDIATE; DELETE FROM chunks;"
 ok "search while another process writes" ai-search --db "$T/kb.db" \
     --busy-timeout 100 --mode bm25 -k 1 apple
 is "$(jq -r '.hits[0].id' "$T/.out")" "d0#0" "and sees the last committed state"
-echo "ROLLBACK;" >&3
-exec 3>&-
-wait
+release_lock
 
 # Read-only: ai-search never writes.
 sum=$(cksum <"$T/kb.db")
