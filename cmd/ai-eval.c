@@ -82,7 +82,7 @@ static const struct cli_opt opts[] = {
 	  "match hits to judgements by chunk id or document id (default id)" },
 	{ "max", OPT_MAX, required_argument, "METRIC=X", NULL,
 	  "gate: fail unless the metric's mean (or METRIC.p95 ...) is <= X" },
-	{ "metrics", 'M', required_argument, "LIST", NULL,
+	{ "score", 'M', required_argument, "LIST", NULL,
 	  "metrics to compute (default: every one the record has input for)" },
 	{ "min", OPT_MIN, required_argument, "METRIC=X", NULL,
 	  "gate: fail unless the metric's mean (or METRIC.p50 ...) is >= X" },

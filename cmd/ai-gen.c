@@ -31,6 +31,7 @@
 #include "gen/prices.h"
 #include "model/cache.h"
 #include "model/calllog.h"
+#include "obs/metrics.h"
 #include "gen/route.h"
 #include "model/http.h"
 #include "model/provider.h"
@@ -651,9 +652,7 @@ log_call(const struct job *j, const struct target *t, const char *endpoint,
 {
 	struct calllog_event ev;
 
-	if (calllog == NULL)
-		return;
-	memset(&ev, 0, sizeof(ev));
+	memset(&ev, 0, sizeof(ev));	/* logged, or only counted (--metrics) */
 	ev.tool = cli.tool;
 	ev.provider = t->prov.name;
 	ev.model = t->name;
@@ -890,6 +889,8 @@ answered(struct job *j, const struct target *t)
 	total.prompt += j->res.prompt_tokens;
 	total.completion += j->res.completion_tokens;
 	total.cost += cost;
+	if (p != NULL && !j->cached)
+		metrics_model_cost(t->prov.name, t->name, cost);
 	j->model = t->model;
 	j->ptok += j->res.prompt_tokens;
 	j->ctok += j->res.completion_tokens;

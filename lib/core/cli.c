@@ -9,19 +9,27 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "cli.h"
 #include "ndjson.h"
+#include "obs/metrics.h"
 
 const char *cli_progname = "ai-tools";
 
 static const struct cli_opt common_opts[] = {
 	{ "help", 'h', no_argument, NULL, NULL, "show this help and exit" },
+	{ "job", AI_OPT_JOB, required_argument, "NAME", NULL,
+	  "the job label of the --metrics series (default the tool's name;"
+	  " env AI_JOB)" },
 	{ "max-record", AI_OPT_MAX_RECORD, required_argument, "BYTES", NULL,
 	  "longest input line accepted (default 64M; env AI_MAX_RECORD)" },
+	{ "metrics", AI_OPT_METRICS, required_argument, "FILE", NULL,
+	  "at exit, write Prometheus metrics to FILE, or DIR/[JOB.]TOOL.prom"
+	  " (env AI_METRICS)" },
 	{ "on-error", AI_OPT_ON_ERROR, required_argument, "MODE",
 	  "fail|skip|emit",
 	  "a failed record stops the tool, is dropped, or is written with an"
@@ -79,6 +87,7 @@ cli_usage_error(struct cli *c, const char *fmt, ...)
 {
 	va_list ap;
 
+	metrics_cancel();		/* a run that never started */
 	va_start(ap, fmt);
 	vwarn_plain(fmt, ap);
 	va_end(ap);
@@ -181,6 +190,61 @@ cli_init(struct cli *c, int argc, char *argv[])
 		c->on_error = cli_parse_choice(c, "on-error", e, on_error_names);
 	if ((e = getenv("AI_MAX_RECORD")) != NULL && *e != '\0')
 		c->max_record = cli_parse_size(c, "max-record", e);
+	if ((e = getenv("AI_METRICS")) != NULL && *e != '\0')
+		c->metrics = e;
+	if ((e = getenv("AI_JOB")) != NULL && *e != '\0')
+		c->job = e;
+}
+
+/* ------------------------------------------------------------------ */
+/* Metrics (lib/obs/metrics.h): started once the options are read      */
+
+static struct cli *metrics_cli;	/* alive until main() returns */
+
+static void
+metrics_write(struct cli *c, int status)
+{
+	char err[512];
+
+	if (metrics_finish(status, c->nin, c->nout, c->nfailed, err,
+	    sizeof(err)) == -1)
+		cli_warn("metrics: %s", err);
+}
+
+/* exit() before cli_finish: cli_fatal, a closed pipe, a tool's own. */
+static void
+metrics_at_exit(int status, void *arg)
+{
+	(void)arg;
+	if (metrics_enabled() && metrics_cli != NULL)
+		metrics_write(metrics_cli, status);
+}
+
+static void
+metrics_begin(struct cli *c)
+{
+	static int registered;
+	char dir[4096];
+	const char *slash;
+	struct stat st;
+
+	if (c->metrics == NULL)
+		return;
+	/* A file that cannot be written is found now, not after the work. */
+	if (stat(c->metrics, &st) == 0 && S_ISDIR(st.st_mode))
+		snprintf(dir, sizeof(dir), "%s", c->metrics);
+	else if ((slash = strrchr(c->metrics, '/')) != NULL)
+		snprintf(dir, sizeof(dir), "%.*s", slash == c->metrics ? 1 :
+		    (int)(slash - c->metrics), c->metrics);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (access(dir, W_OK | X_OK) == -1)
+		cli_fatal(2, "metrics: %s: %s", dir, strerror(errno));
+	if (metrics_start(c->metrics, c->tool, c->job) == -1)
+		cli_fatal(2, "out of memory");
+	metrics_cli = c;
+	if (!registered++)
+		on_exit(metrics_at_exit, NULL);
 }
 
 static size_t
@@ -265,6 +329,12 @@ cli_getopt(struct cli *c, int argc, char *argv[])
 			c->on_error = cli_parse_choice(c, "on-error", optarg,
 			    on_error_names);
 			break;
+		case AI_OPT_METRICS:
+			c->metrics = optarg;
+			break;
+		case AI_OPT_JOB:
+			c->job = optarg;
+			break;
 		case AI_OPT_MAX_RECORD:
 			c->max_record = cli_parse_size(c, "max-record", optarg);
 			if (c->max_record == 0)
@@ -291,6 +361,7 @@ cli_getopt(struct cli *c, int argc, char *argv[])
 			free(c->sopts);
 			c->lopts = NULL;
 			c->sopts = NULL;
+			metrics_begin(c);
 			return -1;
 		default:
 			return ch;
@@ -514,5 +585,7 @@ cli_finish(struct cli *c)
 		fputs("\r\033[K", stderr);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		write_failed(c);
+	metrics_write(c, c->rval);
+	metrics_cli = NULL;		/* main() returns next */
 	return c->rval;
 }

@@ -3,8 +3,8 @@
  *
  * One option table per tool drives getopt_long, --help and the shell
  * completions, so the three never disagree.  The options every tool has
- * (-h, --version, -q, -v, --on-error, --max-record) are handled here
- * once.  So are diagnostics ("ai-chunk: notes.md:12: field 'text' is
+ * (-h, --version, -q, -v, --on-error, --max-record, --metrics, --job)
+ * are handled here once.  So are diagnostics ("ai-chunk: notes.md:12: field 'text' is
  * missing"), the --on-error policy, the exit status, and writing
  * records to standard output: a reader that goes away (| head) ends the
  * tool quietly with status 0, any other write error is status 1.
@@ -32,6 +32,8 @@ enum {
 	AI_OPT_VERSION = 256,
 	AI_OPT_ON_ERROR,
 	AI_OPT_MAX_RECORD,
+	AI_OPT_METRICS,
+	AI_OPT_JOB,
 	AI_OPT_TOOL = 300
 };
 
@@ -55,6 +57,8 @@ struct cli {
 	int			 quiet;
 	enum ai_on_error	 on_error;
 	size_t			 max_record;
+	const char		*metrics;	/* --metrics FILE, or NULL */
+	const char		*job;		/* --job NAME, or NULL */
 
 	/* Run state. */
 	int			 rval;		/* exit status so far */
@@ -122,7 +126,12 @@ void	cli_write_raw(struct cli *, const void *p, size_t len);
 /* Show "tool: N records" on stderr when it is a terminal, now and then. */
 void	cli_progress(struct cli *, const char *what);
 
-/* Flush stdout, check it, clear the progress line; return the status. */
+/*
+ * Flush stdout, check it, clear the progress line; return the status.
+ * With --metrics, the run's metrics file is written here, or by exit()
+ * (cli_fatal, a closed pipe) once the options were read; a usage error
+ * writes none.
+ */
 int	cli_finish(struct cli *);
 
 /* Progname for messages ("ai-chunk"). */

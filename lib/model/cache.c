@@ -15,6 +15,7 @@
 
 #include "cache.h"
 #include "core/sha256.h"
+#include "obs/metrics.h"
 
 struct cache {
 	sqlite3		*db;
@@ -177,8 +178,10 @@ cache_get(struct cache *c, const unsigned char key[32], void **out,
 	sqlite3_reset(c->get);
 	sqlite3_bind_blob(c->get, 1, key, 32, SQLITE_STATIC);
 	rc = sqlite3_step(c->get);
-	if (rc == SQLITE_DONE)
+	if (rc == SQLITE_DONE) {
+		metrics_cache_lookup(0);
 		return 0;
+	}
 	if (rc != SQLITE_ROW)
 		return fail(c, "read");
 	v = sqlite3_column_blob(c->get, 0);
@@ -190,6 +193,7 @@ cache_get(struct cache *c, const unsigned char key[32], void **out,
 	sqlite3_reset(c->get);
 	*out = copy;
 	*len = (size_t)n;
+	metrics_cache_lookup(1);
 	return 1;
 }
 

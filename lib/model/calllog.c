@@ -14,6 +14,7 @@
 #include "calllog.h"
 #include "core/buf.h"
 #include "core/ndjson.h"
+#include "obs/metrics.h"
 
 struct calllog {
 	int	 fd;
@@ -65,6 +66,9 @@ calllog_write(struct calllog *l, const struct calllog_event *ev)
 	struct buf b = BUF_INIT(0);
 	int rc = 0;
 
+	metrics_model_call(ev->provider, ev->model, ev->status, ev->attempts,
+	    ev->latency_ms, ev->prompt_tokens, ev->completion_tokens,
+	    ev->cached);
 	if (l == NULL)
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -41,7 +41,11 @@ int	calllog_open(struct calllog **out, const char *path, char *err,
 	    size_t errlen);
 void	calllog_free(struct calllog *);
 
-/* Append one event (a NULL log is fine).  0, or -1 on a write error. */
+/*
+ * Append one event (a NULL log is fine).  0, or -1 on a write error.
+ * Every event also feeds the run's --metrics (lib/obs/metrics.h), so
+ * call it for each model call even when no log is open.
+ */
 int	calllog_write(struct calllog *, const struct calllog_event *);
 
 #endif

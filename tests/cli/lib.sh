@@ -22,7 +22,7 @@ SHARED=$TOP/../shared
 export PATH TOP BIN TBIN SHARED
 # Keep the user's configuration and caches out of the tests.
 unset OPENAI_API_KEY OPENAI_BASE_URL ANTHROPIC_API_KEY OLLAMA_HOST \
-    AI_ON_ERROR AI_MAX_RECORD AI_LOG AI_TOKENIZER AI_MODEL 2>/dev/null || true
+    AI_ON_ERROR AI_MAX_RECORD AI_LOG AI_TOKENIZER AI_MODEL AI_METRICS AI_JOB 2>/dev/null || true
 T=$(mktemp -d "${TMPDIR:-/tmp}/ai-test.XXXXXX")
 export XDG_CACHE_HOME=$T/.cache XDG_CONFIG_HOME=$T/.config
 trap 'rm -rf "$T"' EXIT
