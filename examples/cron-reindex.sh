@@ -41,7 +41,10 @@ sqlite3 -readonly "$db" 'SELECT DISTINCT doc_id FROM chunks' | sort -u >"$work/s
 comm -23 "$work/stored" "$work/seen" |
     sed 's/\\/\\\\/g; s/"/\\"/g; s/.*/{"doc_id":"&"}/' >"$work/gone.ndjson"
 if [ -s "$work/gone.ndjson" ]; then
-	ai-index --db "$db" --delete <"$work/gone.ndjson" >>"$work/status.ndjson"
+	# Its own job name, so that with AI_METRICS set (cron-metrics.sh)
+	# it does not replace the metrics of the run above.
+	AI_JOB=${AI_JOB:-reindex}-delete \
+	    ai-index --db "$db" --delete <"$work/gone.ndjson" >>"$work/status.ndjson"
 fi
 
 count() { grep -c "\"status\":\"$1\"" "$work/status.ndjson" || true; }

@@ -41,6 +41,27 @@ is "$got" "$T/docs/handbook/caching.md#0" "cron-reindex: the edit is searchable"
 got=$(ai-search --db "$T/cron.db" -k 20 --mode bm25 --format trec "tortoise hare grasshopper" |
     grep -c fables.txt)
 is "$got" 0 "cron-reindex: the deleted document is gone"
+
+# --- cron-metrics.sh: the same job, reporting to a textfile directory.
+mkdir "$T/textfile"
+cp -R "$T/docs" "$T/docs2"
+ok "cron-metrics: runs" bash "$ex/cron-metrics.sh" "$T/docs2" "$T/m.db" "$T/textfile"
+is "$(cd "$T/textfile" && ls | tr '\n' ' ')" \
+    "reindex.ai-chunk.prom reindex.ai-embed.prom reindex.ai-index.prom " \
+    "cron-metrics: one file per stage"
+rm "$T/docs2/handbook/caching.md"
+ok "cron-metrics: runs after a deletion" bash "$ex/cron-metrics.sh" "$T/docs2" "$T/m.db" "$T/textfile"
+is "$(cd "$T/textfile" && ls | tr '\n' ' ')" \
+    "reindex-delete.ai-index.prom reindex.ai-chunk.prom reindex.ai-embed.prom reindex.ai-index.prom " \
+    "cron-metrics: the deletion has its own file"
+chunks=$(ai-chunk -q "$T/docs2" | wc -l)
+is "$(grep '^ai_tools_records_read_total{' "$T/textfile/reindex.ai-index.prom")" \
+    "ai_tools_records_read_total{tool=\"ai-index\",job=\"reindex\"} $chunks" \
+    "cron-metrics: ai-index read every chunk"
+ok "cron-metrics: every stage succeeded" sh -c \
+    '! grep -h "^ai_tools_exit_status" "$1"/*.prom | grep -v " 0\$"' sh "$T/textfile"
+fails 2 "cron-metrics: a missing directory is refused" \
+    bash "$ex/cron-metrics.sh" "$T/docs2" "$T/m.db" "$T/nowhere"
 chmod 000 "$T/docs/handbook"
 if [ -r "$T/docs/handbook" ]; then
 	skip "cron-reindex: a failing stage fails the job" "root reads any directory"
