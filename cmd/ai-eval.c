@@ -729,27 +729,13 @@ static int
 judge_build(struct ev *ev, const json_t *rec, const struct mspec *m,
     json_t **out)
 {
-	struct prompt *pr = &ev->judge_pr[m->judge];
-	json_t *copy;
-	int rc = 1;
+	char err[400];
+	int rc;
 
-	*out = NULL;
-	if ((copy = json_copy((json_t *)rec)) == NULL) {
-		snprintf(ev->err, sizeof(ev->err), "out of memory");
-		return -1;
-	}
-	if (prompt_build(pr, copy) == -1) {
-		if (pr->errcode != NULL && strcmp(pr->errcode, "missing_field")
-		    == 0)
-			rc = 0;
-		else {
-			snprintf(ev->err, sizeof(ev->err), "judge '%s': %s",
-			    m->name, pr->errmsg);
-			rc = -1;
-		}
-	} else
-		*out = json_incref(json_object_get(copy, "messages"));
-	json_decref(copy);
+	if ((rc = judge_messages(&ev->judge_pr[m->judge], rec, out, err,
+	    sizeof(err))) == -1)
+		snprintf(ev->err, sizeof(ev->err), "judge '%s': %s", m->name,
+		    err);
 	return rc;
 }
 

@@ -24,6 +24,7 @@
 #include "core/jsonschema.h"
 #include "core/models.h"
 #include "core/ndjson.h"
+#include "eval/judge.h"
 #include "gen/budget.h"
 #include "gen/chat.h"
 #include "gen/extractive.h"
@@ -35,6 +36,8 @@
 #include "gen/route.h"
 #include "model/http.h"
 #include "model/provider.h"
+#include "prompt/prompt.h"
+#include "prompt/template.h"
 #include "text/tokenizer.h"
 
 #define DEFAULT_MODEL	"local/extractive"
@@ -56,6 +59,9 @@ enum {
 	OPT_ROUTE,
 	OPT_FALLBACK,
 	OPT_IDLE_TIMEOUT,
+	OPT_JUDGE,
+	OPT_JUDGE_BASE_URL,
+	OPT_JUDGE_TEMPLATE,
 	OPT_LOG,
 	OPT_MAX_COST,
 	OPT_MAX_TOKENS,
@@ -79,7 +85,7 @@ enum {
 static const struct cli_opt opts[] = {
 	{ "accept", OPT_ACCEPT, required_argument, "CHECKS", NULL,
 	  "pass an answer only if these pass: schema,citations,no-refusal,"
-	  "min-words=N,max-words=N" },
+	  "min-words=N,max-words=N,judge>=X" },
 	{ "base-url", OPT_BASE_URL, required_argument, "URL", NULL,
 	  "the model's endpoint; repeat to spread requests over several" },
 	{ "budget", OPT_BUDGET, required_argument, "FILE", NULL,
@@ -98,6 +104,13 @@ static const struct cli_opt opts[] = {
 	  "give up on an answer that sends nothing for SEC (default 60)" },
 	{ "jobs", 'j', required_argument, "N", NULL,
 	  "requests in flight at most (default 4)" },
+	{ "judge", OPT_JUDGE, required_argument, "MODEL", NULL,
+	  "the model that grades answers for --accept judge>=X" },
+	{ "judge-base-url", OPT_JUDGE_BASE_URL, required_argument, "URL", NULL,
+	  "the judge model's endpoint" },
+	{ "judge-template", OPT_JUDGE_TEMPLATE, required_argument, "NAME", NULL,
+	  "the judge's prompt (default judge-faithfulness, or judge-relevance"
+	  " without hits)" },
 	{ "log", OPT_LOG, required_argument, "FILE", NULL,
 	  "append one JSON line per model call to FILE (env AI_LOG)" },
 	{ "max-cost", OPT_MAX_COST, required_argument, "USD", NULL,
@@ -185,6 +198,9 @@ static struct {
 	int		 explain;
 	struct route_accept accept;
 	const char	*route_path;
+	const char	*judge;		/* --judge MODEL */
+	const char	*judge_url;
+	const char	*judge_template;
 } o = {
 	.use_cache = 1,
 	.temperature = NAN,
@@ -229,6 +245,16 @@ static size_t nlists;
 static struct route_rules rules;
 static struct { size_t first, last; } blocks[MAX_TARGETS];
 
+/*
+ * --accept judge>=X: the judge is chain[judge_at], outside every block;
+ * its templates: [0] --judge-template or judge-faithfulness, [1]
+ * judge-relevance for a record without hits (none with --judge-template).
+ */
+#define NO_JUDGE	((size_t)-1)
+static size_t judge_at = NO_JUDGE;
+static struct template *jtpl[2];
+static struct prompt jprompt[2];
+
 static struct prices prices;
 static struct budget budget;
 static struct tokenizer *tok;
@@ -262,6 +288,9 @@ struct job {
 	size_t		 last;		/* the last model of its chain */
 	const struct route_rule *rule;	/* --route: the rule that chose */
 	json_t		*route;		/* the cascade's trail, or NULL */
+	int		 judging;	/* the request in flight asks the judge */
+	struct chat_result ans;		/* judging: the answer being judged */
+	json_t		*jmsgs;		/* judging: what the judge is asked */
 	struct endpoint	*ep;
 	int		 schema_retried;
 	long		 est;		/* prompt tokens, counted here */
@@ -280,6 +309,13 @@ struct job {
 	const char	*code;		/* failed: the error code */
 	char		 errmsg[512];
 };
+
+/* The model j's request goes to: its chain's, or the judge. */
+static struct target *
+job_target(const struct job *j)
+{
+	return &chain[j->judging ? judge_at : j->target];
+}
 
 static double
 now_s(void)
@@ -316,6 +352,7 @@ job_new(json_t *rec, const char *input, unsigned long line)
 	if (o.routed && (j->route = route_trail_new()) == NULL)
 		cli_fatal(1, "out of memory");
 	chat_result_init(&j->res);
+	chat_result_init(&j->ans);
 	return j;
 }
 
@@ -328,8 +365,10 @@ job_free(struct job *j)
 	json_decref(j->parsed);
 	json_decref(j->grounding);
 	json_decref(j->route);
+	json_decref(j->jmsgs);
 	chat_stream_release(&j->st);
 	chat_result_release(&j->res);
+	chat_result_release(&j->ans);
 	free(j);
 }
 
@@ -447,17 +486,22 @@ request_messages(struct job *j)
 
 /* ---- local models ---- */
 
+/*
+ * A local model's reply to msgs in res; limits: apply --stop and
+ * --max-tokens (an answer, not the judge's verdict).
+ */
 static void
-run_local(struct job *j, const struct target *t)
+local_reply(struct chat_result *res, const json_t *msgs,
+    const struct target *t, int limits)
 {
 	struct extractive_opts eo = EXTRACTIVE_OPTS_INIT;
-	json_t *msgs = request_messages(j), *last;
-	struct buf *out = &j->res.text;
+	struct buf *out = &res->text;
+	const json_t *last;
 	size_t i, cut;
 	char *hit;
 	int rc;
 
-	chat_result_reset(&j->res);
+	chat_result_reset(res);
 	if (strcmp(t->name, "extractive") == 0)
 		rc = extractive_answer(out, msgs, &eo) == -1 ? -1 : 0;
 	else {
@@ -467,26 +511,33 @@ run_local(struct job *j, const struct target *t)
 	if (rc == -1 || buf_putc(out, '\0') == -1)
 		cli_fatal(1, "out of memory");
 	out->len--;
-	snprintf(j->res.finish, sizeof(j->res.finish), "stop");
-	for (i = 0; i < o.nstop; i++)
+	snprintf(res->finish, sizeof(res->finish), "stop");
+	for (i = 0; limits && i < o.nstop; i++)
 		if ((hit = strstr(out->data, o.stop[i])) != NULL) {
 			out->len = (size_t)(hit - out->data);
 			out->data[out->len] = '\0';
 		}
-	if (o.max_tokens > 0) {
+	if (limits && o.max_tokens > 0) {
 		cut = tokenizer_prefix(tok, out->data, out->len,
 		    (size_t)o.max_tokens);
 		if (cut < out->len) {
 			out->len = cut;
 			out->data[cut] = '\0';
-			snprintf(j->res.finish, sizeof(j->res.finish),
-			    "length");
+			snprintf(res->finish, sizeof(res->finish), "length");
 		}
 	}
-	j->res.prompt_tokens = count_tokens(msgs);
-	j->res.completion_tokens = (long)tokenizer_count(tok, out->data,
+	res->prompt_tokens = count_tokens(msgs);
+	res->completion_tokens = (long)tokenizer_count(tok, out->data,
 	    out->len);
-	j->res.done = 1;
+	res->done = 1;
+}
+
+static void
+run_local(struct job *j, const struct target *t)
+{
+	json_t *msgs = request_messages(j);
+
+	local_reply(&j->res, msgs, t, 1);
 	json_decref(msgs);
 }
 
@@ -551,7 +602,7 @@ on_check(struct http_req *r, void *arg)
 	struct job *j = arg;
 
 	if (!o.stream) {
-		if (chat_parse(chain[j->target].api, r->body.data, r->body.len,
+		if (chat_parse(job_target(j)->api, r->body.data, r->body.len,
 		    &j->res) == -1) {
 			http_req_fail(r, "%s", j->res.errmsg);
 			return 1;
@@ -598,11 +649,23 @@ pick_endpoint(struct target *t, unsigned tried)
 	return best != NULL ? best : &t->eps[0];
 }
 
+/*
+ * The parameters of a request to t: the answer's, or (judge) the
+ * judge's: temperature 0, so that a grader grades the same answer the
+ * same way, and none of the answer's limits or schema.
+ */
 static void
-set_params(struct chat_params *p, const struct target *t, int canonical)
+set_params(struct chat_params *p, const struct target *t, int canonical,
+    int judge)
 {
 	memset(p, 0, sizeof(*p));
 	p->model = t->name;
+	p->stream = canonical ? 0 : o.stream;
+	if (judge) {
+		p->temperature = 0;
+		p->top_p = NAN;
+		return;
+	}
 	p->temperature = o.temperature;
 	p->top_p = o.top_p;
 	p->max_tokens = o.max_tokens;
@@ -612,7 +675,6 @@ set_params(struct chat_params *p, const struct target *t, int canonical)
 	p->nstop = o.nstop;
 	p->schema = o.schema;
 	/* Streaming and cache marks change how, not what, is answered. */
-	p->stream = canonical ? 0 : o.stream;
 	p->cache_prompt = canonical ? 0 : o.cache_prompt;
 }
 
@@ -625,13 +687,13 @@ set_params(struct chat_params *p, const struct target *t, int canonical)
 static void
 request_key(struct job *j, const json_t *msgs)
 {
-	const struct target *t = &chain[j->target];
+	const struct target *t = job_target(j);
 	struct chat_params p;
 	struct buf body = BUF_INIT(0);
 	const char *parts[4];
 	size_t lens[4];
 
-	set_params(&p, t, 1);
+	set_params(&p, t, 1, j->judging);
 	if (chat_request(&body, (enum chat_api)t->api, msgs, &p) == -1)
 		cli_fatal(1, "out of memory");
 	parts[0] = "ai-gen/1";
@@ -648,7 +710,8 @@ request_key(struct job *j, const json_t *msgs)
 
 static void
 log_call(const struct job *j, const struct target *t, const char *endpoint,
-    long status, int attempts, double latency_ms, const char *error)
+    long status, int attempts, double latency_ms, int cached,
+    const char *error)
 {
 	struct calllog_event ev;
 
@@ -663,7 +726,7 @@ log_call(const struct job *j, const struct target *t, const char *endpoint,
 	ev.inputs = 1;
 	ev.prompt_tokens = error == NULL ? j->res.prompt_tokens : -1;
 	ev.completion_tokens = error == NULL ? j->res.completion_tokens : -1;
-	ev.cached = j->cached;
+	ev.cached = cached;
 	ev.error = error;
 	if (calllog_write(calllog, &ev) == -1 && !cli.quiet)
 		cli_warn("call log: %s", strerror(errno));
@@ -735,12 +798,12 @@ to_cache(struct job *j)
 static void
 submit(struct job *j, const json_t *msgs)
 {
-	struct target *t = &chain[j->target];
+	struct target *t = job_target(j);
 	struct chat_params p;
 	struct http_req *r;
 	struct buf body = BUF_INIT(0);
 
-	set_params(&p, t, 0);
+	set_params(&p, t, 0, j->judging);
 	if (chat_request(&body, (enum chat_api)t->api, msgs, &p) == -1)
 		cli_fatal(1, "out of memory");
 	j->ep = pick_endpoint(t, j->tried);
@@ -750,8 +813,8 @@ submit(struct job *j, const json_t *msgs)
 		cli_fatal(1, "out of memory");
 	r->udata = j;
 	r->hook_arg = j;
-	r->tokens = (double)(count_tokens(msgs) + (o.max_tokens > 0 ?
-	    o.max_tokens : 256));
+	r->tokens = (double)(count_tokens(msgs) + (o.max_tokens > 0 &&
+	    !j->judging ? o.max_tokens : 256));
 	r->on_check = on_check;
 	if (o.stream) {
 		r->on_write = on_write;
@@ -838,28 +901,12 @@ check_answer(struct job *j)
 static void next_model(struct job *, const char *);
 
 /*
- * --accept: judge the answer j->target gave.  Accepted, it stays DONE;
- * rejected (or failed by the schema or citation checks), j moves on to
- * the next model of its chain, or fails with every reason when none is
- * left.
+ * The answer of t was rejected (or failed) because of why: move j on to
+ * the next model of its chain, or fail it with every reason.
  */
 static void
-cascade_step(struct job *j, const struct target *t)
+cascade_reject(struct job *j, const struct target *t, const char *why)
 {
-	char why[600];
-
-	if (j->state == J_READY)	/* a schema retry is on its way */
-		return;
-	if (j->state == J_DONE && route_accept_check(&o.accept,
-	    j->res.text.data, j->res.text.len, j->parsed, j->grounding, why,
-	    sizeof(why))) {
-		route_trail_accept(j->route, t->model);
-		return;
-	}
-	if (j->state == J_FAILED && j->target >= j->last)
-		return;		/* its own code; route_failed adds the trail */
-	if (j->state == J_FAILED)
-		snprintf(why, sizeof(why), "%s: %s", j->code, j->errmsg);
 	if (j->target < j->last) {
 		json_decref(j->parsed);
 		json_decref(j->grounding);
@@ -872,16 +919,191 @@ cascade_step(struct job *j, const struct target *t)
 	job_fail(j, "route", "%s", why);
 }
 
-/* An answer arrived (from a request or a local model): account for it. */
+/* ---- the judge ---- */
+
+/*
+ * What the judge's template sees: the record, with the answer as its
+ * 'output' and, when it has no 'query', the question it asked: its
+ * 'prompt', else its last user message.  A new object.
+ */
+static json_t *
+judge_record(const struct job *j, const char *answer, size_t len)
+{
+	json_t *r = json_copy(j->rec), *m, *q = NULL;
+	size_t i;
+
+	if (r == NULL)
+		cli_fatal(1, "out of memory");
+	json_object_set_new(r, "output", json_stringn(answer ? answer : "",
+	    len));
+	if (json_object_get(r, "query") != NULL)
+		return r;
+	if (json_is_string(json_object_get(r, "prompt")))
+		q = json_object_get(r, "prompt");
+	for (i = json_array_size(j->messages); q == NULL && i-- > 0;) {
+		m = json_array_get(j->messages, i);
+		if (strcmp(json_string_value(json_object_get(m, "role")),
+		    "user") == 0 && json_is_string(json_object_get(m,
+		    "content")))
+			q = json_object_get(m, "content");
+	}
+	if (q != NULL)
+		json_object_set(r, "query", q);
+	return r;
+}
+
+/* The judge's prompt for r: the relevance one when r has no hits. */
+static struct prompt *
+judge_prompt(const json_t *r)
+{
+	if (jtpl[1] != NULL && json_object_get(r, "hits") == NULL)
+		return &jprompt[1];
+	return &jprompt[0];
+}
+
+/*
+ * A record the judge cannot be asked about (its template needs a field
+ * the record lacks) fails before any model is paid for it.
+ */
 static void
-answered(struct job *j, const struct target *t)
+judge_inputs(struct job *j)
+{
+	json_t *r = judge_record(j, "", 0);
+	const struct template *tpl = judge_prompt(r)->tpl;
+	size_t i;
+
+	for (i = 0; i < tpl->nrequires; i++)
+		if (json_object_get(r, tpl->requires[i]) == NULL) {
+			job_fail(j, "input", "field '%s' is missing, and the"
+			    " judge's template '%s' needs it",
+			    tpl->requires[i], tpl->name);
+			break;
+		}
+	json_decref(r);
+}
+
+/*
+ * Every other check passed the answer of j->target: ask the judge next.
+ * The answer waits in j->ans while j->res takes the judge's reply.
+ */
+static void
+judge_begin(struct job *j)
+{
+	struct chat_result tmp;
+	json_t *r = judge_record(j, j->res.text.data, j->res.text.len);
+	char err[400], why[600];
+
+	json_decref(j->jmsgs);
+	if (judge_messages(judge_prompt(r), r, &j->jmsgs, err,
+	    sizeof(err)) != 1) {
+		json_decref(r);
+		snprintf(why, sizeof(why), "judge: no prompt: %s", err);
+		cascade_reject(j, &chain[j->target], why);
+		return;
+	}
+	json_decref(r);
+	tmp = j->ans;
+	j->ans = j->res;
+	j->res = tmp;
+	j->judging = 1;
+	j->state = J_READY;
+}
+
+/* The judge has spoken (or failed): put the answer back. */
+static void
+judge_end(struct job *j)
+{
+	struct chat_result tmp = j->ans;
+
+	j->ans = j->res;
+	j->res = tmp;
+	chat_result_reset(&j->ans);
+	json_decref(j->jmsgs);
+	j->jmsgs = NULL;
+	j->judging = 0;
+}
+
+/* The judge could not give a verdict: the answer is not accepted. */
+static void
+judge_failed(struct job *j, const char *what)
+{
+	char why[800];
+
+	snprintf(why, sizeof(why), "judge: %s", what);
+	judge_end(j);
+	cascade_reject(j, &chain[j->target], why);
+}
+
+/* Read the verdict in j->res: accept the answer, or move j on. */
+static void
+judge_verdict(struct job *j)
+{
+	char err[300], why[600], *reason = NULL;
+	double grade, score;
+	int pass;
+
+	if (judge_parse(j->res.text.data ? j->res.text.data : "",
+	    j->res.text.len, &grade, &reason, err, sizeof(err)) == -1) {
+		snprintf(why, sizeof(why), "the verdict cannot be read: %s",
+		    err);
+		judge_failed(j, why);
+		return;
+	}
+	score = judge_scale(grade);
+	pass = route_judge_check(&o.accept, score, why, sizeof(why));
+	judge_end(j);
+	if (!pass) {
+		free(reason);
+		cascade_reject(j, &chain[j->target], why);
+		return;
+	}
+	route_trail_accept(j->route, chain[j->target].model);
+	json_object_set_new(j->route, "judge", json_pack("{s:s, s:f, s:s}",
+	    "model", chain[judge_at].model, "score", score, "reason",
+	    reason));
+	free(reason);
+	j->state = J_DONE;
+}
+
+/*
+ * --accept: judge the answer j->target gave.  Accepted, it stays DONE;
+ * rejected (or failed by the schema or citation checks), j moves on to
+ * the next model of its chain, or fails with every reason when none is
+ * left.  With judge>=X an answer that passes the rest goes to the judge.
+ */
+static void
+cascade_step(struct job *j, const struct target *t)
+{
+	char why[600];
+
+	if (j->state == J_READY)	/* a schema retry is on its way */
+		return;
+	if (j->state == J_DONE && route_accept_check(&o.accept,
+	    j->res.text.data, j->res.text.len, j->parsed, j->grounding, why,
+	    sizeof(why))) {
+		if (o.accept.checks & ACCEPT_JUDGE)
+			judge_begin(j);
+		else
+			route_trail_accept(j->route, t->model);
+		return;
+	}
+	if (j->state == J_FAILED && j->target >= j->last)
+		return;		/* its own code; route_failed adds the trail */
+	if (j->state == J_FAILED)
+		snprintf(why, sizeof(why), "%s: %s", j->code, j->errmsg);
+	cascade_reject(j, t, why);
+}
+
+/* Count what a reply of t cost j: its tokens, its price, the ledger. */
+static void
+charge(struct job *j, const struct target *t, int cached)
 {
 	const struct price *p = prices_find(&prices, t->model);
-	double cost = p == NULL || j->cached ? 0 : price_cost(p,
+	double cost = p == NULL || cached ? 0 : price_cost(p,
 	    j->res.prompt_tokens, j->res.cached_tokens,
 	    j->res.cache_write_tokens, j->res.completion_tokens);
 
-	if (j->cached)
+	if (cached)
 		total.cached++;
 	else if (budget_charge(&budget, cost) == -1)
 		cli_fatal(1, "%s", budget.errmsg);
@@ -889,13 +1111,27 @@ answered(struct job *j, const struct target *t)
 	total.prompt += j->res.prompt_tokens;
 	total.completion += j->res.completion_tokens;
 	total.cost += cost;
-	if (p != NULL && !j->cached)
+	if (p != NULL && !cached)
 		metrics_model_cost(t->prov.name, t->name, cost);
-	j->model = t->model;
 	j->ptok += j->res.prompt_tokens;
 	j->ctok += j->res.completion_tokens;
 	j->cached_tok += j->res.cached_tokens;
 	j->cost += cost;
+}
+
+/*
+ * A reply arrived (from a request, the cache or a local model): account
+ * for it, then check the answer, or read the judge's verdict.
+ */
+static void
+answered(struct job *j, const struct target *t, int cached)
+{
+	charge(j, t, cached);
+	if (j->judging) {
+		judge_verdict(j);
+		return;
+	}
+	j->model = t->model;
 	check_answer(j);
 	if (j->route != NULL)
 		cascade_step(j, t);
@@ -924,7 +1160,7 @@ static void
 finished(struct http_req *r)
 {
 	struct job *j = r->udata;
-	struct target *t = &chain[j->target];
+	struct target *t = job_target(j);
 	char why[600];
 	int trouble;
 
@@ -935,16 +1171,22 @@ finished(struct http_req *r)
 	if (r->err == HTTP_OK) {
 		j->ep->fails = 0;
 		log_call(j, t, j->ep->url, r->status, r->attempts,
-		    r->latency_ms, NULL);
+		    r->latency_ms, 0, NULL);
 		to_cache(j);
-		answered(j, t);
+		answered(j, t, 0);
 		http_req_free(r);
 		return;
 	}
 	provider_error(&j->ep->prov, r, why, sizeof(why));
-	log_call(j, t, j->ep->url, r->status, r->attempts, r->latency_ms, why);
+	log_call(j, t, j->ep->url, r->status, r->attempts, r->latency_ms, 0,
+	    why);
 	if (provider_fatal(r))	/* 401, 403, 404: every request would */
 		cli_fatal(2, "%s", why);
+	if (j->judging) {	/* retried already: no verdict, no accept */
+		http_req_free(r);
+		judge_failed(j, why);	/* "MODEL: what went wrong" */
+		return;
+	}
 	if (r->err == HTTP_ESTATUS && chat_context_exceeded(r->status,
 	    r->body.data, r->body.len)) {
 		http_req_free(r);
@@ -1025,18 +1267,28 @@ start(struct job *j)
 	struct target *t;
 	json_t *msgs = NULL;
 	double t0;
+	int cached;
 
-	if (!fits(j))
+	if (!j->judging && !fits(j))
 		return;
-	t = &chain[j->target];
+	t = job_target(j);
 	if (t->api >= 0) {
-		msgs = request_messages(j);
+		msgs = j->judging ? json_incref(j->jmsgs) :
+		    request_messages(j);
 		request_key(j, msgs);
-		j->cached = from_cache(j);
-		if (j->cached) {
+		cached = from_cache(j);
+		if (!j->judging)
+			j->cached = cached;
+		if (cached) {
 			json_decref(msgs);
-			log_call(j, t, NULL, 0, 0, 0, NULL);
-			answered(j, t);
+			log_call(j, t, NULL, 0, 0, 0, 1, NULL);
+			answered(j, t, 1);
+			return;
+		}
+		if (o.offline && j->judging) {
+			json_decref(msgs);
+			judge_failed(j, "the verdict is not in the cache, and"
+			    " --offline sends no request");
 			return;
 		}
 		if (o.offline) {
@@ -1053,7 +1305,8 @@ start(struct job *j)
 	case 1:
 		json_decref(msgs);
 		job_fail(j, "budget", "the budget of $%g is spent ($%g); no"
-		    " request sent", budget.limit, budget.spent);
+		    " request sent%s", budget.limit, budget.spent,
+		    j->judging ? " to the judge" : "");
 		return;
 	}
 	if (t->api >= 0) {
@@ -1061,12 +1314,16 @@ start(struct job *j)
 		json_decref(msgs);
 		return;
 	}
-	j->cached = 0;
 	t0 = now_s();
-	run_local(j, t);
+	if (j->judging)
+		local_reply(&j->res, j->jmsgs, t, 0);
+	else {
+		j->cached = 0;
+		run_local(j, t);
+	}
 	j->latency_ms += (now_s() - t0) * 1000;
 	j->attempts++;
-	answered(j, t);
+	answered(j, t, 0);
 }
 
 /*
@@ -1257,6 +1514,8 @@ gen_stream(const char *path)
 				job_fail(j, "input", "%s", in.errmsg);
 			else
 				read_messages(j);
+			if (j->state == J_READY && judge_at != NO_JUDGE)
+				judge_inputs(j);
 			if (j->state == J_READY)
 				choose_route(j);
 			win_push(j);
@@ -1266,7 +1525,7 @@ gen_stream(const char *path)
 			j = win[(whead + i) % wcap];
 			if (j->state != J_READY)
 				continue;
-			if (chain[j->target].api >= 0 && inflight >= o.jobs)
+			if (job_target(j)->api >= 0 && inflight >= o.jobs)
 				break;
 			start(j);
 		}
@@ -1333,8 +1592,14 @@ chat_url(const struct provider *p, enum chat_api api)
 	return buf_detach(&b, NULL);
 }
 
+/*
+ * Add model to the chain.  Its endpoints: base[0..nbase) when it is the
+ * primary model or of the primary model's provider, else its provider's
+ * own.
+ */
 static void
-add_target(const char *model, int primary)
+add_target_at(const char *model, int primary, const char *const *base,
+    size_t nbase)
 {
 	struct target *t = &chain[nchain];
 	struct model_info mi;
@@ -1366,11 +1631,11 @@ add_target(const char *model, int primary)
 	snprintf(err, sizeof(err), "%.*s", (int)(t->name - 1 - model), model);
 	t->api = chat_api_named(err);
 	/* --base-url belongs to the provider of -m. */
-	own_bases = o.nbase > 0 && (primary || t->api == chain[0].api);
-	n = own_bases ? o.nbase : 1;
+	own_bases = nbase > 0 && (primary || t->api == chain[0].api);
+	n = own_bases ? nbase : 1;
 	for (i = 0; i < n; i++) {
 		if (provider_resolve(&t->eps[i].prov, model, own_bases ?
-		    o.base[i] : NULL, err, sizeof(err)) == -1)
+		    base[i] : NULL, err, sizeof(err)) == -1)
 			cli_fatal(2, "%s", err);
 		t->eps[i].url = chat_url(&t->eps[i].prov,
 		    (enum chat_api)t->api);
@@ -1378,6 +1643,61 @@ add_target(const char *model, int primary)
 	t->neps = n;
 	t->prov = t->eps[0].prov;
 	nchain++;
+}
+
+static void
+add_target(const char *model, int primary)
+{
+	add_target_at(model, primary, o.base, o.nbase);
+}
+
+/*
+ * --accept judge>=X: the judge joins the chain (so that its price is
+ * checked and its endpoint resolved like any model's) and its templates
+ * are loaded.  --judge-base-url is its own endpoint; without it, it
+ * shares --base-url when it is of -m's provider, as a cascade model does.
+ */
+static void
+setup_judge(void)
+{
+	if (!(o.accept.checks & ACCEPT_JUDGE)) {
+		if (o.judge != NULL || o.judge_url != NULL ||
+		    o.judge_template != NULL)
+			cli_usage_error(&cli, "option '--judge%s': no"
+			    " --accept judge>=X to use it for", o.judge ==
+			    NULL ? (o.judge_url != NULL ? "-base-url" :
+			    "-template") : "");
+		return;
+	}
+	if (o.judge == NULL)
+		cli_usage_error(&cli, "option '--accept': 'judge>=X' needs"
+		    " --judge MODEL");
+	if (nchain == MAX_TARGETS)
+		cli_usage_error(&cli, "at most %d models in all", MAX_TARGETS);
+	judge_at = nchain;
+	if (o.judge_url != NULL)
+		add_target_at(o.judge, 1, &o.judge_url, 1);
+	else
+		add_target(o.judge, 0);
+}
+
+/* The judge's templates, rendered with the run's tokenizer. */
+static void
+load_judge_templates(void)
+{
+	char err[512];
+	size_t i;
+
+	if (judge_at == NO_JUDGE)
+		return;
+	jtpl[0] = template_load(o.judge_template != NULL ? o.judge_template :
+	    "judge-faithfulness", err, sizeof(err));
+	if (jtpl[0] != NULL && o.judge_template == NULL)
+		jtpl[1] = template_load("judge-relevance", err, sizeof(err));
+	if (jtpl[0] == NULL || (o.judge_template == NULL && jtpl[1] == NULL))
+		cli_fatal(2, "judge template: %s", err);
+	for (i = 0; i < 2 && jtpl[i] != NULL; i++)
+		prompt_init(&jprompt[i], jtpl[i], tok);
 }
 
 /*
@@ -1487,6 +1807,15 @@ main(int argc, char *argv[])
 			o.route_path = optarg;
 			o.routed = 1;
 			break;
+		case OPT_JUDGE:
+			o.judge = optarg;
+			break;
+		case OPT_JUDGE_BASE_URL:
+			o.judge_url = optarg;
+			break;
+		case OPT_JUDGE_TEMPLATE:
+			o.judge_template = optarg;
+			break;
 		case OPT_FALLBACK:
 			if (o.nfallback == MAX_CHAIN)
 				cli_usage_error(&cli, "option '--fallback': at"
@@ -1574,6 +1903,7 @@ main(int argc, char *argv[])
 	nmain = nchain;
 	if (o.route_path != NULL)
 		load_rules(o.route_path);
+	setup_judge();
 	if ((o.accept.checks & ACCEPT_SCHEMA) && o.schema_path == NULL)
 		cli_usage_error(&cli, "option '--accept': 'schema' needs"
 		    " --schema FILE");
@@ -1601,7 +1931,11 @@ main(int argc, char *argv[])
 		tok = tokenizer_open("approx", NULL, err, sizeof(err));
 	if (tok == NULL)
 		cli_fatal(2, "tokenizer: %s", err);
-	o.raw_live = o.raw && isatty(STDOUT_FILENO);
+	load_judge_templates();
+	/* Live --raw shows an answer as it comes; one that must wait for
+	 * the judge is not yet the answer. */
+	o.raw_live = o.raw && isatty(STDOUT_FILENO) &&
+	    !(o.accept.checks & ACCEPT_JUDGE);
 
 	for (k = 0; k < nchain && chain[k].api < 0; k++)
 		;
@@ -1659,6 +1993,11 @@ main(int argc, char *argv[])
 	route_rules_release(&rules);
 	while (nlists > 0)
 		free(lists[--nlists]);
+	for (k = 0; k < 2; k++)
+		if (jtpl[k] != NULL) {
+			prompt_release(&jprompt[k]);
+			template_free(jtpl[k]);
+		}
 	tokenizer_free(tok);
 	json_decref(o.schema);
 	return cli_finish(&cli);

@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "core/utf8.h"
+#include "prompt/prompt.h"
 #include "judge.h"
 
 int
@@ -64,6 +65,28 @@ judge_parse(const char *reply, size_t len, double *score, char **reason,
 	}
 	*score = g;
 	return 0;
+}
+
+int
+judge_messages(struct prompt *pr, const json_t *rec, json_t **out,
+    char *err, size_t errlen)
+{
+	json_t *copy;
+	int rc = 1;
+
+	*out = NULL;
+	if ((copy = json_copy((json_t *)rec)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (prompt_build(pr, copy) == -1) {
+		snprintf(err, errlen, "%s", pr->errmsg);
+		rc = pr->errcode != NULL && strcmp(pr->errcode,
+		    "missing_field") == 0 ? 0 : -1;
+	} else
+		*out = json_incref(json_object_get(copy, "messages"));
+	json_decref(copy);
+	return rc;
 }
 
 double

@@ -16,6 +16,9 @@
 #define AI_EVAL_JUDGE_H
 
 #include <stddef.h>
+#include <jansson.h>
+
+struct prompt;
 
 #define JUDGE_MIN	1
 #define JUDGE_MAX	5
@@ -30,6 +33,15 @@
  */
 int	judge_parse(const char *reply, size_t len, double *score,
 	    char **reason, char *err, size_t errlen);
+
+/*
+ * The messages that ask a judge about rec, rendered by pr (set up with a
+ * judge template): 1 with a new array in *out; 0 when rec lacks a field
+ * the template requires; -1 when the prompt cannot be built.  err says
+ * why when it is not 1.  rec is not changed.
+ */
+int	judge_messages(struct prompt *pr, const json_t *rec, json_t **out,
+	    char *err, size_t errlen);
 
 /* A grade 1..5 as a score in [0, 1]: (grade - 1) / 4. */
 double	judge_scale(double grade);

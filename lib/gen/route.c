@@ -15,21 +15,38 @@
 
 /* ---- acceptance checks ---- */
 
+/*
+ * The number s[0..len) into *out when it is from lo to hi (and whole,
+ * when whole is set).  0 or -1.
+ */
 static int
-parse_count(const char *s, size_t len, long *out)
+parse_bound(const char *s, size_t len, double lo, double hi, int whole,
+    double *out)
 {
 	char tmp[32], *end;
-	long v;
+	double v;
 
 	if (len == 0 || len >= sizeof(tmp))
 		return -1;
 	memcpy(tmp, s, len);
 	tmp[len] = '\0';
 	errno = 0;
-	v = strtol(tmp, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1)
+	v = strtod(tmp, &end);
+	if (errno != 0 || *end != '\0' || !(v >= lo && v <= hi) ||
+	    (whole && v != (double)(long)v))
 		return -1;
 	*out = v;
+	return 0;
+}
+
+static int
+parse_count(const char *s, size_t len, long *out)
+{
+	double v;
+
+	if (parse_bound(s, len, 1, 1e15, 1, &v) == -1)
+		return -1;
+	*out = (long)v;
 	return 0;
 }
 
@@ -59,10 +76,18 @@ route_accept_parse(struct route_accept *a, const char *spec, char *err,
 		    strncmp(p, "max-words", 9) == 0) {
 			if (parse_count(eq + 1, n - 10, &a->max_words) == -1)
 				goto bad_number;
+		} else if (n >= 7 && strncmp(p, "judge>=", 7) == 0) {
+			if (parse_bound(p + 7, n - 7, 0, 1, 0, &a->judge_min) ==
+			    -1) {
+				snprintf(err, errlen, "'%.*s': the score is not"
+				    " a number from 0 to 1", (int)n, p);
+				return -1;
+			}
+			a->checks |= ACCEPT_JUDGE;
 		} else {
 			snprintf(err, errlen, "unknown check '%.*s' (try schema,"
 			    " citations, no-refusal, min-words=N,"
-			    " max-words=N)", (int)n, p);
+			    " max-words=N, judge>=X)", (int)n, p);
 			return -1;
 		}
 		if (e == NULL)
@@ -214,6 +239,16 @@ route_accept_check(const struct route_accept *a, const char *text,
 		}
 	}
 	return 1;
+}
+
+int
+route_judge_check(const struct route_accept *a, double score, char *why,
+    size_t whylen)
+{
+	if (score >= a->judge_min)
+		return 1;
+	snprintf(why, whylen, "judge: %.2f < %.2f", score, a->judge_min);
+	return 0;
 }
 
 /* ---- the trail ---- */

@@ -10,6 +10,11 @@
  *   no-refusal    it does not refuse or say it does not know
  *   min-words=N   it has at least N words
  *   max-words=N   it has at most N words
+ *   judge>=X      a judge model grades it at least X, on the 0..1 scale
+ *                 of ai-eval's judged metrics ((grade - 1) / 4)
+ *
+ * The judge is asked by the caller (it is a model request), after every
+ * other check has passed; route_judge_check() compares its score.
  *
  * The trail.  Each record that went through a cascade carries
  *
@@ -45,13 +50,15 @@ struct buf;
 enum {
 	ACCEPT_SCHEMA		= 1 << 0,
 	ACCEPT_CITATIONS	= 1 << 1,
-	ACCEPT_NO_REFUSAL	= 1 << 2
+	ACCEPT_NO_REFUSAL	= 1 << 2,
+	ACCEPT_JUDGE		= 1 << 3
 };
 
 struct route_accept {
 	unsigned	 checks;
 	long		 min_words;	/* 0: no bound */
 	long		 max_words;	/* 0: no bound */
+	double		 judge_min;	/* ACCEPT_JUDGE: the least score */
 };
 
 /* Parse an --accept list into a.  0, or -1 with a message in err. */
@@ -62,10 +69,17 @@ int	route_accept_parse(struct route_accept *a, const char *spec,
  * Judge an answer: text[0..len), its parsed JSON (NULL when there is no
  * --schema or it did not parse) and its grounding object (NULL when
  * citations were not checked).  1 when every check passes, 0 with the
- * first failing check's reason in why.
+ * first failing check's reason in why.  The judge is not asked here.
  */
 int	route_accept_check(const struct route_accept *a, const char *text,
 	    size_t len, const json_t *parsed, const json_t *grounding,
+	    char *why, size_t whylen);
+
+/*
+ * The judge check: 1 when score (0..1) is at least a->judge_min, else 0
+ * with "judge: SCORE < MIN" in why.
+ */
+int	route_judge_check(const struct route_accept *a, double score,
 	    char *why, size_t whylen);
 
 /* Does the answer refuse, or say that it (or its context) does not know? */

@@ -10,6 +10,8 @@
 #include "eval/report.h"
 #include "eval/stats.h"
 #include "eval/summary.h"
+#include "prompt/prompt.h"
+#include "text/tokenizer.h"
 #include "tap.h"
 
 #define near(got, want, ...) do {					\
@@ -193,11 +195,46 @@ test_judge(void)
 	    "grades 1..5 scale to 0..1");
 }
 
+static void
+test_judge_messages(void)
+{
+	static const char src[] = "requires: query output\n"
+	    "--- system\nGrade it.\n--- user\nQ: {{query}}\nA: {{output}}\n";
+	struct template *tpl;
+	struct tokenizer *tok;
+	struct prompt pr;
+	json_t *rec, *msgs = NULL;
+	char err[256];
+
+	tok = tokenizer_open("approx", NULL, err, sizeof(err));
+	tpl = template_parse("t", "t.prompt", src, sizeof(src) - 1, NULL, err,
+	    sizeof(err));
+	if (!ok(tok != NULL && tpl != NULL, "a judge template"))
+		return;
+	prompt_init(&pr, tpl, tok);
+	rec = json_pack("{s:s, s:s}", "query", "When?", "output", "At noon.");
+	is_int(judge_messages(&pr, rec, &msgs, err, sizeof(err)), 1,
+	    "the judge's messages");
+	is_str(json_string_value(json_object_get(json_array_get(msgs, 1),
+	    "content")), "Q: When?\nA: At noon.", "... rendered from the record");
+	is_int((int)json_object_size(rec), 2, "the record is not changed");
+	json_decref(msgs);
+	json_object_del(rec, "output");
+	is_int(judge_messages(&pr, rec, &msgs, err, sizeof(err)), 0,
+	    "a record without a field the template needs");
+	ok(msgs == NULL && strstr(err, "'output'") != NULL, "... names it");
+	json_decref(rec);
+	prompt_release(&pr);
+	template_free(tpl);
+	tokenizer_free(tok);
+}
+
 int
 main(void)
 {
 	test_stats();
 	test_judge();
+	test_judge_messages();
 	test_gate();
 	test_summary();
 	return done_testing();

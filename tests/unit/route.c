@@ -76,6 +76,31 @@ main(void)
 	ok(route_accept_parse(&a, "schema,", err, sizeof(err)) == -1,
 	    "an empty item");
 
+	/* judge>=X */
+	ok(route_accept_parse(&a, "no-refusal,judge>=0.7", err,
+	    sizeof(err)) == 0, "judge>=0.7");
+	is_int(a.checks, ACCEPT_NO_REFUSAL | ACCEPT_JUDGE, "... is a check");
+	ok(a.judge_min == 0.7, "... with its threshold");
+	is_int(route_judge_check(&a, 0.75, why, sizeof(why)), 1,
+	    "a score above the threshold passes");
+	is_int(route_judge_check(&a, 0.7, why, sizeof(why)), 1,
+	    "... and one equal to it");
+	is_int(route_judge_check(&a, 0.4, why, sizeof(why)), 0,
+	    "a score below it fails");
+	is_str(why, "judge: 0.40 < 0.70", "... naming both");
+	ok(route_accept_parse(&a, "judge>=1.5", err, sizeof(err)) == -1 &&
+	    strstr(err, "'judge>=1.5': the score is not a number from 0 to 1")
+	    != NULL, "a threshold above 1");
+	ok(route_accept_parse(&a, "judge>=", err, sizeof(err)) == -1,
+	    "no threshold");
+	ok(route_accept_parse(&a, "judge>=0.5x", err, sizeof(err)) == -1,
+	    "a threshold that is no number");
+	ok(route_accept_parse(&a, "judge>0.5", err, sizeof(err)) == -1 &&
+	    strstr(err, "unknown check 'judge>0.5'") != NULL,
+	    "judge wants >=");
+	ok(route_accept_parse(&a, "judge>=nan", err, sizeof(err)) == -1,
+	    "nan is no threshold");
+
 	/* refusals */
 	ok(route_is_refusal("I don't know.", 13), "I don't know");
 	ok(route_is_refusal("I don\xe2\x80\x99t know the answer", 25),
