@@ -84,6 +84,12 @@ route_accept_parse(struct route_accept *a, const char *spec, char *err,
 				return -1;
 			}
 			a->checks |= ACCEPT_JUDGE;
+		} else if (n == 5 && strncmp(p, "judge", 5) == 0) {
+			/* What the shell leaves of an unquoted judge>=X. */
+			snprintf(err, errlen, "'judge' wants a threshold,"
+			    " judge>=X (quote it: the shell reads '>' as a"
+			    " redirection)");
+			return -1;
 		} else {
 			snprintf(err, errlen, "unknown check '%.*s' (try schema,"
 			    " citations, no-refusal, min-words=N,"

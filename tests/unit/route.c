@@ -100,6 +100,9 @@ main(void)
 	    "judge wants >=");
 	ok(route_accept_parse(&a, "judge>=nan", err, sizeof(err)) == -1,
 	    "nan is no threshold");
+	ok(route_accept_parse(&a, "no-refusal,judge", err, sizeof(err)) == -1 &&
+	    strstr(err, "quote it") != NULL,
+	    "a judge>=X the shell cut short");
 
 	/* refusals */
 	ok(route_is_refusal("I don't know.", 13), "I don't know");
