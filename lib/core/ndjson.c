@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "jdom.h"
 #include "ndjson.h"
 #include "utf8.h"
 
@@ -51,6 +52,8 @@ ndjson_close(struct ndjson *r)
 		close(r->fd);
 	free(r->rbuf);
 	buf_release(&r->line);
+	json_decref(r->held);
+	r->held = NULL;
 	r->rbuf = NULL;
 	r->own_fd = 0;
 }
@@ -171,6 +174,41 @@ ndjson_next(struct ndjson *r, json_t **out)
 	if ((rc = ndjson_next_line(r, &line, &len)) != 1)
 		return rc;
 	return ndjson_parse(r, line, len, out);
+}
+
+int
+ndjson_next_dom(struct ndjson *r, struct jdom *d, const struct jval **out)
+{
+	const struct jval *v;
+	const char *line;
+	size_t len;
+	json_t *j;
+	int rc;
+
+	json_decref(r->held);
+	r->held = NULL;
+	jdom_reset(d);
+	if ((rc = ndjson_next_line(r, &line, &len)) != 1)
+		return rc;
+	if ((v = jdom_parse(d, line, len)) != NULL && v->type == JV_OBJECT) {
+		r->recoverable = 0;
+		r->cur = line;
+		r->curlen = len;
+		*out = v;
+		return 1;
+	}
+	jdom_reset(d);
+	if ((rc = ndjson_parse(r, line, len, &j)) != 1)
+		return rc;
+	if ((v = jdom_from_json(d, j)) == NULL) {
+		json_decref(j);
+		snprintf(r->errmsg, sizeof(r->errmsg), "out of memory");
+		r->recoverable = 0;
+		return -1;
+	}
+	r->held = j;
+	*out = v;
+	return 1;
 }
 
 int

@@ -38,7 +38,11 @@ struct ndjson {
 	const char	*cur;		/* after ndjson_next: the record's line, */
 	size_t		 curlen;	/* borrowed until the next call */
 	char		 errmsg[256];	/* after -1: what went wrong, no location */
+	json_t		*held;		/* ndjson_next_dom: what jansson read */
 };
+
+struct jdom;
+struct jval;
 
 /*
  * Open path ("-" is standard input) for reading.  0, or -1 with errno set
@@ -73,6 +77,16 @@ int	ndjson_next(struct ndjson *, json_t **out);
  */
 int	ndjson_parse(struct ndjson *, const char *line, size_t len,
 	    json_t **out);
+
+/*
+ * ndjson_next into a jdom (see jdom.h), which is reset first: 1 with the
+ * record's object in *out (valid until the next call or a reset of d),
+ * 0 at end, -1 as for ndjson_next, with the same messages.  What the
+ * fast parser refuses goes to jansson, for the message, or for the
+ * value when jansson takes it after all (deeper nesting).
+ */
+int	ndjson_next_dom(struct ndjson *, struct jdom *d,
+	    const struct jval **out);
 
 /* Append v as compact JSON (no newline) to b.  0, or -1 when b is full. */
 int	ndjson_dump(struct buf *b, const json_t *v);
