@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "core/cli.h"
+#include "core/jdom.h"
 #include "core/models.h"
 #include "core/ndjson.h"
 #include "prompt/prompt.h"
@@ -63,37 +64,69 @@ static const char *const order_names[] = { "rank", "document", "edges", NULL };
 static const char *const escape_names[] = { "none", "html", NULL };
 
 /*
- * Write rec with the fields of add.  The record's own bytes are copied
+ * Write rec with the prompt's fields.  The record's own bytes are copied
  * through and the new fields appended, unless it already has fields of
- * ours to replace: then it is written from the parsed form.
+ * ours: then it is written member by member, each of ours in its place
+ * (as json_object_update would put it), the others after.
  */
 static void
-write_record(json_t *rec, const char *line, size_t len, json_t *add,
-    struct buf *out)
+write_record(const struct jval *rec, const char *line, size_t len,
+    const struct prompt *pr, struct buf *out)
 {
-	size_t i, at;
+	const struct jmember *m;
+	size_t i, j, k, have = 0;
 
 	for (i = 0; prompt_fields[i] != NULL; i++)
-		if (json_object_get(rec, prompt_fields[i]) != NULL)
-			break;
+		if (jdom_get(rec, prompt_fields[i]) != NULL)
+			have |= (size_t)1 << i;
 	while (len > 0 && line[len - 1] != '}')
 		len--;
-	if (prompt_fields[i] != NULL || len == 0) {
-		json_object_update(rec, add);
-		cli_write(&cli, rec);
+	buf_reset(out);
+	if (have == 0 && len > 0) {
+		/* line[0..len-1), a comma unless it was {}, the fields. */
+		if (buf_append(out, line, len - 1) == -1 ||
+		    (rec->len > 0 && buf_putc(out, ',') == -1))
+			cli_fatal(1, "out of memory");
+	} else {
+		if (buf_putc(out, '{') == -1)
+			cli_fatal(1, "out of memory");
+		for (i = 0; i < rec->len; i++) {
+			m = &rec->u.members[i];
+			if ((i > 0 && buf_putc(out, ',') == -1) ||
+			    buf_json_str(out, m->key, m->klen) == -1 ||
+			    buf_putc(out, ':') == -1)
+				cli_fatal(1, "out of memory");
+			for (k = 0; prompt_fields[k] != NULL; k++)
+				if (strlen(prompt_fields[k]) == m->klen &&
+				    memcmp(prompt_fields[k], m->key, m->klen) == 0)
+					break;
+			if (prompt_fields[k] != NULL ? buf_append(out,
+			    pr->out.data + pr->field_off[k], pr->field_len[k]) :
+			    jdom_dump(out, &m->v))
+				cli_fatal(1, "out of memory");
+		}
+		/* Then the fields it did not have, in their order. */
+		for (j = 0, k = 0; prompt_fields[j] != NULL; j++) {
+			if (have & ((size_t)1 << j))
+				continue;
+			if (((rec->len > 0 || k > 0) && buf_putc(out, ',') == -1) ||
+			    buf_json_str(out, prompt_fields[j],
+			    strlen(prompt_fields[j])) == -1 ||
+			    buf_putc(out, ':') == -1 || buf_append(out,
+			    pr->out.data + pr->field_off[j], pr->field_len[j]) ==
+			    -1)
+				cli_fatal(1, "out of memory");
+			k++;
+		}
+		if (buf_putc(out, '}') == -1 || buf_putc(out, '\n') == -1)
+			cli_fatal(1, "out of memory");
+		cli_write_raw(&cli, out->data, out->len);
+		cli.nout++;
 		return;
 	}
-	/* line[0..len-1) then ",", then add without its "{". */
-	buf_reset(out);
-	if (buf_append(out, line, len - 1) == -1)
+	if (buf_append(out, pr->out.data, pr->out.len) == -1 ||
+	    buf_putc(out, '}') == -1 || buf_putc(out, '\n') == -1)
 		cli_fatal(1, "out of memory");
-	at = out->len;
-	if (ndjson_dump(out, add) == -1 || buf_putc(out, '\n') == -1)
-		cli_fatal(1, "out of memory");
-	if (json_object_size(rec) > 0)
-		out->data[at] = ',';
-	else
-		memmove(out->data + at, out->data + at + 1, out->len-- - at - 1);
 	cli_write_raw(&cli, out->data, out->len);
 	cli.nout++;
 }
@@ -101,31 +134,43 @@ write_record(json_t *rec, const char *line, size_t len, json_t *add,
 /* For -v: what the prompts came to. */
 static struct {
 	unsigned long	 n;
-	json_int_t	 tokens, max_tokens;
+	long		 tokens, max_tokens;
 	size_t		 used, dropped;
 } sum;
 
 static void
-tally(const json_t *add)
+tally(const struct prompt *pr)
 {
-	json_int_t t = json_integer_value(json_object_get(add,
-	    "prompt_tokens"));
-	const json_t *ctx = json_object_get(add, "context");
-
 	sum.n++;
-	sum.tokens += t;
-	if (t > sum.max_tokens)
-		sum.max_tokens = t;
-	sum.used += json_array_size(json_object_get(ctx, "used"));
-	sum.dropped += json_array_size(json_object_get(ctx, "dropped"));
+	sum.tokens += pr->tokens;
+	if (pr->tokens > sum.max_tokens)
+		sum.max_tokens = pr->tokens;
+	sum.used += pr->nused;
+	sum.dropped += pr->ndropped;
+}
+
+/*
+ * A bad record, reported by --on-error; -1 when the tool must stop.
+ * --on-error=emit writes the record with its error, so it is read
+ * again with jansson here, off the fast path.
+ */
+static int
+record_error(struct ndjson *in, const char *code, const char *msg)
+{
+	json_t *rec = json_loadb(in->cur, in->curlen, JSON_ALLOW_NUL, NULL);
+	int rc = cli_record_error(&cli, in->name, in->lineno, rec, code,
+	    "%s", msg);
+
+	json_decref(rec);
+	return rc;
 }
 
 /* Run one input; 0, or -1 when the tool must stop. */
 static int
-run(const char *path, struct prompt *pr, json_t *add, struct buf *out)
+run(const char *path, struct prompt *pr, struct jdom *d, struct buf *out)
 {
 	struct ndjson in;
-	json_t *rec;
+	const struct jval *rec;
 	int k;
 
 	if (ndjson_open(&in, path, cli.max_record) == -1) {
@@ -134,7 +179,7 @@ run(const char *path, struct prompt *pr, json_t *add, struct buf *out)
 		return 0;
 	}
 	for (;;) {
-		k = ndjson_next(&in, &rec);
+		k = ndjson_next_dom(&in, d, &rec);
 		if (k == 0)
 			break;
 		if (k == -1) {
@@ -147,20 +192,16 @@ run(const char *path, struct prompt *pr, json_t *add, struct buf *out)
 			continue;
 		}
 		cli.nin++;
-		json_object_clear(add);
-		if (prompt_build_into(pr, rec, add) == -1) {
-			if (cli_record_error(&cli, in.name, in.lineno, rec,
-			    pr->errcode ? pr->errcode : "prompt", "%s",
-			    pr->errmsg) == -1) {
-				json_decref(rec);
+		if (prompt_build_dom(pr, rec) == -1) {
+			if (record_error(&in, pr->errcode ? pr->errcode :
+			    "prompt", pr->errmsg) == -1) {
 				ndjson_close(&in);
 				return -1;
 			}
 		} else {
-			tally(add);
-			write_record(rec, in.cur, in.curlen, add, out);
+			tally(pr);
+			write_record(rec, in.cur, in.curlen, pr, out);
 		}
-		json_decref(rec);
 		cli_progress(&cli, "records");
 	}
 	ndjson_close(&in);
@@ -191,8 +232,9 @@ main(int argc, char *argv[])
 	struct tokenizer *tok;
 	struct template *tpl;
 	struct prompt pr;
-	json_t *vars = json_object(), *add = json_object();
+	json_t *vars = json_object();
 	struct buf line = BUF_INIT(0);
+	struct jdom dom;
 	char err[1024];
 
 	cli_init(&cli, argc, argv);
@@ -278,14 +320,15 @@ main(int argc, char *argv[])
 	pr.truncate = trunc;
 	pr.order = (enum packer_order)order;
 
+	jdom_init(&dom);
 	if (argc == 0) {
-		run("-", &pr, add, &line);
+		run("-", &pr, &dom, &line);
 	} else {
 		for (; *argv != NULL; argv++)
-			if (run(*argv, &pr, add, &line) == -1)
+			if (run(*argv, &pr, &dom, &line) == -1)
 				break;
 	}
-	json_decref(add);
+	jdom_release(&dom);
 	buf_release(&line);
 	if (cli.verbose)
 		cli_warn("%lu record%s, %lu failed; template '%s' %.12s; prompt "

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/jdom.h"
 #include "core/ndjson.h"
 #include "mustache.h"
 
@@ -787,7 +788,7 @@ cached(struct mustache_env *env, const char *src, size_t len,
 struct render {
 	struct mustache_env	*env;
 	struct buf		*out;
-	const json_t		**stack;
+	const struct jval	**stack;
 	size_t			 n, cap;
 	unsigned		 depth;
 };
@@ -804,11 +805,11 @@ render_error(struct render *r, const char *fmt, ...)
 }
 
 static int
-push(struct render *r, const json_t *v)
+push(struct render *r, const struct jval *v)
 {
 	if (r->n == r->cap) {
 		size_t ncap = r->cap * 2;
-		const json_t **ns = realloc(r->stack, ncap * sizeof(*ns));
+		const struct jval **ns = realloc(r->stack, ncap * sizeof(*ns));
 
 		if (ns == NULL)
 			return render_error(r, "out of memory");
@@ -823,10 +824,10 @@ push(struct render *r, const json_t *v)
  * Resolve a (dotted) name against the context stack: the first part up
  * the stack, the rest inside what it found.  NULL when missing.
  */
-static const json_t *
+static const struct jval *
 lookup(const struct render *r, const char *name, size_t len)
 {
-	const json_t *v = NULL;
+	const struct jval *v = NULL;
 	const char *dot;
 	size_t i, k;
 
@@ -835,8 +836,7 @@ lookup(const struct render *r, const char *name, size_t len)
 	dot = memchr(name, '.', len);
 	k = dot == NULL ? len : (size_t)(dot - name);
 	for (i = r->n; i-- > 0;) {
-		if (json_is_object(r->stack[i]) &&
-		    (v = json_object_getn(r->stack[i], name, k)) != NULL)
+		if ((v = jdom_getn(r->stack[i], name, k)) != NULL)
 			break;
 	}
 	while (v != NULL && dot != NULL) {
@@ -844,20 +844,18 @@ lookup(const struct render *r, const char *name, size_t len)
 		len -= k + 1;
 		dot = memchr(name, '.', len);
 		k = dot == NULL ? len : (size_t)(dot - name);
-		v = json_is_object(v) ? json_object_getn(v, name, k) : NULL;
+		v = jdom_getn(v, name, k);
 	}
 	return v;
 }
 
 static int
-truthy(const json_t *v)
+truthy(const struct jval *v)
 {
-	if (v == NULL || json_is_null(v) || json_is_false(v))
+	if (v == NULL || v->type == JV_NULL || v->type == JV_FALSE)
 		return 0;
-	if (json_is_array(v))
-		return json_array_size(v) > 0;
-	if (json_is_string(v))
-		return json_string_length(v) > 0;
+	if (v->type == JV_ARRAY || v->type == JV_STRING)
+		return v->len > 0;
 	return 1;
 }
 
@@ -884,38 +882,42 @@ escape_into(struct buf *out, const char *s, size_t len)
 }
 
 static int
-interpolate(struct render *r, const struct mnode *nd, const json_t *v)
+interpolate(struct render *r, const struct mnode *nd, const struct jval *v)
 {
 	struct buf *out = r->out;
-	int rc;
+	int rc, esc = nd->type == M_VAR && r->env->escape;
 
-	if (json_is_string(v)) {
-		if (nd->type == M_VAR && r->env->escape)
-			rc = escape_into(out, json_string_value(v),
-			    json_string_length(v));
-		else
-			rc = buf_append(out, json_string_value(v),
-			    json_string_length(v));
-	} else if (json_is_null(v))
+	switch (v->type) {
+	case JV_STRING:
+		rc = esc ? escape_into(out, v->u.s, v->len) :
+		    buf_append(out, v->u.s, v->len);
+		break;
+	case JV_NULL:
 		rc = 0;
-	else if (json_is_integer(v))
-		rc = buf_printf(out, "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(v));
-	else if (json_is_real(v))
-		rc = ndjson_dump_real(out, json_real_value(v));
-	else if (json_is_true(v))
+		break;
+	case JV_INT:
+		rc = jdom_dump_int(out, v->u.i);
+		break;
+	case JV_REAL:
+		rc = ndjson_dump_real(out, jdom_real(v));
+		break;
+	case JV_TRUE:
 		rc = buf_puts(out, "true");
-	else if (json_is_false(v))
+		break;
+	case JV_FALSE:
 		rc = buf_puts(out, "false");
-	else if (nd->type == M_VAR && r->env->escape) {
-		struct buf tmp = BUF_INIT(0);
+		break;
+	default:
+		if (esc) {
+			struct buf tmp = BUF_INIT(0);
 
-		rc = ndjson_dump(&tmp, v);
-		if (rc == 0)
-			rc = escape_into(out, tmp.data, tmp.len);
-		buf_release(&tmp);
-	} else
-		rc = ndjson_dump(out, v);
+			rc = jdom_dump(&tmp, v);
+			if (rc == 0)
+				rc = escape_into(out, tmp.data, tmp.len);
+			buf_release(&tmp);
+		} else
+			rc = jdom_dump(out, v);
+	}
 	return rc == -1 ? render_error(r, "output too long") : 0;
 }
 
@@ -985,12 +987,12 @@ render_partial(struct render *r, const struct mnode *nd,
 	int k;
 
 	if (nd->dynamic) {
-		const json_t *v = lookup(r, name, len);
+		const struct jval *v = lookup(r, name, len);
 
-		if (!json_is_string(v))
+		if (v == NULL || v->type != JV_STRING)
 			return 0;
-		name = json_string_value(v);
-		len = json_string_length(v);
+		name = v->u.s;
+		len = v->len;
 	}
 	if (r->env->load == NULL)
 		return 0;
@@ -1009,7 +1011,7 @@ render_range(struct render *r, const struct mustache *t, size_t a, size_t b,
     const struct margs *args)
 {
 	const struct mnode *nd;
-	const json_t *v;
+	const struct jval *v;
 	size_t i, j;
 
 	for (i = a; i < b; i++) {
@@ -1038,9 +1040,9 @@ render_range(struct render *r, const struct mustache *t, size_t a, size_t b,
 		case M_SECTION:
 			v = lookup(r, nd->s, nd->len);
 			if (truthy(v)) {
-				if (json_is_array(v)) {
-					for (j = 0; j < json_array_size(v); j++) {
-						if (push(r, json_array_get(v, j))
+				if (v->type == JV_ARRAY) {
+					for (j = 0; j < v->len; j++) {
+						if (push(r, &v->u.items[j])
 						    == -1 || render_range(r, t,
 						    i + 1, nd->end, args) == -1)
 							return -1;
@@ -1100,8 +1102,8 @@ render_range(struct render *r, const struct mustache *t, size_t a, size_t b,
 }
 
 int
-mustache_render(struct mustache_env *env, const struct mustache *t,
-    const json_t *const *stack, size_t n, struct buf *out)
+mustache_render_dom(struct mustache_env *env, const struct mustache *t,
+    const struct jval *const *stack, size_t n, struct buf *out)
 {
 	struct render r = { env, out, NULL, 0, 0, 0 };
 	int rc;
@@ -1115,5 +1117,27 @@ mustache_render(struct mustache_env *env, const struct mustache *t,
 	r.n = n;
 	rc = render_range(&r, t, 0, t->n, NULL);
 	free(r.stack);
+	return rc;
+}
+
+int
+mustache_render(struct mustache_env *env, const struct mustache *t,
+    const json_t *const *stack, size_t n, struct buf *out)
+{
+	const struct jval **frames = calloc(n + 1, sizeof(*frames));
+	struct jdom d;
+	size_t i;
+	int rc = -1;
+
+	jdom_init(&d);
+	for (i = 0; frames != NULL && i < n; i++)
+		if ((frames[i] = jdom_from_json(&d, stack[i])) == NULL)
+			break;
+	if (frames != NULL && i == n)
+		rc = mustache_render_dom(env, t, frames, n, out);
+	else
+		snprintf(env->errmsg, sizeof(env->errmsg), "out of memory");
+	free(frames);
+	jdom_release(&d);
 	return rc;
 }

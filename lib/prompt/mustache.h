@@ -1,5 +1,5 @@
 /*
- * mustache.h - Mustache templates over jansson values.
+ * mustache.h - Mustache templates over JSON values (jdom or jansson).
  *
  * Conforms to the Mustache specification (comments, delimiters,
  * interpolation, inverted sections, partials, sections, and the optional
@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 struct buf;
+struct jval;
 struct mustache;
 struct mcache;
 
@@ -61,6 +62,10 @@ void	mustache_free(struct mustache *);
  * env->errmsg (a missing variable in strict mode, a partial that fails
  * to load or compile, nesting too deep, out is full).
  */
+int	mustache_render_dom(struct mustache_env *, const struct mustache *t,
+	    const struct jval *const *stack, size_t n, struct buf *out);
+
+/* The same over jansson values (copied into a jdom for the render). */
 int	mustache_render(struct mustache_env *, const struct mustache *t,
 	    const json_t *const *stack, size_t n, struct buf *out);
 

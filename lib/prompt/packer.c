@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jdom.h"
 #include "text/tokenizer.h"
 #include "packer.h"
 
@@ -35,7 +36,7 @@ passages_free(struct packer *pk)
 	size_t i;
 
 	for (i = 0; i < pk->nps; i++) {
-		json_decref(pk->ps[i].ids);
+		free(pk->ps[i].ids);
 		free(pk->ps[i].buf);
 		free(pk->ps[i].hashes);
 	}
@@ -102,11 +103,39 @@ add_hashes(struct passage *p, const struct chunk_key *h, size_t n)
 	return 0;
 }
 
+/* Append n ids to p's. */
 static int
-touches(const struct passage *p, const char *doc, long long s, long long e)
+add_ids(struct passage *p, const struct jval *const *ids, size_t n)
 {
-	return p->doc_id != NULL && doc != NULL && p->start >= 0 &&
-	    strcmp(p->doc_id, doc) == 0 && s <= p->end && e >= p->start;
+	if (p->nids + n > p->capids) {
+		size_t cap = p->capids ? p->capids * 2 : 4;
+		const struct jval **ni;
+
+		while (cap < p->nids + n)
+			cap *= 2;
+		if ((ni = realloc(p->ids, cap * sizeof(*ni))) == NULL)
+			return -1;
+		p->ids = ni;
+		p->capids = cap;
+	}
+	memcpy(p->ids + p->nids, ids, n * sizeof(*ids));
+	p->nids += n;
+	return 0;
+}
+
+static int
+same_doc(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return a != NULL && b != NULL && alen == blen &&
+	    memcmp(a, b, alen) == 0;
+}
+
+static int
+touches(const struct passage *p, const char *doc, size_t doclen,
+    long long s, long long e)
+{
+	return p->start >= 0 && same_doc(p->doc_id, p->doc_len, doc,
+	    doclen) && s <= p->end && e >= p->start;
 }
 
 /* Widen p to cover text[0..e-s) at offset s of the same document. */
@@ -133,13 +162,13 @@ widen(struct passage *p, const char *text, long long s, long long e)
 }
 
 static int
-has_id(const struct packer *pk, const json_t *id)
+has_id(const struct packer *pk, const struct jval *id)
 {
 	size_t i, j;
 
 	for (i = 0; i < pk->nps; i++)
-		for (j = 0; j < json_array_size(pk->ps[i].ids); j++)
-			if (json_equal(json_array_get(pk->ps[i].ids, j), id))
+		for (j = 0; j < pk->ps[i].nids; j++)
+			if (jdom_equal(pk->ps[i].ids[j], id))
 				return 1;
 	return 0;
 }
@@ -153,15 +182,16 @@ absorb(struct packer *pk, size_t pi)
 
 	while (j < pk->nps) {
 		q = &pk->ps[j];
-		if (j == pi || !touches(p, q->doc_id, q->start, q->end)) {
+		if (j == pi || !touches(p, q->doc_id, q->doc_len, q->start,
+		    q->end)) {
 			j++;
 			continue;
 		}
 		if (widen(p, q->text, q->start, q->end) == -1 ||
-		    json_array_extend(p->ids, q->ids) == -1 ||
+		    add_ids(p, q->ids, q->nids) == -1 ||
 		    add_hashes(p, q->hashes, q->nhashes) == -1)
 			return -1;
-		json_decref(q->ids);
+		free(q->ids);
 		free(q->buf);
 		free(q->hashes);
 		memmove(q, q + 1, (pk->nps - j - 1) * sizeof(*q));
@@ -176,61 +206,61 @@ absorb(struct packer *pk, size_t pi)
 
 /* A hit's byte offsets: start and end, or meta.start and meta.end. */
 static int
-offsets(const json_t *hit, long long *s, long long *e)
+offsets(const struct jval *hit, long long *s, long long *e)
 {
-	const json_t *a = json_object_get(hit, "start");
-	const json_t *b = json_object_get(hit, "end");
-	const json_t *meta = json_object_get(hit, "meta");
+	const struct jval *a = jdom_get(hit, "start");
+	const struct jval *b = jdom_get(hit, "end");
+	const struct jval *meta = jdom_get(hit, "meta");
 
 	if (a == NULL && b == NULL) {
-		a = json_object_get(meta, "start");
-		b = json_object_get(meta, "end");
+		a = jdom_get(meta, "start");
+		b = jdom_get(meta, "end");
 	}
-	if (!json_is_integer(a) || !json_is_integer(b) ||
-	    json_integer_value(a) < 0)
+	if (a == NULL || b == NULL || a->type != JV_INT || b->type != JV_INT ||
+	    a->u.i < 0)
 		return -1;
-	*s = json_integer_value(a);
-	*e = json_integer_value(b);
+	*s = a->u.i;
+	*e = b->u.i;
 	return 0;
 }
 
 int
-packer_collect(struct packer *pk, const json_t *hits)
+packer_collect(struct packer *pk, const struct jval *hits)
 {
-	const json_t *hit, *text, *v;
-	json_t *id;
+	const struct jval *hit, *text, *v, *id;
 	struct passage *p;
 	const char *doc;
 	long long s, e;
-	size_t i, j, k, len;
+	size_t i, j, k, len, doclen;
 	struct chunk_key hash;
 
 	passages_free(pk);
-	if (!json_is_array(hits))
+	if (hits == NULL || hits->type != JV_ARRAY)
 		return pk_error(pk, "bad_field", "field 'hits' is not an array");
-	if ((pk->ps = calloc(json_array_size(hits) + 1, sizeof(*pk->ps))) ==
-	    NULL)
+	if ((pk->ps = calloc(hits->len + 1, sizeof(*pk->ps))) == NULL)
 		return pk_error(pk, "oom", "out of memory");
-	json_array_foreach(hits, i, hit) {
-		if (!json_is_object(hit))
+	for (i = 0; i < hits->len; i++) {
+		hit = &hits->u.items[i];
+		if (hit->type != JV_OBJECT)
 			return pk_error(pk, "bad_field", "hits[%zu] is not an "
 			    "object", i);
-		if ((text = json_object_get(hit, "text")) == NULL)
+		if ((text = jdom_get(hit, "text")) == NULL)
 			return pk_error(pk, "missing_field", "hits[%zu]: field "
 			    "'text' is missing", i);
-		if (!json_is_string(text))
+		if (text->type != JV_STRING)
 			return pk_error(pk, "bad_field", "hits[%zu]: field "
 			    "'text' is not a string", i);
-		if ((id = json_object_get(hit, "id")) == NULL)
-			id = json_null();
+		if ((id = jdom_get(hit, "id")) == NULL)
+			id = &jval_null;
 		else if (has_id(pk, id))
 			continue;	/* the same chunk twice */
-		len = json_string_length(text);
-		hash.hash = text_hash(json_string_value(text), len);
-		hash.text = json_string_value(text);
+		len = text->len;
+		hash.hash = text_hash(text->u.s, len);
+		hash.text = text->u.s;
 		hash.len = len;
-		v = json_object_get(hit, "doc_id");
-		doc = json_is_string(v) ? json_string_value(v) : NULL;
+		v = jdom_get(hit, "doc_id");
+		doc = v != NULL && v->type == JV_STRING ? v->u.s : NULL;
+		doclen = doc != NULL ? v->len : 0;
 		if (offsets(hit, &s, &e) == -1 || e - s != (long long)len)
 			s = e = -1;	/* offsets unknown or not this text */
 
@@ -246,17 +276,17 @@ packer_collect(struct packer *pk, const json_t *hits)
 				break;
 		}
 		if (j < pk->nps) {
-			if (json_array_append(pk->ps[j].ids, id) == -1)
+			if (add_ids(&pk->ps[j], &id, 1) == -1)
 				return pk_error(pk, "oom", "out of memory");
 			continue;
 		}
 		/* Overlapping or adjacent chunks of one document merge. */
 		for (j = 0; s >= 0 && j < pk->nps; j++)
-			if (touches(&pk->ps[j], doc, s, e))
+			if (touches(&pk->ps[j], doc, doclen, s, e))
 				break;
 		if (s >= 0 && j < pk->nps) {
-			if (widen(&pk->ps[j], json_string_value(text), s, e) ==
-			    -1 || json_array_append(pk->ps[j].ids, id) == -1 ||
+			if (widen(&pk->ps[j], text->u.s, s, e) == -1 ||
+			    add_ids(&pk->ps[j], &id, 1) == -1 ||
 			    add_hashes(&pk->ps[j], &hash, 1) == -1 ||
 			    absorb(pk, j) == -1)
 				return pk_error(pk, "oom", "out of memory");
@@ -264,17 +294,16 @@ packer_collect(struct packer *pk, const json_t *hits)
 		}
 		p = &pk->ps[pk->nps];
 		memset(p, 0, sizeof(*p));
-		p->ids = json_array();
-		if (p->ids == NULL || json_array_append(p->ids, id) == -1 ||
-		    add_hashes(p, &hash, 1) == -1) {
-			json_decref(p->ids);
+		if (add_ids(p, &id, 1) == -1 || add_hashes(p, &hash, 1) == -1) {
+			free(p->ids);
 			free(p->hashes);
 			return pk_error(pk, "oom", "out of memory");
 		}
-		p->text = json_string_value(text);	/* lives with hits */
+		p->text = text->u.s;	/* lives with hits */
 		p->len = len;
 		p->hit = hit;
 		p->doc_id = doc;
+		p->doc_len = doclen;
 		p->start = s;
 		p->end = e;
 		p->rank = i;
@@ -329,8 +358,8 @@ packer_order(struct passage **sel, size_t n, enum packer_order order)
 			keys[i].p = sel[i];
 			keys[i].group = sel[i]->rank;
 			for (j = 0; j < i && sel[i]->doc_id != NULL; j++)
-				if (sel[j]->doc_id != NULL &&
-				    strcmp(sel[j]->doc_id, sel[i]->doc_id) == 0) {
+				if (same_doc(sel[j]->doc_id, sel[j]->doc_len,
+				    sel[i]->doc_id, sel[i]->doc_len)) {
 					keys[i].group = keys[j].group;
 					break;
 				}

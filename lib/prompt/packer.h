@@ -15,8 +15,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <jansson.h>
 
+struct jval;
 struct tokenizer;
 
 enum packer_order {
@@ -32,9 +32,12 @@ struct chunk_key {
 };
 
 struct passage {
-	json_t		*ids;		/* chunk ids in it, best first (new) */
-	const json_t	*hit;		/* its best hit (borrowed) */
+	const struct jval **ids;	/* chunk ids in it, best first (a new
+					   array of borrowed values) */
+	size_t		 nids, capids;
+	const struct jval *hit;		/* its best hit (borrowed) */
 	const char	*doc_id;	/* NULL when unknown (borrowed) */
+	size_t		 doc_len;
 	long long	 start, end;	/* byte offsets; -1 when unknown */
 	const char	*text;		/* the hit's own, or buf */
 	size_t		 len;
@@ -78,10 +81,11 @@ void	packer_release(struct packer *);
 
 /*
  * Make passages from hits (an array of objects with a string "text" and
- * optional id, doc_id, start, end).  0, or -1 with errmsg set ("hits[2]:
- * field 'text' is missing").
+ * optional id, doc_id, start, end), which must outlive the packer's use
+ * of them.  0, or -1 with errmsg set ("hits[2]: field 'text' is
+ * missing").
  */
-int	packer_collect(struct packer *, const json_t *hits);
+int	packer_collect(struct packer *, const struct jval *hits);
 
 /*
  * Choose and order passages within the budget.  0, or -1 with errmsg

@@ -11,6 +11,7 @@
 
 #include "core/buf.h"
 #include "core/datadir.h"
+#include "core/jdom.h"
 #include "core/sha256.h"
 #include "core/utf8.h"
 #include "template.h"
@@ -507,46 +508,94 @@ template_uses(const struct template *t, const char *name)
 	return 0;
 }
 
-int
-template_render(struct template *t, const json_t *const *stack, size_t n,
-    json_t **out)
+void
+template_out_init(struct template_out *out)
 {
-	struct buf b = BUF_INIT(0);
-	json_t *msgs;
-	size_t i;
+	memset(out, 0, sizeof(*out));
+	buf_init(&out->text, 0);
+}
 
-	if ((msgs = json_array()) == NULL) {
-		snprintf(t->errmsg, sizeof(t->errmsg), "out of memory");
-		return -1;
+void
+template_out_release(struct template_out *out)
+{
+	buf_release(&out->text);
+	free(out->msgs);
+	template_out_init(out);
+}
+
+int
+template_render_dom(struct template *t, const struct jval *const *stack,
+    size_t n, struct template_out *out)
+{
+	struct buf *b = &out->text;
+	size_t i, off;
+
+	buf_reset(b);
+	out->n = 0;
+	if (out->cap < t->nmsgs) {
+		void *nm = realloc(out->msgs, t->nmsgs * sizeof(*out->msgs));
+
+		if (nm == NULL) {
+			snprintf(t->errmsg, sizeof(t->errmsg), "out of memory");
+			return -1;
+		}
+		out->msgs = nm;
+		out->cap = t->nmsgs;
 	}
 	for (i = 0; i < t->nmsgs; i++) {
-		buf_reset(&b);
-		if (mustache_render(&t->env, t->msgs[i].tpl, stack, n, &b) ==
+		off = b->len;
+		if (mustache_render_dom(&t->env, t->msgs[i].tpl, stack, n, b) ==
 		    -1) {
 			snprintf(t->errmsg, sizeof(t->errmsg), "template '%s', "
 			    "%s message: %s", t->name, t->msgs[i].role,
 			    t->env.errmsg);
-			goto fail;
+			return -1;
 		}
-		while (b.len > 0 && (b.data[b.len - 1] == '\n' ||
-		    b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\t' ||
-		    b.data[b.len - 1] == '\r'))
-			b.len--;
-		if (b.len == 0)
+		while (b->len > off && (b->data[b->len - 1] == '\n' ||
+		    b->data[b->len - 1] == ' ' || b->data[b->len - 1] == '\t' ||
+		    b->data[b->len - 1] == '\r'))
+			b->len--;
+		if (b->len == off)
 			continue;
-		/* Valid UTF-8: template and values are, and so is any join. */
-		if (json_array_append_new(msgs, json_pack("{s:s, s:o}", "role",
-		    t->msgs[i].role, "content", json_stringn_nocheck(b.data,
-		    b.len))) == -1) {
-			snprintf(t->errmsg, sizeof(t->errmsg), "out of memory");
-			goto fail;
-		}
+		out->msgs[out->n].role = t->msgs[i].role;
+		out->msgs[out->n].off = off;
+		out->msgs[out->n].len = b->len - off;
+		out->n++;
 	}
-	buf_release(&b);
-	*out = msgs;
 	return 0;
-fail:
-	buf_release(&b);
-	json_decref(msgs);
-	return -1;
+}
+
+int
+template_render(struct template *t, const json_t *const *stack, size_t n,
+    json_t **out)
+{
+	const struct jval **frames = calloc(n + 1, sizeof(*frames));
+	struct template_out r;
+	struct jdom d;
+	json_t *msgs = NULL;
+	size_t i;
+	int rc = -1;
+
+	jdom_init(&d);
+	template_out_init(&r);
+	for (i = 0; frames != NULL && i < n; i++)
+		if ((frames[i] = jdom_from_json(&d, stack[i])) == NULL)
+			break;
+	if (frames == NULL || i < n)
+		snprintf(t->errmsg, sizeof(t->errmsg), "out of memory");
+	else if (template_render_dom(t, frames, n, &r) == 0 &&
+	    (msgs = json_array()) != NULL) {
+		/* Valid UTF-8: template and values are, and so is any join. */
+		for (i = 0; i < r.n; i++)
+			json_array_append_new(msgs, json_pack("{s:s, s:o}",
+			    "role", r.msgs[i].role, "content",
+			    json_stringn_nocheck(r.text.data + r.msgs[i].off,
+			    r.msgs[i].len)));
+		*out = msgs;
+		rc = 0;
+	}
+	free(frames);
+	template_out_release(&r);
+	jdom_release(&d);
+	return rc;
 }

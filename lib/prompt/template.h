@@ -28,7 +28,10 @@
 #include <stddef.h>
 #include <jansson.h>
 
+#include "core/buf.h"
 #include "mustache.h"
+
+struct jval;
 
 struct template_msg {
 	char		 role[16];	/* system, user, assistant */
@@ -77,9 +80,30 @@ struct template *template_load(const char *spec, char *err, size_t errlen);
 
 void	template_free(struct template *);
 
+/* Rendered messages: each one's role and its content in text. */
+struct template_out {
+	struct buf	 text;		/* the contents, one after another */
+	struct {
+		const char	*role;	/* the template's */
+		size_t		 off, len;	/* content: text.data[off..+len) */
+	}		*msgs;
+	size_t		 n, cap;
+};
+
+void	template_out_init(struct template_out *);
+void	template_out_release(struct template_out *);
+
 /*
- * Render every message against the context stack and set *out to a new
- * array of {role, content}.  Content is trimmed of trailing white space;
+ * Render every message against the context stack into out (emptied
+ * first).  Content is trimmed of trailing white space; a message that
+ * renders empty is left out.  0, or -1 with errmsg set.
+ */
+int	template_render_dom(struct template *, const struct jval *const *stack,
+	    size_t n, struct template_out *out);
+
+/*
+ * The same over jansson values, setting *out to a new array of {role,
+ * content}.  Content is trimmed of trailing white space;
  * a message that renders empty is left out.  0, or -1 with errmsg set.
  */
 int	template_render(struct template *, const json_t *const *stack,

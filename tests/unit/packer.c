@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/jdom.h"
 #include "prompt/packer.h"
 #include "text/tokenizer.h"
 #include "tap.h"
@@ -30,14 +31,17 @@ measure(void *arg, struct passage *const *sel, size_t n)
 	return t;
 }
 
-static json_t *
+static struct jdom dom;
+
+/* The hits of a test, valid until the next call. */
+static const struct jval *
 hits(const char *s)
 {
-	json_error_t e;
-	json_t *v = json_loads(s, 0, &e);
+	const struct jval *v;
 
-	if (v == NULL)
-		printf("# bad test JSON: %s\n", e.text);
+	jdom_reset(&dom);
+	if ((v = jdom_parse(&dom, s, strlen(s))) == NULL)
+		printf("# bad test JSON: %s\n", s);
 	return v;
 }
 
@@ -50,10 +54,10 @@ ids(const struct packer *pk)
 	out[0] = '\0';
 	for (i = 0; i < pk->nsel; i++) {
 		k += snprintf(out + k, sizeof(out) - k, "%s[", i ? " " : "");
-		for (j = 0; j < json_array_size(pk->sel[i]->ids); j++)
-			k += snprintf(out + k, sizeof(out) - k, "%s%s",
-			    j ? "," : "", json_string_value(
-			    json_array_get(pk->sel[i]->ids, j)));
+		for (j = 0; j < pk->sel[i]->nids; j++)
+			k += snprintf(out + k, sizeof(out) - k, "%s%.*s",
+			    j ? "," : "", (int)pk->sel[i]->ids[j]->len,
+			    pk->sel[i]->ids[j]->u.s);
 		k += snprintf(out + k, sizeof(out) - k, "]");
 	}
 	return out;
@@ -66,7 +70,7 @@ main(void)
 	struct tokenizer *tok = tokenizer_open("approx", NULL, err, sizeof(err));
 	struct fake f = { tok, 100, 5, 0 };
 	struct packer pk;
-	json_t *h;
+	const struct jval *h;
 	long P;
 
 	/* Merging: b touches a, d overlaps c, and b bridges nothing else. */
@@ -87,7 +91,6 @@ main(void)
 	is_str(ids(&pk), "[a,b,c,d,dup] [x]",
 	    "a repeated id is skipped; a repeated text joins its passage");
 	packer_release(&pk);
-	json_decref(h);
 
 	/* Offsets may come in meta, as an index that keeps them there has them. */
 	h = hits("[{\"id\":\"a\",\"doc_id\":\"D\",\"text\":\"abc\",\"meta\":{\"start\":0,\"end\":3}},"
@@ -97,7 +100,6 @@ main(void)
 	ok(pk.nps == 1 && strcmp(pk.ps[0].text, "abcde") == 0,
 	    "offsets in meta merge too");
 	packer_release(&pk);
-	json_decref(h);
 
 	/* Offsets that do not match the text are not trusted. */
 	h = hits("[{\"id\":\"a\",\"doc_id\":\"D\",\"text\":\"abc\",\"start\":0,\"end\":10},"
@@ -106,18 +108,15 @@ main(void)
 	packer_collect(&pk, h);
 	is_int(pk.nps, 2, "no merge when end - start is not the text's length");
 	packer_release(&pk);
-	json_decref(h);
 
 	/* Bad hits. */
 	packer_init(&pk, tok, 100);
 	h = hits("[{\"id\":\"a\",\"text\":\"x\"},{\"id\":\"b\"}]");
 	ok(packer_collect(&pk, h) == -1, "a hit without text fails");
 	is_str(pk.errmsg, "hits[1]: field 'text' is missing", "and says which");
-	json_decref(h);
 	h = hits("[\"x\"]");
 	ok(packer_collect(&pk, h) == -1, "a hit that is not an object fails");
 	is_str(pk.errmsg, "hits[0] is not an object", "and says which");
-	json_decref(h);
 	packer_release(&pk);
 
 	/* Fill: ten passages of 10 tokens each (approx: 6 letters a token). */
@@ -170,7 +169,6 @@ main(void)
 	packer_fill(&pk, measure, &f);
 	is_str(ids(&pk), "[0] [2] [4] [3] [1]", "edges: best first and last");
 	packer_release(&pk);
-	json_decref(h);
 
 	h = hits("[{\"id\":\"b1\",\"doc_id\":\"B\",\"text\":\"x\",\"start\":50,\"end\":51},"
 	    "{\"id\":\"a\",\"doc_id\":\"A\",\"text\":\"y\"},"
@@ -181,8 +179,8 @@ main(void)
 	packer_fill(&pk, measure, &f);
 	is_str(ids(&pk), "[b0] [b1] [a]", "document: by document, then offset");
 	packer_release(&pk);
-	json_decref(h);
 
 	tokenizer_free(tok);
+	jdom_release(&dom);
 	return done_testing();
 }
