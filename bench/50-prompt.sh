@@ -14,6 +14,8 @@
 # record's messages are compared so both sides are seen to do the same
 # work.  A last pair of runs with a one-line template shows the floor:
 # reading and writing the records, which is JSON parsing and printing.
+# CPU time (user + system) and wall time are both printed, with the load
+# average before and after: the machine may be shared.
 set -eu
 cd "$(dirname "$0")/.."
 : "${AI_BUILD:=build}"
@@ -88,19 +90,25 @@ if (out.length) fs.writeSync(1, out.join('\n') + '\n');
 JS
 
 tpl=data/templates/rag.prompt
-# CPU seconds (user + system) of a run: the machine is shared, so wall
-# time says more about the neighbours than about the program.
+# CPU seconds (user + system) and wall seconds of a run: the machine is
+# shared, so wall time says more about the neighbours than about the
+# program; both are printed.
 cpu() {
-	( "$@" <"$recs" >/dev/null; times ) | tail -1 |
-	    sed 's/m/ /g; s/s//g' | awk '{ print $1 * 60 + $2 + $3 * 60 + $4 }'
+	t0=$(date +%s.%N)
+	c=$( ( "$@" <"$recs" >/dev/null; times ) | tail -1 |
+	    sed 's/m/ /g; s/s//g' | awk '{ print $1 * 60 + $2 + $3 * 60 + $4 }')
+	t1=$(date +%s.%N)
+	echo "$c $(echo "$t0 $t1" | awk '{ print $2 - $1 }')"
 }
-best() {	# best CMD...: the least CPU time of three runs, in seconds
+best() {	# best CMD...: the least CPU and the least wall time of three runs
 	b=
+	w=
 	for i in 1 2 3; do
-		t=$(cpu "$@")
-		b=$(echo "$t ${b:-1e9}" | awk '{ print ($1 < $2 ? $1 : $2) }')
+		r=$(cpu "$@")
+		b=$(echo "$r ${b:-1e9}" | awk '{ print ($1 < $3 ? $1 : $3) }')
+		w=$(echo "$r ${w:-1e9}" | awk '{ print ($2 < $3 ? $2 : $3) }')
 	done
-	echo "$b"
+	echo "$b $w"
 }
 
 head -1 "$recs" >"$work/prompt-one.ndjson"
@@ -117,23 +125,37 @@ fi
 # The floor: records in and out through each side's JSON, a one-line
 # template that uses no field.
 printf '%s\n' '--- user' 'hello' >"$work/prompt-floor.prompt"
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 tn=$(best node "$work/prompt-mustache.js" "$tpl" "$PWD/bench/node_modules/mustache")
 tnf=$(best node "$work/prompt-mustache.js" "$work/prompt-floor.prompt" "$PWD/bench/node_modules/mustache")
 ta=$(best ai-prompt --tokenizer approx)
 tc=$(best ai-prompt --tokenizer cl100k_base)
 tp=$(best ai-prompt --tokenizer cl100k_base --max-tokens 1000)
 tf=$(best ai-prompt --tokenizer approx -t "$work/prompt-floor.prompt")
+load1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "ai-prompt vs mustache@4.2.0 (node $(node --version)): $n records of 10 hits, rag template"
 echo "first record's messages identical: $same"
+echo "load average before: $load0, after: $load1 ($(nproc) cores)"
 awk -v n="$n" -v tn="$tn" -v ta="$ta" -v tc="$tc" -v tp="$tp" -v tf="$tf" \
-    -v tnf="$tnf" 'BEGIN {
-	printf "%-44s %10s %10s %8s\n", "", "CPU s", "records/s", "vs node"
-	printf "%-44s %10.3f %10.0f %8s\n", "node + mustache (render only)", tn, n / tn, "1.00"
-	printf "%-44s %10.3f %10.0f %7.2fx\n", "ai-prompt --tokenizer approx", ta, n / ta, tn / ta
-	printf "%-44s %10.3f %10.0f %7.2fx\n", "ai-prompt --tokenizer cl100k_base", tc, n / tc, tn / tc
-	printf "%-44s %10.3f %10.0f %7.2fx\n", "ai-prompt cl100k_base --max-tokens 1000", tp, n / tp, tn / tp
+    -v tnf="$tnf" '
+function row(name, t, base, first,	c, w, bc, bw) {
+	split(t, c, " "); split(base, bc, " ")
+	if (first)
+		printf "%-44s %8.3f %8.3f %10.0f %8s %8s\n", name, c[1], c[2],
+		    n / c[1], "1.00", "1.00"
+	else
+		printf "%-44s %8.3f %8.3f %10.0f %7.2fx %7.2fx\n", name, c[1], c[2],
+		    n / c[1], bc[1] / c[1], bc[2] / c[2]
+}
+BEGIN {
+	printf "%-44s %8s %8s %10s %8s %8s\n", "", "CPU s", "wall s",
+	    "records/s", "vs node", "(wall)"
+	row("node + mustache (render only)", tn, tn, 1)
+	row("ai-prompt --tokenizer approx", ta, tn, 0)
+	row("ai-prompt --tokenizer cl100k_base", tc, tn, 0)
+	row("ai-prompt cl100k_base --max-tokens 1000", tp, tn, 0)
 	printf "floor, JSON in and out with a one-line template:\n"
-	printf "%-44s %10.3f %10.0f %8s\n", "node + mustache", tnf, n / tnf, "1.00"
-	printf "%-44s %10.3f %10.0f %7.2fx\n", "ai-prompt", tf, n / tf, tnf / tf
+	row("node + mustache", tnf, tnf, 1)
+	row("ai-prompt", tf, tnf, 0)
 }'
