@@ -66,27 +66,35 @@ pk_error(struct packer *pk, const char *code, const char *fmt, ...)
 }
 
 /*
- * Equal texts have equal keys: FNV-1a over the length and at most 96
- * bytes from the start, middle and end.  A key that matches is checked
- * against the text itself.
+ * Equal texts have equal keys: a multiplicative hash of the length and
+ * at most 96 bytes from the start, middle and end, a word at a time.  A
+ * key that matches is checked against the text itself.
  */
+static uint64_t
+hash_part(uint64_t h, const char *s, size_t n)
+{
+	uint64_t w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
+	return h;
+}
+
 static uint64_t
 text_hash(const char *s, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ULL ^ len;
-	size_t i, part[3][2] = { { 0, 32 }, { len / 2, 32 }, { len - 32, 32 } };
-	int k;
 
-	if (len <= 96) {
-		part[0][1] = len;
-		part[1][1] = part[2][1] = 0;
-	}
-	for (k = 0; k < 3; k++)
-		for (i = part[k][0]; i < part[k][0] + part[k][1]; i++) {
-			h ^= (unsigned char)s[i];
-			h *= 0x100000001b3ULL;
-		}
-	return h;
+	if (len <= 96)
+		return hash_part(h, s, len);
+	h = hash_part(h, s, 32);
+	h = hash_part(h, s + len / 2, 32);
+	return hash_part(h, s + len - 32, 32);
 }
 
 static int
