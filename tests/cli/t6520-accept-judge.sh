@@ -131,6 +131,18 @@ is "$(sed -n 1p "$T/.out" | grep -c '"accepted_by":"ollama/small"')" 1 \
 is "$(sed -n 2p "$T/.out" | grep -c '"code":"budget"')" 1 \
     "the second finds the budget spent, by the judge alone"
 
+# examples/cascade.sh with JUDGE: every answer it accepts was graded
+(cd "$TOP/examples/corpus" && ai-chunk handbook) | ai-embed |
+    ai-index --db "$T/kb.db" >/dev/null
+head -n 5 "$TOP/examples/questions.jsonl" >"$T/five.jsonl"
+JUDGE=openai/judge JUDGE_BASE_URL=http://127.0.0.1:$J6/v1 OUT=$T/c \
+    sh "$TOP/examples/cascade.sh" "$T/kb.db" "$T/five.jsonl" >"$T/out" 2>/dev/null
+is "$?" 0 "examples/cascade.sh with a judge"
+is "$(grep -c '"judge":{"model":"openai/judge","score":1.0' "$T/c/answers.ndjson")" 5 \
+    "... has each accepted answer graded"
+grep -q '^5 of 5 records answered; cost \$0\.0*[1-9]' "$T/out"
+is "$?" 0 "... and counts what the judge cost ($(cat "$T/out"))"
+
 # usage errors
 fails 2 "judge>=X without --judge" ai-gen --accept 'judge>=0.5' </dev/null
 is "$(head -n 1 "$T/.err")" "ai-gen: option '--accept': 'judge>=X' needs --judge MODEL" "... says so"
