@@ -708,10 +708,13 @@ request_key(struct job *j, const json_t *msgs)
 	buf_release(&body);
 }
 
+/*
+ * Log a call and make its span: r is the finished request, NULL for an
+ * answer from the cache (cached); error is why it failed, or NULL.
+ */
 static void
-log_call(const struct job *j, const struct target *t, const char *endpoint,
-    long status, int attempts, double latency_ms, int cached,
-    const char *error)
+log_call(const struct job *j, const struct target *t,
+    const struct http_req *r, int cached, const char *error)
 {
 	struct calllog_event ev;
 
@@ -719,13 +722,19 @@ log_call(const struct job *j, const struct target *t, const char *endpoint,
 	ev.tool = cli.tool;
 	ev.provider = t->prov.name;
 	ev.model = t->name;
-	ev.endpoint = endpoint;
-	ev.status = status;
-	ev.attempts = attempts;
-	ev.latency_ms = latency_ms;
+	ev.operation = "chat";
+	if (r != NULL) {
+		ev.endpoint = j->ep->url;
+		ev.status = r->status;
+		ev.attempts = r->attempts;
+		ev.latency_ms = r->latency_ms;
+		ev.http_err = r->err;
+	}
 	ev.inputs = 1;
 	ev.prompt_tokens = error == NULL ? j->res.prompt_tokens : -1;
 	ev.completion_tokens = error == NULL ? j->res.completion_tokens : -1;
+	if (error == NULL && j->res.finish[0] != '\0')
+		ev.finish_reason = j->res.finish;
 	ev.cached = cached;
 	ev.error = error;
 	if (calllog_write(calllog, &ev) == -1 && !cli.quiet)
@@ -1170,16 +1179,14 @@ finished(struct http_req *r)
 	j->latency_ms += r->latency_ms;
 	if (r->err == HTTP_OK) {
 		j->ep->fails = 0;
-		log_call(j, t, j->ep->url, r->status, r->attempts,
-		    r->latency_ms, 0, NULL);
+		log_call(j, t, r, 0, NULL);
 		to_cache(j);
 		answered(j, t, 0);
 		http_req_free(r);
 		return;
 	}
 	provider_error(&j->ep->prov, r, why, sizeof(why));
-	log_call(j, t, j->ep->url, r->status, r->attempts, r->latency_ms, 0,
-	    why);
+	log_call(j, t, r, 0, why);
 	if (provider_fatal(r))	/* 401, 403, 404: every request would */
 		cli_fatal(2, "%s", why);
 	if (j->judging) {	/* retried already: no verdict, no accept */
@@ -1281,7 +1288,7 @@ start(struct job *j)
 			j->cached = cached;
 		if (cached) {
 			json_decref(msgs);
-			log_call(j, t, NULL, 0, 0, 0, 1, NULL);
+			log_call(j, t, NULL, 1, NULL);
 			answered(j, t, 1);
 			return;
 		}

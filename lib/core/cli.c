@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "ndjson.h"
 #include "obs/metrics.h"
+#include "obs/trace.h"
 
 const char *cli_progname = "ai-tools";
 
@@ -34,6 +35,9 @@ static const struct cli_opt common_opts[] = {
 	  "fail|skip|emit",
 	  "a failed record stops the tool, is dropped, or is written with an"
 	  " 'error' field (default fail; env AI_ON_ERROR)" },
+	{ "otlp", AI_OPT_OTLP, required_argument, "URL", NULL,
+	  "export this run's trace spans as OTLP/HTTP JSON to URL (env"
+	  " OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)" },
 	{ "quiet", 'q', no_argument, NULL, NULL, "print no warnings" },
 	{ "verbose", 'v', no_argument, NULL, NULL,
 	  "print a summary on standard error at the end" },
@@ -45,6 +49,17 @@ static const struct cli_opt common_opts[] = {
 static const char *const on_error_names[] = { "fail", "skip", "emit", NULL };
 
 static char stdout_buf[1 << 16];
+
+/* The tool's frame, for the exits that are not handed one. */
+static struct cli *frame;
+
+/* Tell the run's trace how it ends (the export happens at exit). */
+static void
+end_trace(int status)
+{
+	if (frame != NULL)
+		trace_end(status, frame->nin, frame->nout, frame->nfailed);
+}
 
 static void
 vwarn_plain(const char *fmt, va_list ap)
@@ -79,6 +94,7 @@ cli_fatal(int status, const char *fmt, ...)
 	va_start(ap, fmt);
 	vwarn_plain(fmt, ap);
 	va_end(ap);
+	end_trace(status);
 	exit(status);
 }
 
@@ -92,6 +108,7 @@ cli_usage_error(struct cli *c, const char *fmt, ...)
 	vwarn_plain(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "Try '%s --help' for more information.\n", c->tool);
+	end_trace(2);
 	exit(2);
 }
 
@@ -180,6 +197,8 @@ cli_init(struct cli *c, int argc, char *argv[])
 	(void)argc;
 	(void)argv;
 	cli_progname = c->tool;
+	frame = c;
+	trace_begin(c->tool);
 	c->on_error = AI_ON_ERROR_FAIL;
 	c->max_record = AI_MAX_RECORD_DEFAULT;
 	c->rval = 0;
@@ -355,7 +374,11 @@ cli_getopt(struct cli *c, int argc, char *argv[])
 				    opt_name(c, optopt));
 			cli_usage_error(c, "unknown option '%s'",
 			    argv[optind - 1]);
+		case AI_OPT_OTLP:
+			c->otlp = optarg;
+			break;
 		case -1:
+			trace_configure(c->otlp, c->verbose, c->quiet);
 			/* Options are done: the tables are not needed again. */
 			free(c->lopts);
 			free(c->sopts);
@@ -533,8 +556,10 @@ cli_record_error(struct cli *c, const char *input, unsigned long line,
 static _Noreturn void
 write_failed(struct cli *c)
 {
-	if (errno == EPIPE)
+	if (errno == EPIPE) {
+		end_trace(c->rval);
 		exit(c->rval);		/* the reader has gone: that is fine */
+	}
 	cli_fatal(1, "standard output: %s", strerror(errno));
 }
 
@@ -587,5 +612,7 @@ cli_finish(struct cli *c)
 		write_failed(c);
 	metrics_write(c, c->rval);
 	metrics_cli = NULL;		/* main() returns next */
+	end_trace(c->rval);
+	frame = NULL;
 	return c->rval;
 }

@@ -3,9 +3,9 @@
  *
  * One option table per tool drives getopt_long, --help and the shell
  * completions, so the three never disagree.  The options every tool has
- * (-h, --version, -q, -v, --on-error, --max-record, --metrics, --job)
- * are handled here once.  So are diagnostics ("ai-chunk: notes.md:12: field 'text' is
- * missing"), the --on-error policy, the exit status, and writing
+ * (-h, --version, -q, -v, --on-error, --max-record, --metrics, --job,
+ * --otlp) are handled here once.  So are diagnostics ("ai-chunk:
+ * notes.md:12: field 'text' is missing"), the --on-error policy, the exit status, and writing
  * records to standard output: a reader that goes away (| head) ends the
  * tool quietly with status 0, any other write error is status 1.
  *
@@ -34,6 +34,7 @@ enum {
 	AI_OPT_MAX_RECORD,
 	AI_OPT_METRICS,
 	AI_OPT_JOB,
+	AI_OPT_OTLP,
 	AI_OPT_TOOL = 300
 };
 
@@ -59,6 +60,7 @@ struct cli {
 	size_t			 max_record;
 	const char		*metrics;	/* --metrics FILE, or NULL */
 	const char		*job;		/* --job NAME, or NULL */
+	const char		*otlp;		/* --otlp URL (lib/obs/trace.h) */
 
 	/* Run state. */
 	int			 rval;		/* exit status so far */
@@ -73,7 +75,9 @@ struct cli {
 
 /*
  * Set up the frame: read the AI_* defaults, ignore SIGPIPE (write
- * errors are then reported as EPIPE and end the tool quietly).
+ * errors are then reported as EPIPE and end the tool quietly), start
+ * the run's trace (TRACEPARENT; lib/obs/trace.h), which the end of the
+ * options configures (--otlp) and the exit status ends.
  */
 void	cli_init(struct cli *, int argc, char *argv[]);
 

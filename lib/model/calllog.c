@@ -1,11 +1,13 @@
 /*
- * calllog.c - one NDJSON event per model call.  See calllog.h.
+ * calllog.c - one NDJSON event per model call, and its span.  See
+ * calllog.h.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include "core/buf.h"
 #include "core/ndjson.h"
 #include "obs/metrics.h"
+#include "obs/trace.h"
 
 struct calllog {
 	int	 fd;
@@ -56,16 +59,122 @@ calllog_free(struct calllog *l)
 	free(l);
 }
 
+/*
+ * The server of a URL: host (without IPv6 brackets) into host, the port
+ * (given, or the scheme's) into *port.  0, or -1 when there is no host.
+ */
+static int
+url_server(const char *url, char *host, size_t hostlen, long *port)
+{
+	const char *p = url, *h, *e, *at;
+	size_t n;
+
+	*port = strncasecmp(url, "https:", 6) == 0 ? 443 : 80;
+	if ((p = strstr(url, "://")) == NULL)
+		return -1;
+	p += 3;
+	e = p + strcspn(p, "/?#");
+	if ((at = memchr(p, '@', (size_t)(e - p))) != NULL)
+		p = at + 1;
+	if (*p == '[') {
+		h = ++p;
+		if ((p = memchr(p, ']', (size_t)(e - p))) == NULL)
+			return -1;
+		n = (size_t)(p++ - h);
+	} else {
+		h = p;
+		p += strcspn(p, ":/?#");
+		n = (size_t)(p - h);
+	}
+	if (n == 0 || n >= hostlen)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (*p == ':' && p + 1 < e)
+		*port = strtol(p + 1, NULL, 10);
+	return 0;
+}
+
+/* error.type: the status when the server gave one, else the kind. */
+static const char *
+error_type(const struct calllog_event *ev, char *num, size_t numlen)
+{
+	switch (ev->http_err) {
+	case HTTP_ESTATUS:
+		snprintf(num, numlen, "%ld", ev->status);
+		return num;
+	case HTTP_ECONNECT:	return "connection_error";
+	case HTTP_ETIMEOUT:	return "timeout";
+	case HTTP_ECUT:		return "connection_cut";
+	case HTTP_ETOOBIG:	return "response_too_large";
+	case HTTP_EHOOK:	return "invalid_response";
+	default:		return "_OTHER";
+	}
+}
+
+/*
+ * The call as a span of the run's trace, with the attributes of the
+ * OpenTelemetry GenAI conventions; its id goes into span_hex.
+ */
+static void
+call_span(const struct calllog_event *ev, char *span_hex)
+{
+	const char *op = ev->operation ? ev->operation : "chat";
+	uint64_t end = trace_now_ns(), lat;
+	char name[400], host[256], num[24];
+	json_t *sp;
+	long port;
+
+	if (!trace_recording()) {
+		trace_span_new(NULL, TRACE_KIND_CLIENT, end, span_hex);
+		return;		/* the id alone, for the event */
+	}
+	lat = ev->latency_ms > 0 ? (uint64_t)(ev->latency_ms * 1e6) : 0;
+	snprintf(name, sizeof(name), "%s %s", op, ev->model);
+	sp = trace_span_new(name, TRACE_KIND_CLIENT, lat < end ? end - lat : end,
+	    span_hex);
+	trace_span_str(sp, "gen_ai.operation.name", op);
+	trace_span_str(sp, "gen_ai.provider.name", ev->provider);
+	trace_span_str(sp, "gen_ai.system", ev->provider);
+	trace_span_str(sp, "gen_ai.request.model", ev->model);
+	trace_span_str(sp, "gen_ai.response.model", ev->response_model);
+	if (ev->finish_reason != NULL)
+		trace_span_strs(sp, "gen_ai.response.finish_reasons",
+		    &ev->finish_reason, 1);
+	if (ev->prompt_tokens >= 0)
+		trace_span_int(sp, "gen_ai.usage.input_tokens",
+		    ev->prompt_tokens);
+	if (ev->completion_tokens >= 0)
+		trace_span_int(sp, "gen_ai.usage.output_tokens",
+		    ev->completion_tokens);
+	if (url_server(ev->endpoint, host, sizeof(host), &port) == 0) {
+		trace_span_str(sp, "server.address", host);
+		trace_span_int(sp, "server.port", port);
+	}
+	if (ev->status != 0)
+		trace_span_int(sp, "http.response.status_code", ev->status);
+	if (ev->error != NULL)
+		trace_span_str(sp, "error.type", error_type(ev, num,
+		    sizeof(num)));
+	trace_span_int(sp, "ai_tools.attempts", ev->attempts);
+	if (ev->inputs > 0)
+		trace_span_int(sp, "ai_tools.inputs", ev->inputs);
+	trace_span_end(sp, end, ev->error);
+}
+
 int
 calllog_write(struct calllog *l, const struct calllog_event *ev)
 {
 	struct timespec ts;
 	struct tm tm;
-	char when[40];
+	char when[40], span_hex[2 * AI_SPAN_ID_LEN + 1];
 	json_t *o, *tok;
 	struct buf b = BUF_INIT(0);
 	int rc = 0;
 
+	snprintf(span_hex, sizeof(span_hex), "%s", trace_stage_id_hex());
+	if (!ev->cached && ev->endpoint != NULL)
+		call_span(ev, span_hex);
 	metrics_model_call(ev->provider, ev->model, ev->status, ev->attempts,
 	    ev->latency_ms, ev->prompt_tokens, ev->completion_tokens,
 	    ev->cached);
@@ -98,6 +207,8 @@ calllog_write(struct calllog *l, const struct calllog_event *ev)
 	json_object_set_new(o, "cached", json_boolean(ev->cached));
 	json_object_set_new(o, "error", ev->error ? json_string(ev->error) :
 	    json_null());
+	json_object_set_new(o, "trace_id", json_string(trace_id_hex()));
+	json_object_set_new(o, "span_id", json_string(span_hex));
 	if (ndjson_dump(&b, o) == -1 || buf_putc(&b, '\n') == -1 ||
 	    write(l->fd, b.data, b.len) != (ssize_t)b.len)
 		rc = -1;

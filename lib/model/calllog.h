@@ -6,15 +6,25 @@
  *	 "endpoint": "https://api.openai.com/v1/embeddings", "status": 200,
  *	 "attempts": 1, "latency_ms": 212.5, "inputs": 64,
  *	 "tokens": {"prompt": 1830, "completion": 0}, "cached": false,
- *	 "error": null}
+ *	 "error": null, "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+ *	 "span_id": "00f067aa0ba902b7"}
  *
  * Each event is one write(2) to a file opened with O_APPEND, so tools
  * running at once can share a log.  No header and no key is written.
+ *
+ * Every call that went to a server is also a span of the run's trace
+ * (lib/obs/trace.h), a child of the tool's stage span named
+ * "{operation} {model}" with the OpenTelemetry GenAI attributes, made
+ * whether or not a log is open; span_id is that span's id.  A cache hit
+ * asked no server: it has no span of its own, and its span_id is the
+ * stage span's.
  */
 #ifndef AI_CALLLOG_H
 #define AI_CALLLOG_H
 
 #include <stddef.h>
+
+#include "http.h"
 
 struct calllog;
 
@@ -30,6 +40,10 @@ struct calllog_event {
 	long		 prompt_tokens, completion_tokens;	/* -1: unknown */
 	int		 cached;
 	const char	*error;		/* NULL when it succeeded */
+	const char	*operation;	/* "chat", "embeddings"; NULL: chat */
+	const char	*response_model;	/* as answered, or NULL */
+	const char	*finish_reason;	/* normalised, or NULL */
+	enum http_err	 http_err;	/* how it failed, for error.type */
 };
 
 /*
@@ -42,9 +56,10 @@ int	calllog_open(struct calllog **out, const char *path, char *err,
 void	calllog_free(struct calllog *);
 
 /*
- * Append one event (a NULL log is fine).  0, or -1 on a write error.
- * Every event also feeds the run's --metrics (lib/obs/metrics.h), so
- * call it for each model call even when no log is open.
+ * Record one call: its span of the run's trace, its --metrics
+ * (lib/obs/metrics.h), then its event when a log is open (a NULL log is
+ * fine), so call it for each model call even when no log is open.  0, or
+ * -1 on a write error.
  */
 int	calllog_write(struct calllog *, const struct calllog_event *);
 

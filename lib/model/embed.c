@@ -371,6 +371,7 @@ embedder_lookup(struct embedder *e, const char *s, size_t len, float **out)
 		ev.inputs = 1;
 		ev.prompt_tokens = ev.completion_tokens = -1;
 		ev.cached = 1;
+		ev.operation = "embeddings";
 		calllog_write(e->log, &ev);
 	}
 	return 1;
@@ -661,6 +662,8 @@ finish_part(struct embedder *e, struct part *pt, struct http_req *r)
 	ev.prompt_tokens = pt->ptok;
 	ev.completion_tokens = -1;
 	ev.error = r->err != HTTP_OK ? msg : NULL;
+	ev.operation = "embeddings";
+	ev.http_err = r->err;
 	calllog_write(e->log, &ev);
 
 	b->pending--;

@@ -27,6 +27,9 @@
  *	POST .../api/chat          Ollama chat, NDJSON stream unless
  *	                           "stream": false
  *	POST .../messages          Anthropic Messages, "stream": true gives SSE
+ *	POST .../v1/traces         an OTLP/HTTP trace receiver: the posted
+ *	                           ExportTraceServiceRequest goes to the log,
+ *	                           the answer is {"partialSuccess": {}}
  *
  * Vectors: for each input text, values from a generator seeded with the
  * text's FNV-1a hash, L2-normalised; the dimension is the request's
@@ -951,6 +954,8 @@ handle(struct conn *c, size_t hlen, size_t blen)
 		api = API_OPENAI, ep = 'c';
 	else if (ends_with(path, "/messages"))
 		api = API_ANTHROPIC, ep = 'c';
+	else if (ends_with(path, "/v1/traces"))
+		api = API_OPENAI, ep = 't';
 	else
 		api = API_OPENAI, ep = 0;
 
@@ -977,6 +982,8 @@ handle(struct conn *c, size_t hlen, size_t blen)
 	else if (status == 400)
 		answer_error(c, &f, api, 400, "fake: the body is not a JSON"
 		    " object");
+	else if (ep == 't')
+		answer_one(c, &f, 200, NULL, "{\"partialSuccess\":{}}");
 	else if (ep == 'e')
 		do_embed(c, &f, api, req);
 	else

@@ -196,6 +196,7 @@ test_calllog(const char *dir)
 
 	snprintf(path, sizeof(path), "%s/calls.jsonl", dir);
 	unsetenv("AI_LOG");
+	memset(&ev, 0, sizeof(ev));
 	ok(calllog_open(&l, NULL, err, sizeof(err)) == 0 && l == NULL,
 	    "no path, no AI_LOG: no log");
 	ok(calllog_write(NULL, &ev) == 0, "writing to no log is fine");
@@ -223,7 +224,7 @@ test_calllog(const char *dir)
 	    "\"model\":\"m\",\"endpoint\":\"http://h/v1/embeddings\",\"status\""
 	    ":429,\"attempts\":3,\"latency_ms\":12.3,\"inputs\":2,\"tokens\":"
 	    "{\"prompt\":7,\"completion\":null},\"cached\":false,\"error\":"
-	    "\"HTTP 429\"}") != NULL, "the event: %s", line);
+	    "\"HTTP 429\",\"trace_id\":\"") != NULL, "the event: %s", line);
 }
 
 static void
