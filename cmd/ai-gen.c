@@ -735,6 +735,8 @@ log_call(const struct job *j, const struct target *t,
 	ev.completion_tokens = error == NULL ? j->res.completion_tokens : -1;
 	if (error == NULL && j->res.finish[0] != '\0')
 		ev.finish_reason = j->res.finish;
+	if (error == NULL && j->res.model[0] != '\0')
+		ev.response_model = j->res.model;
 	ev.cached = cached;
 	ev.error = error;
 	if (calllog_write(calllog, &ev) == -1 && !cli.quiet)

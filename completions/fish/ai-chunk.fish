@@ -22,6 +22,7 @@ complete -c ai-chunk -l job -x -d 'the job label of the --metrics series (defaul
 complete -c ai-chunk -l max-record -x -d 'longest input line accepted (default 64M; env AI_MAX_RECORD)'
 complete -c ai-chunk -l metrics -r -F -d 'at exit, write Prometheus metrics to FILE, or DIR/[JOB.]TOOL.prom (env AI_METRICS)'
 complete -c ai-chunk -l on-error -x -a 'fail skip emit' -d 'a failed record stops the tool, is dropped, or is written with an \'error\' field (default fail; env AI_ON_ERROR)'
+complete -c ai-chunk -l otlp -x -d 'export this run\'s trace spans as OTLP/HTTP JSON to URL (env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)'
 complete -c ai-chunk -s q -l quiet -d 'print no warnings'
 complete -c ai-chunk -s v -l verbose -d 'print a summary on standard error at the end'
 complete -c ai-chunk -l version -d 'print the version and exit'

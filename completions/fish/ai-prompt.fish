@@ -15,6 +15,7 @@ complete -c ai-prompt -l job -x -d 'the job label of the --metrics series (defau
 complete -c ai-prompt -l max-record -x -d 'longest input line accepted (default 64M; env AI_MAX_RECORD)'
 complete -c ai-prompt -l metrics -r -F -d 'at exit, write Prometheus metrics to FILE, or DIR/[JOB.]TOOL.prom (env AI_METRICS)'
 complete -c ai-prompt -l on-error -x -a 'fail skip emit' -d 'a failed record stops the tool, is dropped, or is written with an \'error\' field (default fail; env AI_ON_ERROR)'
+complete -c ai-prompt -l otlp -x -d 'export this run\'s trace spans as OTLP/HTTP JSON to URL (env OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)'
 complete -c ai-prompt -s q -l quiet -d 'print no warnings'
 complete -c ai-prompt -s v -l verbose -d 'print a summary on standard error at the end'
 complete -c ai-prompt -l version -d 'print the version and exit'

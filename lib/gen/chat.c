@@ -40,6 +40,7 @@ chat_result_reset(struct chat_result *r)
 	r->prompt_tokens = r->completion_tokens = 0;
 	r->cached_tokens = r->cache_write_tokens = 0;
 	r->done = 0;
+	r->model[0] = '\0';
 	r->errmsg[0] = '\0';
 }
 
@@ -446,6 +447,14 @@ static int
 read_any(enum chat_api api, struct chat_result *r, const json_t *v,
     struct chat_stream *st)
 {
+	const char *m = json_string_value(json_object_get(v, "model"));
+
+	/* The model that answered: top level, or Anthropic's message_start. */
+	if (m == NULL && api == CHAT_ANTHROPIC)
+		m = json_string_value(json_object_get(json_object_get(v,
+		    "message"), "model"));
+	if (m != NULL && r->model[0] == '\0')
+		snprintf(r->model, sizeof(r->model), "%s", m);
 	switch (api) {
 	case CHAT_ANTHROPIC:
 		return read_anthropic(r, v, st);

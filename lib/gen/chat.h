@@ -54,6 +54,7 @@ struct chat_result {
 	long		 cached_tokens;	/* input read from the prompt cache */
 	long		 cache_write_tokens;
 	int		 done;		/* the end marker was seen */
+	char		 model[128];	/* the model the answer names, or "" */
 	char		 errmsg[256];	/* after -1 */
 };
 
