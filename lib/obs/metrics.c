@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 struct mseries {
 	const struct mfamily	*f;
 	char			*labels;	/* escaped: tool="x",job="y" */
+	unsigned long		 hash;		/* of f and labels */
 	double			 value;		/* counter, gauge */
 	double			 sum;		/* histogram */
 	unsigned long long	 count;
@@ -32,6 +34,7 @@ struct mseries {
 
 struct mreg {
 	char			*base;		/* the labels of every series */
+	struct buf		 key;		/* scratch: a series' labels */
 	const struct mfamily	**fam;		/* in order of first use */
 	size_t			 nfam, capfam;
 	struct mseries		*s;
@@ -45,21 +48,20 @@ struct mreg {
 static int
 put_label_value(struct buf *b, const char *v)
 {
-	for (; *v != '\0'; v++) {
-		int rc;
+	size_t n;
 
-		if (*v == '\\')
-			rc = buf_puts(b, "\\\\");
-		else if (*v == '"')
-			rc = buf_puts(b, "\\\"");
-		else if (*v == '\n')
-			rc = buf_puts(b, "\\n");
-		else
-			rc = buf_putc(b, *v);
-		if (rc == -1)
+	for (;;) {
+		n = strcspn(v, "\\\"\n");
+		if (buf_append(b, v, n) == -1)
 			return -1;
+		v += n;
+		if (*v == '\0')
+			return 0;
+		if (buf_puts(b, *v == '\n' ? "\\n" : *v == '"' ? "\\\"" :
+		    "\\\\") == -1)
+			return -1;
+		v++;
 	}
-	return 0;
 }
 
 /* HELP text: backslash and newline are escaped. */
@@ -82,7 +84,7 @@ put_labels(struct buf *b, const char *const *labels)
 	for (i = 0; labels != NULL && labels[i] != NULL &&
 	    labels[i + 1] != NULL; i += 2)
 		if ((b->len > 0 && buf_putc(b, ',') == -1) ||
-		    buf_printf(b, "%s=\"", labels[i]) == -1 ||
+		    buf_puts(b, labels[i]) == -1 || buf_puts(b, "=\"") == -1 ||
 		    put_label_value(b, labels[i + 1]) == -1 ||
 		    buf_putc(b, '"') == -1)
 			return -1;
@@ -139,24 +141,41 @@ mreg_free(struct mreg *r)
 	free(r->s);
 	free(r->fam);
 	free(r->base);
+	buf_release(&r->key);
 	free(r);
+}
+
+/* FNV-1a over the family's address and the labels. */
+static unsigned long
+hash(const struct mfamily *f, const char *s)
+{
+	unsigned long h = 2166136261UL ^ (unsigned long)(uintptr_t)f;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619UL;
+	return h;
 }
 
 /* The series of f with these labels, made when new; NULL out of memory. */
 static struct mseries *
 series(struct mreg *r, const struct mfamily *f, const char *const *labels)
 {
-	struct buf b = BUF_INIT(0);
+	struct buf *b = &r->key;
 	struct mseries *s;
+	const char *key;
+	unsigned long h;
 	size_t i;
 
-	if (buf_puts(&b, r->base) == -1 || put_labels(&b, labels) == -1)
-		goto oom;
-	for (i = 0; i < r->n; i++)
-		if (r->s[i].f == f && strcmp(r->s[i].labels, b.data) == 0) {
-			buf_release(&b);
+	/* Most calls find a series: build its key where no malloc is needed. */
+	buf_reset(b);
+	if (buf_puts(b, r->base) == -1 || put_labels(b, labels) == -1)
+		return NULL;
+	key = b->data != NULL ? b->data : "";
+	h = hash(f, key);
+	for (i = r->n; i-- > 0; )
+		if (r->s[i].hash == h && r->s[i].f == f &&
+		    strcmp(r->s[i].labels, key) == 0)
 			return &r->s[i];
-		}
 	for (i = 0; i < r->nfam && r->fam[i] != f; i++)
 		;
 	if (i == r->nfam) {
@@ -166,7 +185,7 @@ series(struct mreg *r, const struct mfamily *f, const char *const *labels)
 			    cap * sizeof(*p));
 
 			if (p == NULL)
-				goto oom;
+				return NULL;
 			r->fam = p;
 			r->capfam = cap;
 		}
@@ -177,22 +196,23 @@ series(struct mreg *r, const struct mfamily *f, const char *const *labels)
 		struct mseries *p = realloc(r->s, cap * sizeof(*p));
 
 		if (p == NULL)
-			goto oom;
+			return NULL;
 		r->s = p;
 		r->cap = cap;
 	}
 	s = &r->s[r->n];
 	memset(s, 0, sizeof(*s));
 	s->f = f;
+	s->hash = h;
+	if ((s->labels = strdup(key)) == NULL)
+		return NULL;
 	if (f->type == MTYPE_HISTOGRAM && f->nle > 0 &&
-	    (s->bucket = calloc(f->nle, sizeof(*s->bucket))) == NULL)
-		goto oom;
-	s->labels = buf_detach(&b, NULL);
+	    (s->bucket = calloc(f->nle, sizeof(*s->bucket))) == NULL) {
+		free(s->labels);
+		return NULL;
+	}
 	r->n++;
 	return s;
-oom:
-	buf_release(&b);
-	return NULL;
 }
 
 /* Add v to the series, or set it to v. */
@@ -399,6 +419,7 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mreg *reg;
 static char *out_path;
 static double t_start;
+static int cache_used;
 
 static double
 clock_now(clockid_t id)
@@ -448,6 +469,7 @@ metrics_start(const char *path, const char *tool, const char *job)
 	reg = mreg_new(base);
 	out_path = buf_detach(&b, NULL);
 	t_start = clock_now(CLOCK_MONOTONIC);
+	cache_used = 0;
 	if (reg == NULL || out_path == NULL) {
 		mreg_free(reg);
 		free(out_path);
@@ -524,7 +546,7 @@ metrics_cache_lookup(int hit)
 		return;
 	pthread_mutex_lock(&lock);
 	mreg_add(reg, hit ? &f_hits : &f_misses, NULL, 1);
-	mreg_add(reg, hit ? &f_misses : &f_hits, NULL, 0);
+	cache_used = 1;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -539,6 +561,10 @@ metrics_finish(int status, unsigned long nin, unsigned long nout,
 	if (reg == NULL) {
 		pthread_mutex_unlock(&lock);
 		return 0;
+	}
+	if (cache_used) {	/* both, so that a hit rate can be taken */
+		mreg_add(reg, &f_hits, NULL, 0);
+		mreg_add(reg, &f_misses, NULL, 0);
 	}
 	mreg_set(reg, &f_read, NULL, (double)nin);
 	mreg_set(reg, &f_written, NULL, (double)nout);
