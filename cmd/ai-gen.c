@@ -817,7 +817,8 @@ submit(struct job *j, const json_t *msgs)
 	set_params(&p, t, 0, j->judging);
 	if (chat_request(&body, (enum chat_api)t->api, msgs, &p) == -1)
 		cli_fatal(1, "out of memory");
-	j->ep = pick_endpoint(t, j->tried);
+	/* j->tried marks the answering model's endpoints, not the judge's. */
+	j->ep = pick_endpoint(t, j->judging ? 0 : j->tried);
 	if ((r = http_req_new(j->ep->url)) == NULL ||
 	    http_req_body(r, body.data, body.len) == -1 ||
 	    provider_auth(&j->ep->prov, r) == -1)
