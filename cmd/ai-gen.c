@@ -277,6 +277,7 @@ enum job_state { J_READY, J_WAIT, J_DONE, J_FAILED };
 
 struct job {
 	json_t		*rec;		/* NULL when the line was not JSON */
+	char		 span[17];	/* the request in flight's span id */
 	const char	*input;
 	unsigned long	 line;
 	enum job_state	 state;
@@ -729,6 +730,7 @@ log_call(const struct job *j, const struct target *t,
 		ev.attempts = r->attempts;
 		ev.latency_ms = r->latency_ms;
 		ev.http_err = r->err;
+		ev.span_id = j->span;
 	}
 	ev.inputs = 1;
 	ev.prompt_tokens = error == NULL ? j->res.prompt_tokens : -1;
@@ -821,7 +823,8 @@ submit(struct job *j, const json_t *msgs)
 	j->ep = pick_endpoint(t, j->judging ? 0 : j->tried);
 	if ((r = http_req_new(j->ep->url)) == NULL ||
 	    http_req_body(r, body.data, body.len) == -1 ||
-	    provider_auth(&j->ep->prov, r) == -1)
+	    provider_auth(&j->ep->prov, r) == -1 ||
+	    calllog_trace_request(r, j->span) == -1)
 		cli_fatal(1, "out of memory");
 	r->udata = j;
 	r->hook_arg = j;

@@ -163,6 +163,22 @@ call_span(const struct calllog_event *ev, char *span_hex)
 }
 
 int
+calllog_trace_request(struct http_req *r, char *span_hex)
+{
+	char tp[64];
+
+	trace_new_span_id(span_hex);
+	if (trace_traceparent(tp, sizeof(tp), span_hex) == 0)
+		return 0;
+	if (http_req_header(r, "traceparent", tp, 0) == -1)
+		return -1;
+	if (trace_state() != NULL &&
+	    http_req_header(r, "tracestate", trace_state(), 0) == -1)
+		return -1;
+	return 0;
+}
+
+int
 calllog_write(struct calllog *l, const struct calllog_event *ev)
 {
 	struct timespec ts;
@@ -173,8 +189,11 @@ calllog_write(struct calllog *l, const struct calllog_event *ev)
 	int rc = 0;
 
 	snprintf(span_hex, sizeof(span_hex), "%s", trace_stage_id_hex());
-	if (!ev->cached && ev->endpoint != NULL)
+	if (!ev->cached && ev->endpoint != NULL) {
+		snprintf(span_hex, sizeof(span_hex), "%s", ev->span_id != NULL ?
+		    ev->span_id : "");
 		call_span(ev, span_hex);
+	}
 	metrics_model_call(ev->provider, ev->model, ev->status, ev->attempts,
 	    ev->latency_ms, ev->prompt_tokens, ev->completion_tokens,
 	    ev->cached);

@@ -44,6 +44,7 @@ struct calllog_event {
 	const char	*response_model;	/* as answered, or NULL */
 	const char	*finish_reason;	/* normalised, or NULL */
 	enum http_err	 http_err;	/* how it failed, for error.type */
+	const char	*span_id;	/* from calllog_trace_request, or NULL */
 };
 
 /*
@@ -54,6 +55,15 @@ struct calllog_event {
 int	calllog_open(struct calllog **out, const char *path, char *err,
 	    size_t errlen);
 void	calllog_free(struct calllog *);
+
+/*
+ * Give request r, about to be sent, its span id (into span_hex, 17
+ * bytes) and, when the run is traced, the W3C traceparent (and
+ * tracestate) headers naming that span, so an instrumented server (vLLM,
+ * a gateway) puts its own spans under it.  Hand span_hex back in the
+ * event's span_id.  0, or -1 when out of memory.
+ */
+int	calllog_trace_request(struct http_req *r, char *span_hex);
 
 /*
  * Record one call: its span of the run's trace, its --metrics

@@ -61,6 +61,7 @@ struct part {
 	size_t			 off, n;
 	float			*vecs;		/* n * dim, from the check */
 	long			 ptok;
+	char			 span[17];	/* the request's span id */
 };
 
 struct embedder {
@@ -589,6 +590,7 @@ send_part(struct embedder *e, struct embed_batch *b, size_t off, size_t n)
 		goto oom;
 	if ((r = http_req_new(e->url)) == NULL ||
 	    provider_auth(&e->p, r) == -1 ||
+	    calllog_trace_request(r, pt->span) == -1 ||
 	    http_req_body(r, body.data, body.len) == -1)
 		goto oom;
 	r->udata = pt;
@@ -664,6 +666,7 @@ finish_part(struct embedder *e, struct part *pt, struct http_req *r)
 	ev.error = r->err != HTTP_OK ? msg : NULL;
 	ev.operation = "embeddings";
 	ev.http_err = r->err;
+	ev.span_id = pt->span;
 	calllog_write(e->log, &ev);
 
 	b->pending--;

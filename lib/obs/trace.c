@@ -426,11 +426,34 @@ span_base(const char *name, enum trace_kind kind, uint64_t start_ns,
 	return s;
 }
 
+void
+trace_new_span_id(char *hex)
+{
+	new_id(hex, AI_SPAN_ID_LEN);
+}
+
+int
+trace_traceparent(char *out, size_t len, const char *span_hex)
+{
+	trace_begin("ai-tools");
+	if (!tr.has_parent && !tr.recording)
+		return 0;
+	snprintf(out, len, "00-%s-%s-%02x", tr.trace_hex, span_hex, tr.flags);
+	return 1;
+}
+
+const char *
+trace_state(void)
+{
+	return tr.tracestate;
+}
+
 json_t *
 trace_span_new(const char *name, enum trace_kind kind, uint64_t start_ns,
     char *id_hex)
 {
-	new_id(id_hex, AI_SPAN_ID_LEN);
+	if (id_hex[0] == '\0')
+		new_id(id_hex, AI_SPAN_ID_LEN);
 	if (!tr.recording)
 		return NULL;
 	if (start_ns < tr.start_ns)

@@ -120,9 +120,23 @@ uint64_t trace_now_ns(void);
 
 /* ---- spans under the stage ---- */
 
+/* A new random span id as 16 hex digits and a NUL, into hex. */
+void	trace_new_span_id(char *hex);
+
 /*
- * A child span of the stage: its id, as hex, goes into id_hex (17
- * bytes) at once.  The span is a new object to fill with the setters
+ * The traceparent header naming span_hex (a span of this run) as the
+ * parent, into out: 1 when the run is traced (it joined a TRACEPARENT or
+ * exports spans) and the header should go out, else 0.
+ */
+int	trace_traceparent(char *out, size_t len, const char *span_hex);
+
+/* TRACESTATE as it came in, or NULL. */
+const char *trace_state(void);
+
+/*
+ * A child span of the stage.  id_hex (17 bytes) holds an id made by
+ * trace_new_span_id, kept as the span's id, or "", and then a new id
+ * goes into it at once.  The span is a new object to fill with the setters
  * and hand to trace_span_end, or NULL when spans are not recorded (no
  * endpoint, a parent that is not sampled): the setters and
  * trace_span_end take NULL and do nothing.

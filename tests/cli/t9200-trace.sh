@@ -136,6 +136,19 @@ jq -r .spanId "$T/calls" | sort >"$T/want"
 jq -r .span_id "$T/calls.log" | sort >"$T/got"
 same_file "$T/got" "$T/want" "call-log span ids are the model spans"
 
+# The model server was told which span each request is.
+jq -r 'select(.path | endswith("/embeddings") or endswith("/chat/completions"))
+    | .headers.traceparent // "none"' "$T/model.log" | sort >"$T/got"
+jq -r '"00-\(.traceId)-\(.spanId)-01"' "$T/calls" | sort >"$T/want"
+same_file "$T/got" "$T/want" "each model request carries traceparent naming its span"
+is "$(jq -r '.headers.tracestate' "$T/model.log" | sort -u)" vendor=abc \
+    "and tracestate as it came"
+n=$(wc -l <"$T/model.log")
+printf '%s\n' '{"id":"u","text":"untraced"}' |
+    ai-embed -m openai/fake-embed --base-url "$MURL" --no-cache >/dev/null
+is "$(sed -n "$((n + 1))p" "$T/model.log" | jq -r '.headers.traceparent // "none"')" none \
+    "an untraced run sends no traceparent"
+
 # --- a failed request is a span with an error ---
 : >"$T/otlp.log"
 printf '%s\n' '{"id":"x","text":"[[fake:500]] boom"}' |
