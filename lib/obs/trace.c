@@ -762,17 +762,16 @@ trace_configure(const char *otlp, int verbose, int quiet)
 		cli_warn("OTEL_EXPORTER_OTLP_PROTOCOL is 'grpc', but spans go"
 		    " as OTLP/HTTP JSON to '%s'", tr.endpoint);
 
-	/* Children (ai-eval's ai-gen) continue the trace under this stage. */
-	snprintf(tp, sizeof(tp), "00-%s-%s-%02x", tr.trace_hex, tr.stage_hex,
-	    tr.flags);
-	setenv("TRACEPARENT", tp, 1);
-	if (!empty(otlp) && tr.endpoint != NULL)
-		setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", tr.endpoint, 1);
-
 	if (tr.endpoint != NULL && (tr.flags & 0x01) && !tr.recording) {
 		tr.recording = 1;
 		atexit(at_exit);
 	}
+
+	/* Children (ai-eval's ai-gen) continue a traced run under its stage. */
+	if (trace_traceparent(tp, sizeof(tp), tr.stage_hex) == 1)
+		setenv("TRACEPARENT", tp, 1);
+	if (!empty(otlp) && tr.endpoint != NULL)
+		setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", tr.endpoint, 1);
 }
 
 void

@@ -149,6 +149,22 @@ printf '%s\n' '{"id":"u","text":"untraced"}' |
 is "$(sed -n "$((n + 1))p" "$T/model.log" | jq -r '.headers.traceparent // "none"')" none \
     "an untraced run sends no traceparent"
 
+# ai-eval's judge is an ai-gen run of its own: it nests under ai-eval.
+J=$(fake --reply '{"score": 4, "reason": "fine"}')
+printf '%s\n' '{"id":"q1","query":"How long are backups kept?","output":"Thirty days."}' |
+    TRACEPARENT=00-$TID-$PID-01 ai-eval --judge openai/judge \
+	--judge-base-url "http://127.0.0.1:$J/v1" -M answer_relevance \
+	--otlp "$OTLP" >/dev/null 2>"$T/err"
+is "$?" 0 "a judged ai-eval runs"
+tail -2 "$T/otlp.log" | jq -c '.body.resourceSpans[].scopeSpans[].spans[]' >"$T/spans"
+ev=$(jq -r 'select(.name == "ai-eval") | .spanId' "$T/spans")
+is "$(jq -r 'select(.name == "ai-eval") | .parentSpanId' "$T/spans")" $PID \
+    "ai-eval's stage is under the incoming span"
+is "$(jq -r 'select(.name == "ai-gen") | .parentSpanId' "$T/spans")" "$ev" \
+    "the judge's ai-gen stage is under ai-eval's"
+is "$(jq -r 'select(.kind == 3) | .name' "$T/spans")" "chat judge" \
+    "with the judge's request under it"
+
 # --- a failed request is a span with an error ---
 : >"$T/otlp.log"
 printf '%s\n' '{"id":"x","text":"[[fake:500]] boom"}' |
