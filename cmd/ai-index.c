@@ -107,8 +107,16 @@ flush(struct run *r)
 		return;
 	if ((rc = store_commit(r->st)) != 0)
 		cli_fatal(1, "%s", store_errmsg(r->st));
-	if (r->out.len > 0)
+	if (r->out.len > 0) {
+		const char *p = r->out.data, *end = p + r->out.len;
+
 		cli_write_raw(&r->cli, r->out.data, r->out.len);
+		/* One status record a line: counted for -v and --metrics. */
+		while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			r->cli.nout++;
+			p++;
+		}
+	}
 	buf_reset(&r->out);
 	r->pending = 0;
 }

@@ -119,6 +119,23 @@ AI_METRICS=$T/textfile AI_JOB=nightly sh -c 'ai-chunk <"$1" | ai-embed >/dev/nul
 is "$(cd "$T/textfile" && ls)" "nightly.ai-chunk.prom
 nightly.ai-embed.prom" "a directory: one JOB.TOOL.prom per stage"
 
+# --- every tool: records written are the lines it wrote ---
+ai-chunk <"$T/docs" 2>/dev/null | ai-embed >"$T/emb"
+every() {	# every TOOL ARGS... <in: run it, compare its file with its output
+	t=$1
+	"$@" --metrics "$T/$t.prom" >"$T/$t.out" 2>/dev/null
+	is "$(val "$T/$t.prom" "ai_tools_records_written_total{tool=\"$t\"")" \
+	    "$(wc -l <"$T/$t.out" | tr -d ' ')" "$t: records written, as its output's lines"
+}
+every ai-chunk <"$T/docs"
+every ai-embed <"$T/chunks"
+every ai-index --db "$T/kb.db" <"$T/emb"
+echo '{"query":"one two"}' >"$T/query"
+every ai-search --db "$T/kb.db" <"$T/query"
+every ai-prompt <"$T/ai-search.out"
+every ai-gen <"$T/ai-prompt.out"
+every ai-eval -s /dev/null <"$T/ai-gen.out"
+
 # --- the real consumers ---
 if command -v promtool >/dev/null 2>&1; then
 	for f in chunk env pipe embed refused gen gen2; do
