@@ -98,6 +98,11 @@ extract() {
 	inbd { body = body unescape($0) "\n"; next }
 	/^\.\\" example: fake / { fake = substr($0, 19); next }
 	/^\.\\" example: status / { status = substr($0, 21) + 0; next }
+	/^\.\\" example:/ {
+		printf "%s: unknown directive: %s\n", FILENAME, $0 > "/dev/stderr"
+		bad = 1
+		next
+	}
 	/^\.Bd -literal/ { inbd = 1; next }
 	/^\.Dl / {
 		if (index($0, "\"") > 0) {
