@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/ndjson.h"
+#include "core/utf8.h"
 #include "metrics.h"
 
 struct mseries {
@@ -44,12 +45,24 @@ struct mreg {
 /* ------------------------------------------------------------------ */
 /* Text                                                                */
 
-/* A label value: backslash, double quote and newline are escaped. */
+/*
+ * A label value: backslash, double quote and newline are escaped, and
+ * text that is not UTF-8 (a model or job name from the command line) is
+ * repaired with U+FFFD, which the format requires.
+ */
 static int
 put_label_value(struct buf *b, const char *v)
 {
-	size_t n;
+	size_t n = strlen(v);
 
+	if (utf8_valid_prefix(v, n) != n) {
+		struct buf fixed = BUF_INIT(0);
+		int rc = utf8_repair(&fixed, v, n) == -1 ? -1 :
+		    put_label_value(b, fixed.data);
+
+		buf_release(&fixed);
+		return rc;
+	}
 	for (;;) {
 		n = strcspn(v, "\\\"\n");
 		if (buf_append(b, v, n) == -1)

@@ -88,6 +88,19 @@ main(void)
 	free(s);
 	mreg_free(r);
 
+	/* A label value that is not UTF-8 is repaired. */
+	{
+		const char *bad[] = { "model", "m\xff\"x", NULL };
+
+		r = mreg_new(NULL);
+		mreg_add(r, &f_count, bad, 1);
+		s = format(r);
+		ok(s != NULL && strstr(s, "{model=\"m\xef\xbf\xbd\\\"x\"} 1\n") !=
+		    NULL, "an ill-formed label value gets U+FFFD, then escaping");
+		free(s);
+		mreg_free(r);
+	}
+
 	/* Histograms: cumulative buckets, +Inf, _sum and _count. */
 	r = mreg_new(NULL);
 	mreg_observe(r, &f_hist, pa, 0.05);
