@@ -15,17 +15,19 @@
 #
 # Debian's package reads /var/lib/prometheus/node-exporter (the default
 # here); set it in ARGS of /etc/default/prometheus-node-exporter.  JOB is
-# $JOB, or "reindex".  Rules that page when the job failed or stopped
-# running (node_exporter's own scrape job owns the "job" label, so ours
-# arrives as exported_job unless the scrape sets honor_labels: true):
+# $JOB, or "reindex".  Rules that page when a stage failed, and when the
+# job has not succeeded for a day, whether it fails or no longer runs
+# (node_exporter's own scrape job owns the "job" label, so ours arrives
+# as exported_job unless the scrape sets honor_labels: true):
 #
 #	- alert: ReindexFailed
 #	  expr: ai_tools_exit_status{exported_job="reindex"} != 0
-#	- alert: ReindexNotRun
-#	  expr: time() - ai_tools_last_run_timestamp_seconds{exported_job="reindex",tool="ai-index"} > 26 * 3600
+#	- alert: ReindexStale
+#	  expr: time() - ai_tools_last_success_timestamp_seconds{exported_job="reindex",tool="ai-index"} > 26 * 3600
 #
-# A stage that did not run keeps its last file, so its timestamp ages and
-# the second rule fires.  The exit status and summary line are
+# A failed run carries the last success over from the file it replaces;
+# a stage that did not run keeps its last file.  Either way the time
+# ages and the second rule fires.  The exit status and summary line are
 # cron-reindex.sh's.
 set -euo pipefail
 docs=${1:?usage: cron-metrics.sh DOCS DB [DIR]}

@@ -426,7 +426,10 @@ static const struct mfamily
 	"Exit status of the run (0 success, 1 failed records or I/O,"
 	" 2 usage or setup).", NULL, 0 },
     f_last = { "ai_tools_last_run_timestamp_seconds", MTYPE_GAUGE,
-	"Unix time at which the run ended.", NULL, 0 };
+	"Unix time at which the run ended.", NULL, 0 },
+    f_success = { "ai_tools_last_success_timestamp_seconds", MTYPE_GAUGE,
+	"Unix time at which the last run with status 0 ended (kept from"
+	" the file a failed run replaces).", NULL, 0 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mreg *reg;
@@ -441,6 +444,36 @@ clock_now(clockid_t id)
 
 	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The last success written in the file a failed run is about to replace,
+ * for the same labels: its value, or -1 when there is none.
+ */
+static double
+last_success(const char *path, const char *labels)
+{
+	struct buf want = BUF_INIT(0);
+	char *line = NULL, *end;
+	size_t cap = 0;
+	double v = -1, x;
+	FILE *fp;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	if (buf_printf(&want, "%s{%s} ", f_success.name, labels) == 0)
+		while (getline(&line, &cap, fp) != -1)
+			if (strncmp(line, want.data, want.len) == 0) {
+				x = strtod(line + want.len, &end);
+				if (end != line + want.len && (*end == '\n' ||
+				    *end == '\0') && isfinite(x))
+					v = x;
+				break;
+			}
+	free(line);
+	buf_release(&want);
+	fclose(fp);
+	return v;
 }
 
 /* A job name as part of a file name: [A-Za-z0-9._-], others '_'. */
@@ -568,6 +601,7 @@ metrics_finish(int status, unsigned long nin, unsigned long nout,
     unsigned long nfailed, char *err, size_t errlen)
 {
 	struct buf b = BUF_INIT(0);
+	double now;
 	int rc = 0;
 
 	pthread_mutex_lock(&lock);
@@ -585,7 +619,12 @@ metrics_finish(int status, unsigned long nin, unsigned long nout,
 	mreg_set(reg, &f_duration, NULL,
 	    clock_now(CLOCK_MONOTONIC) - t_start);
 	mreg_set(reg, &f_status, NULL, status);
-	mreg_set(reg, &f_last, NULL, clock_now(CLOCK_REALTIME));
+	now = clock_now(CLOCK_REALTIME);
+	mreg_set(reg, &f_last, NULL, now);
+	if (status != 0)
+		now = last_success(out_path, reg->base);
+	if (now >= 0)
+		mreg_set(reg, &f_success, NULL, now);
 	if (mreg_format(reg, &b) == -1) {
 		snprintf(err, errlen, "%s: out of memory", out_path);
 		rc = -1;

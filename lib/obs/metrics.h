@@ -33,6 +33,7 @@
  *	ai_tools_run_duration_seconds		gauge
  *	ai_tools_exit_status			gauge
  *	ai_tools_last_run_timestamp_seconds	gauge
+ *	ai_tools_last_success_timestamp_seconds	gauge (kept across failures)
  */
 #ifndef AI_METRICS_H
 #define AI_METRICS_H

@@ -34,6 +34,18 @@ ok "every family has HELP and TYPE" sh -c '
 ok "no temporary file is left" test "$(ls -A "$T" | grep -c '^\.chunk')" -eq 0
 ok "readable by the exporter's user" sh -c 'ls -l "$1" | grep -q "^-rw-r--r--"' sh "$T/chunk.prom"
 
+# The last success: none after a failure, then kept by the next failure.
+ok "no success yet" sh -c '! grep -q last_success "$1"' sh "$T/chunk.prom"
+ai-chunk --metrics "$T/chunk.prom" --job nightly <"$T/docs" 2>/dev/null >/dev/null
+ok "a failed run" grep -q "^ai_tools_exit_status{$L} 1$" "$T/chunk.prom"
+head -n 2 "$T/docs" | ai-chunk --metrics "$T/chunk.prom" --job nightly >/dev/null
+s=$(val "$T/chunk.prom" "ai_tools_last_success_timestamp_seconds{$L}")
+is "$s" "$(val "$T/chunk.prom" "ai_tools_last_run_timestamp_seconds{$L}")" \
+    "a success: the last success is this run's end"
+ai-chunk --metrics "$T/chunk.prom" --job nightly <"$T/docs" 2>/dev/null >/dev/null
+is "$(val "$T/chunk.prom" "ai_tools_last_success_timestamp_seconds{$L}")" "$s" \
+    "a failure after it keeps it"
+
 # The environment, and a job name that needs escaping.
 AI_METRICS=$T/env.prom AI_JOB='a "b" \c' ai-chunk <"$T/docs" --on-error skip -q >/dev/null
 ok "AI_METRICS and AI_JOB; the label value escaped" \

@@ -61,7 +61,8 @@ main(void)
 	const char *base[] = { "tool", "ai-x", "job", "a\"b\\c\nd", NULL };
 	const char *pa[] = { "model", "m1", NULL };
 	const char *pb[] = { "model", "m2", NULL };
-	char dir[] = "/tmp/obs_metrics.XXXXXX", path[256], err[300], *s;
+	char dir[] = "/tmp/obs_metrics.XXXXXX", path[256], err[300], *s, *s2;
+	char *p1, *p2;
 	struct mreg *r;
 	struct stat st;
 
@@ -182,6 +183,31 @@ main(void)
 	free(s);
 	ok(!metrics_enabled() && metrics_finish(0, 0, 0, 0, err,
 	    sizeof(err)) == 0, "only the first finish writes");
+	ok(s2 = slurp(path), "read");
+	ok(strstr(s2, "ai_tools_last_success_timestamp_seconds") == NULL,
+	    "a failed first run has no last success");
+	free(s2);
+
+	/* The last success survives a failed run, and only for its labels. */
+	metrics_start(path, "ai-x", "j");
+	metrics_finish(0, 1, 1, 0, err, sizeof(err));
+	s = slurp(path);
+	ok((p1 = strstr(s, "\nai_tools_last_success_timestamp_seconds{tool="
+	    "\"ai-x\",job=\"j\"} ")) != NULL, "a success is written");
+	metrics_start(path, "ai-x", "j");
+	metrics_finish(1, 1, 0, 1, err, sizeof(err));
+	s2 = slurp(path);
+	ok(p1 != NULL && (p2 = strstr(s2, "\nai_tools_last_success_timestamp_"
+	    "seconds{")) != NULL && strcspn(p1 + 1, "\n") == strcspn(p2 + 1,
+	    "\n") && strncmp(p1, p2, strcspn(p1 + 1, "\n")) == 0,
+	    "and kept, to the digit, by a failed run");
+	free(s2);
+	metrics_start(path, "ai-x", "other");
+	metrics_finish(1, 1, 0, 1, err, sizeof(err));
+	s2 = slurp(path);
+	ok(strstr(s2, "last_success") == NULL, "not taken by another job");
+	free(s);
+	free(s2);
 	unlink(path);
 	rmdir(dir);
 	return done_testing();
