@@ -710,6 +710,23 @@ request_key(struct job *j, const json_t *msgs)
 }
 
 /*
+ * What j's answer from t cost in USD: 0 from the cache, else by the
+ * price table.  *priced says whether the cost is known.
+ */
+static double
+answer_cost(const struct job *j, const struct target *t, int cached,
+    int *priced)
+{
+	const struct price *p = prices_find(&prices, t->model);
+
+	*priced = p != NULL || cached;
+	if (p == NULL || cached)
+		return 0;
+	return price_cost(p, j->res.prompt_tokens, j->res.cached_tokens,
+	    j->res.cache_write_tokens, j->res.completion_tokens);
+}
+
+/*
  * Log a call and make its span: r is the finished request, NULL for an
  * answer from the cache (cached); error is why it failed, or NULL.
  */
@@ -741,6 +758,8 @@ log_call(const struct job *j, const struct target *t,
 		ev.response_model = j->res.model;
 	ev.cached = cached;
 	ev.error = error;
+	if (error == NULL)
+		ev.cost_usd = answer_cost(j, t, cached, &ev.has_cost);
 	if (calllog_write(calllog, &ev) == -1 && !cli.quiet)
 		cli_warn("call log: %s", strerror(errno));
 }
@@ -1113,10 +1132,8 @@ cascade_step(struct job *j, const struct target *t)
 static void
 charge(struct job *j, const struct target *t, int cached)
 {
-	const struct price *p = prices_find(&prices, t->model);
-	double cost = p == NULL || cached ? 0 : price_cost(p,
-	    j->res.prompt_tokens, j->res.cached_tokens,
-	    j->res.cache_write_tokens, j->res.completion_tokens);
+	int priced;
+	double cost = answer_cost(j, t, cached, &priced);
 
 	if (cached)
 		total.cached++;
@@ -1126,7 +1143,7 @@ charge(struct job *j, const struct target *t, int cached)
 	total.prompt += j->res.prompt_tokens;
 	total.completion += j->res.completion_tokens;
 	total.cost += cost;
-	if (p != NULL && !cached)
+	if (priced && !cached)
 		metrics_model_cost(t->prov.name, t->name, cost);
 	j->ptok += j->res.prompt_tokens;
 	j->ctok += j->res.completion_tokens;

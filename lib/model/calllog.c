@@ -226,6 +226,8 @@ calllog_write(struct calllog *l, const struct calllog_event *ev)
 	json_object_set_new(o, "cached", json_boolean(ev->cached));
 	json_object_set_new(o, "error", ev->error ? json_string(ev->error) :
 	    json_null());
+	json_object_set_new(o, "cost_usd", ev->has_cost ?
+	    json_real(ev->cost_usd) : json_null());
 	json_object_set_new(o, "trace_id", json_string(trace_id_hex()));
 	json_object_set_new(o, "span_id", json_string(span_hex));
 	if (ndjson_dump(&b, o) == -1 || buf_putc(&b, '\n') == -1 ||

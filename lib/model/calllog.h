@@ -6,8 +6,13 @@
  *	 "endpoint": "https://api.openai.com/v1/embeddings", "status": 200,
  *	 "attempts": 1, "latency_ms": 212.5, "inputs": 64,
  *	 "tokens": {"prompt": 1830, "completion": 0}, "cached": false,
- *	 "error": null, "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+ *	 "error": null, "cost_usd": 0.0000366,
+ *	 "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
  *	 "span_id": "00f067aa0ba902b7"}
+ *
+ * cost_usd is what the call cost by the price table, 0 for a cache hit,
+ * and null when it is not known (no price for the model, a failed call,
+ * a tool that does not price its calls).
  *
  * Each event is one write(2) to a file opened with O_APPEND, so tools
  * running at once can share a log.  No header and no key is written.
@@ -45,6 +50,8 @@ struct calllog_event {
 	const char	*finish_reason;	/* normalised, or NULL */
 	enum http_err	 http_err;	/* how it failed, for error.type */
 	const char	*span_id;	/* from calllog_trace_request, or NULL */
+	int		 has_cost;	/* 0: cost_usd is unknown (null) */
+	double		 cost_usd;
 };
 
 /*

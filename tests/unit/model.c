@@ -214,17 +214,25 @@ test_calllog(const char *dir)
 	ev.completion_tokens = -1;
 	ev.error = "HTTP 429";
 	ok(calllog_write(l, &ev) == 0, "write");
+	ev.error = NULL;
+	ev.has_cost = 1;
+	ev.cost_usd = 0.00027;
+	ok(calllog_write(l, &ev) == 0, "write a priced call");
 	calllog_free(l);
 	fp = fopen(path, "r");
 	ok(fp != NULL && fgets(line, sizeof(line), fp) != NULL, "read back");
-	if (fp != NULL)
-		fclose(fp);
 	line[strcspn(line, "\n")] = '\0';
 	ok(strstr(line, "\"tool\":\"ai-embed\",\"provider\":\"openai\","
 	    "\"model\":\"m\",\"endpoint\":\"http://h/v1/embeddings\",\"status\""
 	    ":429,\"attempts\":3,\"latency_ms\":12.3,\"inputs\":2,\"tokens\":"
 	    "{\"prompt\":7,\"completion\":null},\"cached\":false,\"error\":"
-	    "\"HTTP 429\",\"trace_id\":\"") != NULL, "the event: %s", line);
+	    "\"HTTP 429\",\"cost_usd\":null,\"trace_id\":\"") != NULL,
+	    "the event: %s", line);
+	ok(fp != NULL && fgets(line, sizeof(line), fp) != NULL &&
+	    strstr(line, "\"error\":null,\"cost_usd\":0.00027,") != NULL,
+	    "a known cost is written as it is: %s", line);
+	if (fp != NULL)
+		fclose(fp);
 }
 
 static void
