@@ -323,6 +323,32 @@ ndjson_dump(struct buf *b, const json_t *v)
 	return -1;
 }
 
+const json_t *
+ndjson_lookup(const json_t *v, const char *path)
+{
+	char part[256], *end;
+	const char *dot;
+	size_t len;
+
+	while (v != NULL && *path != '\0') {
+		dot = strchr(path, '.');
+		len = dot ? (size_t)(dot - path) : strlen(path);
+		if (len >= sizeof(part))
+			return NULL;
+		memcpy(part, path, len);
+		part[len] = '\0';
+		if (json_is_array(v)) {
+			unsigned long i = strtoul(part, &end, 10);
+
+			v = *end == '\0' && end != part ?
+			    json_array_get(v, i) : NULL;
+		} else
+			v = json_object_get(v, part);
+		path += len + (dot != NULL);
+	}
+	return v;
+}
+
 int
 ndjson_write(FILE *fp, const json_t *v)
 {

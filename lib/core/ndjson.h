@@ -100,4 +100,11 @@ int	ndjson_dump_real(struct buf *b, double d);
  */
 int	ndjson_write(FILE *fp, const json_t *v);
 
+/*
+ * The value at a dotted path in v ("meta.source", "hits.0.id": a part
+ * that is all digits indexes an array), borrowed; NULL when a part is
+ * missing.  The empty path is v itself.
+ */
+const json_t *ndjson_lookup(const json_t *v, const char *path);
+
 #endif

@@ -125,6 +125,23 @@ test_ndjson(void)
 	buf_release(&b);
 }
 
+static void
+test_lookup(void)
+{
+	json_t *v = json_loads("{\"a\":{\"b\":[{\"c\":1},7]},\"d\":null}", 0,
+	    NULL);
+
+	ok(json_integer_value(ndjson_lookup(v, "a.b.0.c")) == 1,
+	    "a path through objects and an array");
+	ok(json_integer_value(ndjson_lookup(v, "a.b.1")) == 7, "an index last");
+	ok(ndjson_lookup(v, "a.b.x") == NULL, "a name does not index an array");
+	ok(ndjson_lookup(v, "a.b.2") == NULL, "an index past the end");
+	ok(ndjson_lookup(v, "a.z.c") == NULL, "a missing part");
+	ok(json_is_null(ndjson_lookup(v, "d")), "a null is found, not missing");
+	ok(ndjson_lookup(v, "") == v, "the empty path is the value");
+	json_decref(v);
+}
+
 int
 main(void)
 {
@@ -132,5 +149,6 @@ main(void)
 	test_utf8();
 	test_sha256();
 	test_ndjson();
+	test_lookup();
 	return done_testing();
 }
