@@ -93,9 +93,15 @@ gate_meets(const struct gate *g, double value)
 }
 
 int
+gate_check_value(struct gate *g, double value)
+{
+	g->value = value;
+	g->passed = gate_meets(g, value);
+	return g->passed;
+}
+
+int
 gate_check(struct gate *g, const struct metric_stats *st)
 {
-	g->value = st != NULL ? gate_stat(st, g->stat) : NAN;
-	g->passed = gate_meets(g, g->value);
-	return g->passed;
+	return gate_check_value(g, st != NULL ? gate_stat(st, g->stat) : NAN);
 }

@@ -38,6 +38,9 @@ double	gate_stat(const struct metric_stats *st, const char *stat);
 /* Check g against st (NULL: the metric never appeared); return passed. */
 int	gate_check(struct gate *g, const struct metric_stats *st);
 
+/* Check g against a value computed elsewhere (NAN: none); return passed. */
+int	gate_check_value(struct gate *g, double value);
+
 /* Does value meet g's threshold?  (For one record's score.) */
 int	gate_meets(const struct gate *g, double value);
 

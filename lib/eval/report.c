@@ -122,12 +122,17 @@ gates_json(const struct summary *s, const struct report_opts *o, int *passed)
 		}
 		if (!gate_check(g, m != NULL ? &st : NULL))
 			*passed = 0;
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:f, s:o,"
-		    " s:b}", "gate", g->text, "metric", g->metric, "stat",
-		    g->stat, g->is_max ? "max" : "min", g->threshold,
-		    "value", num(g->value), "passed", g->passed));
+		json_array_append_new(a, report_gate_json(g));
 	}
 	return a;
+}
+
+json_t *
+report_gate_json(const struct gate *g)
+{
+	return json_pack("{s:s, s:s, s:s, s:f, s:o, s:b}", "gate", g->text,
+	    "metric", g->metric, "stat", g->stat, g->is_max ? "max" : "min",
+	    g->threshold, "value", num(g->value), "passed", g->passed);
 }
 
 json_t *
@@ -204,7 +209,7 @@ ci_cell(const json_t *ci)
 	return buf_detach(&b, NULL);
 }
 
-#define MAXCOL	9
+#define MAXCOL	12
 
 struct table {
 	size_t	ncol, nrow;
@@ -299,6 +304,73 @@ metrics_table(struct buf *b, const json_t *metrics, const json_t *base,
 	table_print(b, &t, fmt);
 }
 
+/* One row of the call report: a group's figures. */
+static void
+calls_row(struct table *t, const char *name, const json_t *f)
+{
+	static const struct { const char *fig; int digits; } cols[] = {
+		{ "calls", 0 }, { "p50_latency_ms", 1 },
+		{ "p95_latency_ms", 1 }, { "p99_latency_ms", 1 },
+		{ "error_rate", 4 }, { "retry_rate", 4 }, { "tokens_in", 0 },
+		{ "tokens_out", 0 }, { "cost_usd", 6 }, { "cache_hit_rate", 4 },
+	};
+	char *row[MAXCOL];
+	size_t c;
+
+	row[0] = strdup(name);
+	for (c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
+		row[c + 1] = cell(json_object_get(f, cols[c].fig),
+		    cols[c].digits);
+	table_add(t, row);
+}
+
+/* The call report (calls.h): a line on the window, a row per group. */
+static void
+calls_render(struct buf *b, const json_t *s, enum report_format fmt)
+{
+	static const char *const head[] = { "group", "calls", "p50 ms",
+	    "p95 ms", "p99 ms", "error rate", "retry rate", "tokens in",
+	    "tokens out", "cost usd", "cache hits" };
+	const json_t *w = json_object_get(s, "window"), *g, *v;
+	const char *key, *since, *until, *h = fmt == REPORT_MARKDOWN ? "## " :
+	    "";
+	struct table t = { 0 };
+	char *row[MAXCOL];
+	long long n = json_integer_value(json_object_get(s, "calls"));
+	size_t c;
+
+	buf_printf(b, "%s%lld call%s", h, n, n == 1 ? "" : "s");
+	if (n > 0)
+		buf_printf(b, " from %s to %s", json_string_value(
+		    json_object_get(w, "first")), json_string_value(
+		    json_object_get(w, "last")));
+	buf_puts(b, "\n");
+	since = json_string_value(json_object_get(w, "since"));
+	until = json_string_value(json_object_get(w, "until"));
+	n = json_integer_value(json_object_get(w, "outside"));
+	if (since != NULL || until != NULL || n > 0) {
+		buf_puts(b, "window:");
+		if (since != NULL)
+			buf_printf(b, " since %s", since);
+		if (until != NULL)
+			buf_printf(b, " until %s", until);
+		buf_printf(b, "%s %lld call%s outside\n", since || until ?
+		    "," : "", n, n == 1 ? "" : "s");
+	}
+	buf_puts(b, "\n");
+	g = json_object_get(s, "groups");
+	t.ncol = sizeof(head) / sizeof(head[0]);
+	t.left[0] = 1;
+	for (c = 0; c < t.ncol; c++)
+		row[c] = strdup(c == 0 && g != NULL ?
+		    json_string_value(json_object_get(g, "by")) : head[c]);
+	table_add(&t, row);
+	calls_row(&t, "(all)", json_object_get(s, "figures"));
+	json_object_foreach(json_object_get(g, "values"), key, v)
+		calls_row(&t, key, v);
+	table_print(b, &t, fmt);
+}
+
 int
 report_render(struct buf *b, const json_t *report, enum report_format fmt)
 {
@@ -311,6 +383,10 @@ report_render(struct buf *b, const json_t *report, enum report_format fmt)
 		if (ndjson_dump(b, report) == -1)
 			return -1;
 		return buf_putc(b, '\n');
+	}
+	if (json_object_get(s, "figures") != NULL) {
+		calls_render(b, s, fmt);
+		goto gates;
 	}
 	base = json_object_get(json_object_get(s, "baseline"), "metrics");
 	n = json_integer_value(json_object_get(s, "records"));
@@ -333,6 +409,7 @@ report_render(struct buf *b, const json_t *report, enum report_format fmt)
 			    fmt);
 		}
 	}
+gates:
 	if ((g = json_object_get(s, "gates")) != NULL) {
 		buf_puts(b, "\n");
 		json_array_foreach(g, i, v) {

@@ -3,7 +3,7 @@
  *
  * report_json() computes every number once into a JSON object; the
  * text formats are drawn from that object, so they can never disagree
- * with it.  Shape (numbers that cannot be computed are null):
+ * with it.  The call report of calls.h is drawn the same way.  Shape (numbers that cannot be computed are null):
  *
  *	{"summary": {"records": N,
  *	  "metrics": {NAME: {"mean", "ci95": [lo, hi], "count", "nulls",
@@ -44,7 +44,13 @@ struct report_opts {
 /* The summary as a new JSON object, gates checked; NULL: out of memory. */
 json_t	*report_json(const struct summary *, const struct report_opts *);
 
-/* Render a report_json() object in fmt and append it to out.  0 or -1. */
+/* One checked gate as the report gives it: a new object. */
+json_t	*report_gate_json(const struct gate *);
+
+/*
+ * Render a report_json() or calls_report() object (calls.h) in fmt and
+ * append it to out.  0 or -1.
+ */
 int	report_render(struct buf *out, const json_t *report,
 	    enum report_format fmt);
 

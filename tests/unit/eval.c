@@ -84,6 +84,10 @@ test_gate(void)
 	st.p95 = 2500;
 	ok(!gate_check(&g, &st), "2500 > 2000 fails");
 	ok(gate_meets(&g, 1999), "one record at 1999 meets it");
+	ok(gate_check_value(&g, 2000) && g.passed && g.value == 2000,
+	    "a value computed elsewhere is checked and kept");
+	ok(!gate_check_value(&g, NAN) && !g.passed,
+	    "no value fails, as a metric that never appeared");
 	gate_release(&g);
 
 	ok(gate_parse(&g, "f1", 0, err, sizeof(err)) == -1, "no value");
