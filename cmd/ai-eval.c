@@ -5,6 +5,10 @@
  * (or the ones --metrics names); at the end a summary goes to standard
  * error (or --summary FILE), gates are checked, a baseline compared.
  * The metrics live in lib/eval; this file wires records to them.
+ *
+ * With --calls it reads call logs instead (the --log FILE of ai-embed
+ * and ai-gen) and reports how the model calls went: lib/eval/calls.c
+ * counts, the same report and gate code prints and checks.
  */
 #include <errno.h>
 #include <math.h>
@@ -13,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -20,6 +25,7 @@
 #include "core/jsonschema.h"
 #include "core/ndjson.h"
 #include "eval/answer.h"
+#include "eval/calls.h"
 #include "eval/gate.h"
 #include "eval/judge.h"
 #include "eval/report.h"
@@ -32,6 +38,7 @@
 enum {
 	OPT_BASELINE = AI_OPT_TOOL,
 	OPT_BOOTSTRAP,
+	OPT_CALLS,
 	OPT_FORMAT,
 	OPT_GROUND,
 	OPT_GROUP_BY,
@@ -48,9 +55,11 @@ enum {
 	OPT_REL_LEVEL,
 	OPT_SCHEMA,
 	OPT_SEED,
+	OPT_SINCE,
 	OPT_STRICT,
 	OPT_SUMMARY,
-	OPT_TIES
+	OPT_TIES,
+	OPT_UNTIL
 };
 
 static const struct cli_opt opts[] = {
@@ -58,13 +67,17 @@ static const struct cli_opt opts[] = {
 	  "compare with an earlier scored run, records matched by 'id'" },
 	{ "bootstrap", OPT_BOOTSTRAP, required_argument, "N", NULL,
 	  "resamples for confidence intervals and tests (default 1000)" },
+	{ "calls", OPT_CALLS, no_argument, NULL, NULL,
+	  "report on the model calls in call logs (--log of ai-embed and"
+	  " ai-gen) instead" },
 	{ "format", 'f', required_argument, "FMT", "table|markdown|json",
 	  "summary format (default table)" },
 	{ "ground-threshold", OPT_GROUND, required_argument, "X", NULL,
 	  "share of a sentence's content words the context must hold"
 	  " (default 0.75)" },
 	{ "group-by", 'g', required_argument, "FIELD", NULL,
-	  "break the summary down by a field (dotted path: meta.source)" },
+	  "break the summary down by a field (dotted path: meta.source);"
+	  " --calls: fields, default tool,provider,model" },
 	{ "judge", OPT_JUDGE, required_argument, "MODEL", NULL,
 	  "grade faithfulness, answer_relevance and correctness with this"
 	  " model, through ai-gen" },
@@ -94,14 +107,19 @@ static const struct cli_opt opts[] = {
 	  "JSON Schema every output must meet (else 'expected_schema')" },
 	{ "seed", OPT_SEED, required_argument, "N", NULL,
 	  "seed of the resampling (default 1)" },
+	{ "since", OPT_SINCE, required_argument, "TIME", NULL,
+	  "--calls: count calls from TIME on (RFC 3339, or a duration back"
+	  " from now: 24h)" },
 	{ "strict", OPT_STRICT, no_argument, NULL, NULL,
 	  "a record lacking what a metric needs is an error, not a null" },
 	{ "summary", 's', required_argument, "FILE", NULL,
 	  "where the summary goes (default standard error; '-': standard"
-	  " output, instead of the records)" },
+	  " output, instead of the records; --calls: standard output)" },
 	{ "ties", OPT_TIES, required_argument, "MODE", "trec|rank",
 	  "order hits by score as trec_eval does, or keep their order"
 	  " (default trec)" },
+	{ "until", OPT_UNTIL, required_argument, "TIME", NULL,
+	  "--calls: count calls before TIME (as for --since)" },
 	{ NULL, 0, 0, NULL, NULL, NULL }
 };
 
@@ -268,6 +286,7 @@ struct ev {
 	json_t			*ids;		/* id -> line, with a baseline */
 	const char		*group_by;
 	struct summary		 sum;
+	struct calls		*calls;		/* --calls: the counts */
 	int			 records_out;	/* write records to stdout */
 
 	/* --judge: prompts go to a file ai-gen answers at the end. */
@@ -302,38 +321,11 @@ id_text(const json_t *rec)
 	return buf_detach(&b, NULL);
 }
 
-/* Follow a dotted path ("meta.source", "hits.0.id"); borrowed, or NULL. */
-static const json_t *
-path_get(const json_t *v, const char *path)
-{
-	char part[256], *end;
-	const char *dot;
-	size_t len;
-
-	while (v != NULL && *path != '\0') {
-		dot = strchr(path, '.');
-		len = dot ? (size_t)(dot - path) : strlen(path);
-		if (len >= sizeof(part))
-			return NULL;
-		memcpy(part, path, len);
-		part[len] = '\0';
-		if (json_is_array(v)) {
-			unsigned long i = strtoul(part, &end, 10);
-
-			v = *end == '\0' && end != part ?
-			    json_array_get(v, i) : NULL;
-		} else
-			v = json_object_get(v, part);
-		path += len + (dot != NULL);
-	}
-	return v;
-}
-
 /* The group key of rec: a string as it is, anything else as JSON. */
 static char *
 group_key(const json_t *rec, const char *path)
 {
-	const json_t *v = path_get(rec, path);
+	const json_t *v = ndjson_lookup(rec, path);
 	struct buf b = BUF_INIT(0);
 
 	if (v == NULL || json_is_null(v))
@@ -862,8 +854,24 @@ done:
 
 /* ---- inputs: the run, qrels, baseline --------------------------------- */
 
+/* Score one record and write it on.  0, or -1 with ev->err set. */
 static int
-run_file(struct ev *ev, const char *path)
+score_handler(struct ev *ev, json_t *rec, unsigned long line)
+{
+	if (score_record(ev, rec, line) == -1)
+		return -1;
+	if (ev->records_out)
+		cli_write(&ev->cli, rec);
+	return 0;
+}
+
+/*
+ * Hand each record of path to one(); a record it refuses goes to
+ * --on-error.  0, or -1 when the run must stop.
+ */
+static int
+run_file(struct ev *ev, const char *path,
+    int (*one)(struct ev *, json_t *, unsigned long))
 {
 	struct ndjson in;
 	json_t *rec;
@@ -887,14 +895,12 @@ run_file(struct ev *ev, const char *path)
 			continue;
 		}
 		ev->cli.nin++;
-		if (score_record(ev, rec, in.lineno) == -1) {
-			if (cli_record_error(&ev->cli, in.name, in.lineno, rec,
-			    "bad_input", "%s", ev->err) == -1) {
-				json_decref(rec);
-				goto stop;
-			}
-		} else if (ev->records_out)
-			cli_write(&ev->cli, rec);
+		if (one(ev, rec, in.lineno) == -1 &&
+		    cli_record_error(&ev->cli, in.name, in.lineno, rec,
+		    "bad_input", "%s", ev->err) == -1) {
+			json_decref(rec);
+			goto stop;
+		}
 		json_decref(rec);
 		cli_progress(&ev->cli, "records");
 	}
@@ -1335,19 +1341,161 @@ write_file(const char *path, const struct buf *b)
 		cli_fatal(1, "%s: %s", path, strerror(errno));
 }
 
+/*
+ * Print the report (to standard error, or --summary FILE), write the
+ * JUnit file, and say which gates failed; the status follows them.
+ */
+static void
+report_out(struct ev *ev, const json_t *report, struct gate *gates,
+    size_t ngates, enum report_format fmt, const char *summary_path,
+    const char *junit, int junit_records)
+{
+	struct buf out = BUF_INIT(0);
+	size_t i;
+
+	if (report == NULL || report_render(&out, report, fmt) == -1)
+		cli_fatal(1, "out of memory");
+	if (summary_path == NULL)
+		fwrite(out.data, 1, out.len, stderr);
+	else
+		write_file(summary_path, &out);
+	if (junit != NULL) {
+		buf_reset(&out);
+		if (report_junit(&out, &ev->sum, report, gates, ngates,
+		    junit_records) == -1)
+			cli_fatal(1, "out of memory");
+		write_file(junit, &out);
+	}
+	for (i = 0; i < ngates; i++) {
+		if (!gates[i].passed) {
+			if (isnan(gates[i].value))
+				cli_warn("gate '%s' failed: no values",
+				    gates[i].text);
+			else
+				cli_warn("gate '%s' failed: %s is %.6g",
+				    gates[i].text, gates[i].metric,
+				    gates[i].value);
+			if (ev->cli.rval == 0)
+				ev->cli.rval = 1;
+		}
+		gate_release(&gates[i]);
+	}
+	buf_release(&out);
+}
+
+/* ---- --calls: a report from the call logs ----------------------------- */
+
+/* The options of ours that --calls takes; the others are quality's. */
+static int
+calls_option(int key)
+{
+	return key == OPT_CALLS || key == OPT_SINCE || key == OPT_UNTIL ||
+	    key == 'f' || key == 'g' || key == OPT_JUNIT || key == OPT_MAX ||
+	    key == OPT_MIN || key == 's';
+}
+
+static const char *
+option_name(int key)
+{
+	size_t i;
+
+	for (i = 0; opts[i].name != NULL; i++)
+		if (opts[i].key == key)
+			break;
+	return opts[i].name;
+}
+
+static double
+parse_time(struct cli *cli, const char *opt, const char *s, double now)
+{
+	double t;
+
+	if (calls_parse_time(s, now, &t) == -1)
+		cli_usage_error(cli, "option '--%s': '%s' is neither an RFC"
+		    " 3339 time nor a duration such as 24h", opt, s);
+	return t;
+}
+
+/* Count one call-log event.  0, or -1 with ev->err set. */
+static int
+calls_handler(struct ev *ev, json_t *rec, unsigned long line)
+{
+	(void)line;
+	if (calls_add(ev->calls, rec) == -1) {
+		snprintf(ev->err, sizeof(ev->err), "%s", ev->calls->errmsg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * ai-eval --calls [file ...]: count the events of every log (standard
+ * input when none is named) and report; gates on the overall figures.
+ */
+static int
+calls_main(struct ev *ev, int argc, char *argv[], struct gate *gates,
+    size_t ngates, enum report_format fmt, const char *summary_path,
+    const char *junit, const char *since, const char *until,
+    const char *quality_opt, double now)
+{
+	static struct calls c;	/* static: reachable at a fatal exit */
+	double t0 = NAN, t1 = NAN;
+	json_t *report;
+	int i;
+
+	if (quality_opt != NULL)
+		cli_usage_error(&ev->cli, "option '--%s' does not apply to"
+		    " '--calls'", quality_opt);
+	for (i = 0; (size_t)i < ngates; i++)
+		if (calls_gate_check(&gates[i], ev->err, sizeof(ev->err)) == -1)
+			cli_usage_error(&ev->cli, "%s", ev->err);
+	if (since != NULL)
+		t0 = parse_time(&ev->cli, "since", since, now);
+	if (until != NULL)
+		t1 = parse_time(&ev->cli, "until", until, now);
+	if (!isnan(t0) && !isnan(t1) && t1 <= t0)
+		cli_usage_error(&ev->cli, "the window is empty: '--until %s'"
+		    " is not after '--since %s'", until, since);
+	if (calls_init(&c, ev->group_by != NULL ? ev->group_by :
+	    "tool,provider,model", t0, t1) == -1)
+		cli_usage_error(&ev->cli, "option '--group-by': %s", c.errmsg);
+	/* Standard output holds the report: a bad event cannot ride on. */
+	if (ev->cli.on_error == AI_ON_ERROR_EMIT)
+		ev->cli.on_error = AI_ON_ERROR_SKIP;
+
+	ev->calls = &c;
+	if (argc == 0)
+		run_file(ev, "-", calls_handler);
+	for (i = 0; i < argc; i++)
+		if (run_file(ev, argv[i], calls_handler) == -1 &&
+		    ev->cli.rval == 1)
+			break;
+
+	if (c.all.calls == 0 && !ev->cli.quiet)
+		cli_warn("no calls%s", c.outside > 0 ? " in the window" : "");
+	report = calls_report(&c, gates, ngates);
+	report_out(ev, report, gates, ngates, fmt,
+	    summary_path != NULL ? summary_path : "-", junit, 0);
+	json_decref(report);
+	calls_release(&c);
+	free(gates);
+	return cli_finish(&ev->cli);
+}
+
 int
 main(int argc, char *argv[])
 {
 	static struct ev ev;	/* static: what cli allocates stays reachable */
 	struct gate *gates = NULL;
 	struct report_opts ro = { 0 };
-	struct buf out = BUF_INIT(0);
 	enum report_format fmt = REPORT_TABLE;
 	const char *summary_path = NULL, *junit = NULL, *qrels = NULL;
-	const char *baseline = NULL, *name;
+	const char *baseline = NULL, *name, *quality_opt = NULL;
+	const char *since = NULL, *until = NULL;
 	size_t ngates = 0, i, rounds = 1000;
 	unsigned long long seed = 1;
-	int ch, junit_records = 0;
+	int ch, junit_records = 0, calls_mode = 0;
+	double now = (double)time(NULL);
 	json_t *report, *v;
 
 	memset(&ev, 0, sizeof(ev));
@@ -1362,9 +1510,20 @@ main(int argc, char *argv[])
 	cli_init(&ev.cli, argc, argv);
 	parse_ks(&ev, "10");
 	while ((ch = cli_getopt(&ev.cli, argc, argv)) != -1) {
+		if (!calls_option(ch) && quality_opt == NULL)
+			quality_opt = option_name(ch);
 		switch (ch) {
 		case 'b':
 			baseline = optarg;
+			break;
+		case OPT_CALLS:
+			calls_mode = 1;
+			break;
+		case OPT_SINCE:
+			since = optarg;
+			break;
+		case OPT_UNTIL:
+			until = optarg;
 			break;
 		case OPT_BOOTSTRAP:
 			rounds = (size_t)cli_parse_int(&ev.cli, "bootstrap",
@@ -1451,6 +1610,12 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (calls_mode)
+		return calls_main(&ev, argc, argv, gates, ngates, fmt,
+		    summary_path, junit, since, until, quality_opt, now);
+	if (since != NULL || until != NULL)
+		cli_usage_error(&ev.cli, "option '--%s' needs '--calls'",
+		    since != NULL ? "since" : "until");
 	if (junit_records && junit == NULL)
 		cli_usage_error(&ev.cli, "option '--junit-records' needs"
 		    " '--junit FILE'");
@@ -1487,9 +1652,10 @@ main(int argc, char *argv[])
 		judge_start(&ev);
 
 	if (argc == 0)
-		run_file(&ev, "-");
+		run_file(&ev, "-", score_handler);
 	for (i = 0; i < (size_t)argc; i++)
-		if (run_file(&ev, argv[i]) == -1 && ev.cli.rval == 1)
+		if (run_file(&ev, argv[i], score_handler) == -1 &&
+		    ev.cli.rval == 1)
 			break;
 
 	if (ev.judge_model != NULL)
@@ -1519,37 +1685,11 @@ main(int argc, char *argv[])
 	ro.baseline_name = baseline;
 	ro.gates = gates;
 	ro.ngates = ngates;
-	if ((report = report_json(&ev.sum, &ro)) == NULL ||
-	    report_render(&out, report, fmt) == -1)
-		cli_fatal(1, "out of memory");
-	if (summary_path == NULL)
-		fwrite(out.data, 1, out.len, stderr);
-	else
-		write_file(summary_path, &out);
-	if (junit != NULL) {
-		buf_reset(&out);
-		if (report_junit(&out, &ev.sum, report, gates, ngates,
-		    junit_records) == -1)
-			cli_fatal(1, "out of memory");
-		write_file(junit, &out);
-	}
-	for (i = 0; i < ngates; i++) {
-		if (!gates[i].passed) {
-			if (isnan(gates[i].value))
-				cli_warn("gate '%s' failed: no values",
-				    gates[i].text);
-			else
-				cli_warn("gate '%s' failed: %s is %.6g",
-				    gates[i].text, gates[i].metric,
-				    gates[i].value);
-			if (ev.cli.rval == 0)
-				ev.cli.rval = 1;
-		}
-		gate_release(&gates[i]);
-	}
+	report = report_json(&ev.sum, &ro);
+	report_out(&ev, report, gates, ngates, fmt, summary_path, junit,
+	    junit_records);
 	free(gates);
 	json_decref(report);
-	buf_release(&out);
 	summary_release(&ev.sum);
 	json_decref(ev.schema);
 	json_decref(ev.qrels);

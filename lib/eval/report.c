@@ -330,7 +330,7 @@ calls_render(struct buf *b, const json_t *s, enum report_format fmt)
 {
 	static const char *const head[] = { "group", "calls", "p50 ms",
 	    "p95 ms", "p99 ms", "error rate", "retry rate", "tokens in",
-	    "tokens out", "cost usd", "cache hits" };
+	    "tokens out", "cost usd", "cache hit rate" };
 	const json_t *w = json_object_get(s, "window"), *g, *v;
 	const char *key, *since, *until, *h = fmt == REPORT_MARKDOWN ? "## " :
 	    "";
