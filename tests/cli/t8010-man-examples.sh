@@ -47,6 +47,7 @@ cp "$TOP/examples/corpus/code/retry.py" "$W/src/tests/test_retry.py"
 	cp answered.jsonl answers.ndjson
 	ai-eval -s /dev/null <answered.jsonl >scored.jsonl
 	cp scored.jsonl release.jsonl
+	cp "$TOP/tests/golden/ai-eval/calls.ndjson" calls.jsonl
 	cat >invoice.schema.json <<'EOF'
 {"type": "object", "required": ["number", "total"],
  "properties": {"number": {"type": "string"}, "total": {"type": "number"}}}
