@@ -269,6 +269,7 @@ static struct {
 	long long	 prompt, completion;
 	double		 cost;
 	unsigned long	 requests, fallbacks, cached;
+	unsigned long	 verdicts;	/* of the requests, the judge's */
 } total;
 
 /* ---- records in the window ---- */
@@ -1160,6 +1161,7 @@ answered(struct job *j, const struct target *t, int cached)
 {
 	charge(j, t, cached);
 	if (j->judging) {
+		total.verdicts++;
 		judge_verdict(j);
 		return;
 	}
@@ -1996,13 +1998,15 @@ main(int argc, char *argv[])
 
 	if (cli.verbose) {
 		http_get_stats(http, &hs);
+		snprintf(err, sizeof(err), ", %lu from the judge",
+		    total.verdicts);
 		cli_warn("%lu record%s, %lu failed; %lu answer%s (%lu from"
-		    " the cache, %lu retries, %lu throttled, %lu fallbacks);"
+		    " the cache, %lu retries, %lu throttled, %lu fallbacks%s);"
 		    " %lld prompt and %lld completion tokens; $%.6f", cli.nin,
 		    cli.nin == 1 ? "" : "s", cli.nfailed, total.requests,
 		    total.requests == 1 ? "" : "s", total.cached, hs.retries,
-		    hs.throttled, total.fallbacks, total.prompt,
-		    total.completion, total.cost);
+		    hs.throttled, total.fallbacks, judge_at != NO_JUDGE ? err :
+		    "", total.prompt, total.completion, total.cost);
 	}
 	while (wcount > 0) {
 		job_free(win[whead]);

@@ -15,7 +15,7 @@ requires: grade
 EOF
 printf '%s\n' '{"id":1,"prompt":"hi","grade":2}' '{"id":2,"prompt":"yo","grade":5}' \
     '{"id":3,"prompt":"no grade"}' >"$T/g.jsonl"
-fails 1 "a local judge" ai-gen --cascade local/extractive,local/echo \
+fails 1 "a local judge" ai-gen -v --cascade local/extractive,local/echo \
     --accept 'judge>=0.5' --judge local/echo --judge-template "$T/verdict.prompt" \
     --on-error emit <"$T/g.jsonl"
 cp "$T/.out" "$T/out"
@@ -27,6 +27,8 @@ is "$(sed -n 2p "$T/out" | grep -o '"route":.*')" \
     '"route":{"tried":["local/extractive"],"accepted_by":"local/extractive","reasons":[],"judge":{"model":"local/echo","score":1.0,"reason":"graded 5"}}}' \
     "a score over it accepts the first answer, with the judge's verdict"
 is "$(sed -n 2p "$T/out" | grep -c '"attempts":2')" 1 "usage counts the judge's call"
+is "$(grep -c '^ai-gen: 3 records, 2 failed; 6 answers (0 from the cache, 0 retries, 0 throttled, 1 fallbacks, 3 from the judge);' "$T/err")" 1 \
+    "-v counts the judge's replies among the answers"
 is "$(grep ':3:' "$T/err")" \
     "ai-gen: -:3: field 'grade' is missing, and the judge's template 'verdict' needs it" \
     "a record the judge cannot be asked about fails before any model"
