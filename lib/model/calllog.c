@@ -122,7 +122,7 @@ call_span(const struct calllog_event *ev, char *span_hex)
 	const char *op = ev->operation ? ev->operation : "chat";
 	uint64_t end = trace_now_ns(), lat;
 	char name[400], host[256], num[24];
-	json_t *sp;
+	struct trace_span *sp;
 	long port;
 
 	if (!trace_recording()) {

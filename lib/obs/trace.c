@@ -1,14 +1,17 @@
 /*
  * trace.c - W3C trace context and OpenTelemetry spans.  See trace.h.
  *
- * Spans are kept as the JSON objects OTLP wants (ids as hex strings,
- * times as decimal strings of nanoseconds, attributes as {key, value}
- * pairs with 64-bit integers as strings), so an export is one dump.
- * Finished spans wait in an array; a full array (AI_TRACE_BATCH spans)
- * is posted at once, so memory stays bounded on a long run, and what is
- * left is posted at exit with the stage span.
+ * Spans are written straight into the text OTLP wants (ids as hex
+ * strings, times as decimal strings of nanoseconds, attributes as {key,
+ * value} pairs with 64-bit integers as strings), with no JSON tree and
+ * no allocation per span once the buffers have grown: a span costs a
+ * few microseconds.  Finished spans wait in one buffer, comma-separated;
+ * a full batch (AI_TRACE_BATCH spans) is posted at once, so memory stays
+ * bounded on a long run, and what is left is posted at exit with the
+ * stage span.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,7 @@
 
 #include "core/buf.h"
 #include "core/cli.h"
+#include "core/utf8.h"
 #include "model/http.h"
 #include "trace.h"
 
@@ -41,7 +45,10 @@ static struct {
 	char		*endpoint;	/* NULL: nothing is exported */
 	int		 recording;	/* endpoint and a sampled parent */
 	int		 quiet;
-	json_t		*spans;		/* finished, not yet posted */
+	struct buf	 spans;		/* finished, not yet posted: "{..},{..}" */
+	size_t		 nspans;
+	int		 export_failed;	/* then later batches are dropped */
+	unsigned long	 dropped;
 
 	int		 ended;
 	int		 status;
@@ -397,33 +404,68 @@ trace_headers(const char *spec)
 /* ------------------------------------------------------------------ */
 /* Spans                                                               */
 
-static void
-set_time(json_t *span, const char *key, uint64_t ns)
-{
-	char num[32];
+struct trace_span {
+	struct buf	 head;	/* {"traceId": ... "startTimeUnixNano":"N" */
+	struct buf	 attrs;	/* {"key":...},{"key":...} */
+	uint64_t	 start;
+};
 
-	snprintf(num, sizeof(num), "%llu", (unsigned long long)ns);
-	json_object_set_new(span, key, json_string(num));
+static struct trace_span *spare;	/* one span's buffers, kept for the next */
+
+/* Append s as a JSON string, ill-formed UTF-8 repaired (a collector
+ * rejects the whole batch for one bad byte). */
+static void
+put_str(struct buf *b, const char *s)
+{
+	struct buf fixed = BUF_INIT(0);
+	size_t len = strlen(s);
+
+	if (utf8_valid_prefix(s, len) == len) {
+		buf_json_str(b, s, len);
+		return;
+	}
+	utf8_repair(&fixed, s, len);
+	buf_json_str(b, fixed.data ? fixed.data : "", fixed.len);
+	buf_release(&fixed);
 }
 
-static json_t *
-span_base(const char *name, enum trace_kind kind, uint64_t start_ns,
+static struct trace_span *
+span_open(const char *name, enum trace_kind kind, uint64_t start_ns,
     const char *id_hex, const char *parent_hex)
 {
-	json_t *s = json_object();
+	struct trace_span *sp = spare;
 
-	json_object_set_new(s, "traceId", json_string(tr.trace_hex));
-	json_object_set_new(s, "spanId", json_string(id_hex));
+	if (sp != NULL)
+		spare = NULL;
+	else if ((sp = calloc(1, sizeof(*sp))) == NULL)
+		return NULL;
+	buf_reset(&sp->head);
+	buf_reset(&sp->attrs);
+	sp->start = start_ns;
+	buf_printf(&sp->head, "{\"traceId\":\"%s\",\"spanId\":\"%s\"",
+	    tr.trace_hex, id_hex);
 	if (parent_hex != NULL)
-		json_object_set_new(s, "parentSpanId", json_string(parent_hex));
-	if (tr.tracestate != NULL)
-		json_object_set_new(s, "traceState",
-		    json_string(tr.tracestate));
-	json_object_set_new(s, "name", json_string(name));
-	json_object_set_new(s, "kind", json_integer(kind));
-	set_time(s, "startTimeUnixNano", start_ns);
-	json_object_set_new(s, "attributes", json_array());
-	return s;
+		buf_printf(&sp->head, ",\"parentSpanId\":\"%s\"", parent_hex);
+	if (tr.tracestate != NULL) {
+		buf_puts(&sp->head, ",\"traceState\":");
+		put_str(&sp->head, tr.tracestate);
+	}
+	buf_puts(&sp->head, ",\"name\":");
+	put_str(&sp->head, name);
+	buf_printf(&sp->head, ",\"kind\":%d,\"startTimeUnixNano\":\"%llu\"",
+	    (int)kind, (unsigned long long)start_ns);
+	return sp;
+}
+
+/* Start an attribute: {"key":KEY,"value":{ */
+static void
+attr_open(struct trace_span *sp, const char *key)
+{
+	if (sp->attrs.len > 0)
+		buf_putc(&sp->attrs, ',');
+	buf_puts(&sp->attrs, "{\"key\":");
+	put_str(&sp->attrs, key);
+	buf_puts(&sp->attrs, ",\"value\":{");
 }
 
 void
@@ -448,7 +490,7 @@ trace_state(void)
 	return tr.tracestate;
 }
 
-json_t *
+struct trace_span *
 trace_span_new(const char *name, enum trace_kind kind, uint64_t start_ns,
     char *id_hex)
 {
@@ -458,83 +500,101 @@ trace_span_new(const char *name, enum trace_kind kind, uint64_t start_ns,
 		return NULL;
 	if (start_ns < tr.start_ns)
 		start_ns = tr.start_ns;
-	return span_base(name, kind, start_ns, id_hex, tr.stage_hex);
+	return span_open(name, kind, start_ns, id_hex, tr.stage_hex);
 }
 
-static void
-span_attr(json_t *span, json_t *attr)
+void
+trace_span_str(struct trace_span *sp, const char *key, const char *val)
 {
-	if (span == NULL || attr == NULL) {
-		json_decref(attr);
+	if (sp == NULL || val == NULL)
 		return;
-	}
-	json_array_append_new(json_object_get(span, "attributes"), attr);
+	attr_open(sp, key);
+	buf_puts(&sp->attrs, "\"stringValue\":");
+	put_str(&sp->attrs, val);
+	buf_puts(&sp->attrs, "}}");
 }
 
 void
-trace_span_str(json_t *span, const char *key, const char *val)
+trace_span_int(struct trace_span *sp, const char *key, long long val)
 {
-	if (span != NULL && val != NULL)
-		span_attr(span, attr_str(key, val));
+	if (sp == NULL)
+		return;
+	attr_open(sp, key);
+	buf_printf(&sp->attrs, "\"intValue\":\"%lld\"}}", val);
 }
 
 void
-trace_span_int(json_t *span, const char *key, long long val)
+trace_span_double(struct trace_span *sp, const char *key, double val)
 {
-	if (span != NULL)
-		span_attr(span, attr_int(key, val));
+	if (sp == NULL || !isfinite(val))
+		return;		/* JSON has no NaN or infinity */
+	attr_open(sp, key);
+	buf_printf(&sp->attrs, "\"doubleValue\":%.17g}}", val);
 }
 
 void
-trace_span_double(json_t *span, const char *key, double val)
+trace_span_strs(struct trace_span *sp, const char *key,
+    const char *const *v, size_t n)
 {
-	if (span != NULL)
-		span_attr(span, json_pack("{s:s, s:{s:f}}", "key", key, "value",
-		    "doubleValue", val));
-}
-
-void
-trace_span_strs(json_t *span, const char *key, const char *const *v,
-    size_t n)
-{
-	json_t *vals;
 	size_t i;
 
-	if (span == NULL)
+	if (sp == NULL)
 		return;
-	vals = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(vals, json_pack("{s:s}", "stringValue",
-		    v[i]));
-	span_attr(span, json_pack("{s:s, s:{s:{s:o}}}", "key", key, "value",
-	    "arrayValue", "values", vals));
+	attr_open(sp, key);
+	buf_puts(&sp->attrs, "\"arrayValue\":{\"values\":[");
+	for (i = 0; i < n; i++) {
+		buf_puts(&sp->attrs, i > 0 ? ",{\"stringValue\":" :
+		    "{\"stringValue\":");
+		put_str(&sp->attrs, v[i]);
+		buf_putc(&sp->attrs, '}');
+	}
+	buf_puts(&sp->attrs, "]}}}");
 }
 
-static void export_spans(json_t *spans);
+static void export_spans(void);
+
+/* Close sp at end_ns with status (NULL: unset) into the batch. */
+static void
+span_close(struct trace_span *sp, uint64_t end_ns, const char *error)
+{
+	struct buf *b = &tr.spans;
+	size_t mark = b->len;
+	int rc = 0;
+
+	if (tr.nspans > 0)
+		rc |= buf_putc(b, ',');
+	rc |= buf_append(b, sp->head.data, sp->head.len);
+	rc |= buf_printf(b, ",\"endTimeUnixNano\":\"%llu\",\"attributes\":[",
+	    (unsigned long long)end_ns);
+	rc |= buf_append(b, sp->attrs.data ? sp->attrs.data : "",
+	    sp->attrs.len);
+	rc |= buf_putc(b, ']');
+	if (error != NULL) {
+		rc |= buf_puts(b, ",\"status\":{\"code\":2,\"message\":");
+		put_str(b, error);
+		rc |= buf_putc(b, '}');
+	}
+	rc |= buf_putc(b, '}');
+	if (rc != 0 || sp->head.data == NULL)
+		b->len = mark;	/* out of memory: the span is dropped whole */
+	else
+		tr.nspans++;
+	if (spare == NULL)
+		spare = sp;
+	else {
+		buf_release(&sp->head);
+		buf_release(&sp->attrs);
+		free(sp);
+	}
+	if (tr.nspans >= AI_TRACE_BATCH)
+		export_spans();
+}
 
 void
-trace_span_end(json_t *span, uint64_t end_ns, const char *error)
+trace_span_end(struct trace_span *sp, uint64_t end_ns, const char *error)
 {
-	const char *start;
-
-	if (span == NULL)
-		return;
-	start = json_string_value(json_object_get(span, "startTimeUnixNano"));
-	if (start != NULL && end_ns < strtoull(start, NULL, 10))
-		end_ns = strtoull(start, NULL, 10);
-	set_time(span, "endTimeUnixNano", end_ns);
-	if (error != NULL)
-		json_object_set_new(span, "status", json_pack("{s:i, s:s}",
-		    "code", 2, "message", error));
-	if (tr.spans == NULL)
-		tr.spans = json_array();
-	json_array_append_new(tr.spans, span);
-	if (json_array_size(tr.spans) >= AI_TRACE_BATCH) {
-		json_t *full = tr.spans;
-
-		tr.spans = NULL;
-		export_spans(full);
-	}
+	if (sp != NULL)
+		span_close(sp, end_ns < sp->start ? sp->start : end_ns, error);
 }
 
 int
@@ -546,9 +606,8 @@ trace_recording(void)
 size_t
 trace_pending(void)
 {
-	return json_array_size(tr.spans);
+	return tr.nspans;
 }
-
 /* ------------------------------------------------------------------ */
 /* Export                                                              */
 
@@ -567,12 +626,17 @@ timeout_ms(void)
 	return *end != '\0' || v <= 0 ? AI_TRACE_TIMEOUT_MS : v;
 }
 
-/* Warn about an export that did not go through (unless -q). */
+/*
+ * An export did not go through: warn (unless -q) and give up on the
+ * endpoint, so a collector that is down costs a long run one wait, not
+ * one per batch.
+ */
 static void
 export_warn(const char *fmt, const char *why)
 {
 	if (!tr.quiet)
 		cli_warn(fmt, tr.endpoint, why);
+	tr.export_failed = 1;
 }
 
 /* Read an ExportTraceServiceResponse for rejected spans. */
@@ -596,38 +660,47 @@ check_response(const struct http_req *r)
 	if (rejected > 0) {
 		snprintf(why, sizeof(why), "%lld spans rejected%s%.300s",
 		    (long long)rejected, msg ? ": " : "", msg ? msg : "");
-		export_warn("otlp export to '%s': %s", why);
+		if (!tr.quiet)		/* the rest went in: go on */
+			cli_warn("otlp export to '%s': %s", tr.endpoint, why);
 	}
 	json_decref(v);
 }
 
-/* Post spans (stolen) to the endpoint as one ExportTraceServiceRequest. */
+/*
+ * Post the batch to the endpoint as one ExportTraceServiceRequest, and
+ * empty it (posted or not: a failed export is not tried again later).
+ */
 static void
-export_spans(json_t *spans)
+export_spans(void)
 {
 	struct http_opts ho = HTTP_OPTS_INIT;
 	struct http *h = NULL;
 	struct http_req *r = NULL;
-	json_t *req, *hdrs;
+	struct buf body = BUF_INIT(0);
+	json_t *res, *hdrs;
 	const char *hspec;
-	char *body;
+	char *rdump;
 	size_t i;
 
-	if (!tr.recording || json_array_size(spans) == 0) {
-		json_decref(spans);
-		return;
+	if (!tr.recording || tr.nspans == 0)
+		goto done;
+	if (tr.export_failed) {
+		tr.dropped += tr.nspans;
+		goto done;
 	}
-	req = json_pack("{s:[{s:{s:o}, s:[{s:{s:s, s:s}, s:o}]}]}",
-	    "resourceSpans", "resource", "attributes",
-	    trace_resource(tr.tool, getenv("OTEL_SERVICE_NAME"),
-	    getenv("OTEL_RESOURCE_ATTRIBUTES"), NULL),
-	    "scopeSpans", "scope", "name", "ai-tools", "version", AI_VERSION,
-	    "spans", spans);
-	body = req != NULL ? json_dumps(req, JSON_COMPACT) : NULL;
-	json_decref(req);
-	if (body == NULL) {
+	res = trace_resource(tr.tool, getenv("OTEL_SERVICE_NAME"),
+	    getenv("OTEL_RESOURCE_ATTRIBUTES"), NULL);
+	rdump = json_dumps(res, JSON_COMPACT);
+	json_decref(res);
+	buf_printf(&body, "{\"resourceSpans\":[{\"resource\":{\"attributes\":"
+	    "%s},\"scopeSpans\":[{\"scope\":{\"name\":\"ai-tools\","
+	    "\"version\":\"%s\"},\"spans\":[", rdump ? rdump : "[]",
+	    AI_VERSION);
+	free(rdump);
+	buf_append(&body, tr.spans.data, tr.spans.len);
+	if (buf_puts(&body, "]}]}]}") == -1) {
 		export_warn("otlp export to '%s': %s", "out of memory");
-		return;
+		goto done;
 	}
 	ho.jobs = 1;
 	ho.retries = 2;
@@ -636,7 +709,7 @@ export_spans(json_t *spans)
 	ho.backoff_ms = 200;
 	ho.max_wait_ms = 2000;
 	if ((h = http_new(&ho)) == NULL || (r = http_req_new(tr.endpoint)) ==
-	    NULL || http_req_body(r, body, strlen(body)) == -1) {
+	    NULL || http_req_body(r, body.data, body.len) == -1) {
 		export_warn("otlp export to '%s': %s", "out of memory");
 		goto done;
 	}
@@ -660,7 +733,9 @@ export_spans(json_t *spans)
 done:
 	http_req_free(r);
 	http_free(h);
-	free(body);
+	buf_release(&body);
+	buf_reset(&tr.spans);
+	tr.nspans = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -700,32 +775,34 @@ trace_begin(const char *tool)
 static void
 at_exit(void)
 {
-	json_t *stage, *spans = tr.spans;
+	struct trace_span *stage;
+	char msg[40];
 
-	tr.spans = NULL;
-	stage = span_base(tr.tool, TRACE_KIND_INTERNAL, tr.start_ns,
+	stage = span_open(tr.tool, TRACE_KIND_INTERNAL, tr.start_ns,
 	    tr.stage_hex, tr.has_parent ? tr.parent_hex : NULL);
-	if (tr.ended) {
-		span_attr(stage, attr_int("process.exit.code", tr.status));
-		span_attr(stage, attr_int("ai_tools.records.in",
-		    (long long)tr.nin));
-		span_attr(stage, attr_int("ai_tools.records.out",
-		    (long long)tr.nout));
-		span_attr(stage, attr_int("ai_tools.records.failed",
-		    (long long)tr.nfailed));
-		if (tr.status != 0) {
-			char msg[40];
-
-			snprintf(msg, sizeof(msg), "exit status %d", tr.status);
-			json_object_set_new(stage, "status", json_pack(
-			    "{s:i, s:s}", "code", 2, "message", msg));
-		}
+	if (stage != NULL && tr.ended) {
+		trace_span_int(stage, "process.exit.code", tr.status);
+		trace_span_int(stage, "ai_tools.records.in", (long long)tr.nin);
+		trace_span_int(stage, "ai_tools.records.out",
+		    (long long)tr.nout);
+		trace_span_int(stage, "ai_tools.records.failed",
+		    (long long)tr.nfailed);
 	}
-	set_time(stage, "endTimeUnixNano", trace_now_ns());
-	if (spans == NULL)
-		spans = json_array();
-	json_array_append_new(spans, stage);
-	export_spans(spans);
+	snprintf(msg, sizeof(msg), "exit status %d", tr.status);
+	if (stage != NULL)
+		span_close(stage, trace_now_ns(), tr.ended && tr.status != 0 ?
+		    msg : NULL);
+	export_spans();
+	if (tr.dropped > 0 && !tr.quiet)
+		cli_warn("otlp export to '%s': %lu later spans not sent",
+		    tr.endpoint, tr.dropped);
+	buf_release(&tr.spans);
+	if (spare != NULL) {
+		buf_release(&spare->head);
+		buf_release(&spare->attrs);
+		free(spare);
+		spare = NULL;
+	}
 	free(tr.endpoint);
 	free(tr.tracestate);
 	tr.endpoint = tr.tracestate = NULL;

@@ -133,24 +133,27 @@ int	trace_traceparent(char *out, size_t len, const char *span_hex);
 /* TRACESTATE as it came in, or NULL. */
 const char *trace_state(void);
 
+struct trace_span;
+
 /*
  * A child span of the stage.  id_hex (17 bytes) holds an id made by
  * trace_new_span_id, kept as the span's id, or "", and then a new id
- * goes into it at once.  The span is a new object to fill with the setters
- * and hand to trace_span_end, or NULL when spans are not recorded (no
+ * goes into it at once.  The span is open: fill it with the setters and
+ * hand it to trace_span_end.  NULL when spans are not recorded (no
  * endpoint, a parent that is not sampled): the setters and
- * trace_span_end take NULL and do nothing.
+ * trace_span_end take NULL and do nothing.  Open one span at a time.
  */
-json_t	*trace_span_new(const char *name, enum trace_kind, uint64_t start_ns,
-	    char *id_hex);
-void	trace_span_str(json_t *span, const char *key, const char *val);
-void	trace_span_int(json_t *span, const char *key, long long val);
-void	trace_span_double(json_t *span, const char *key, double val);
-void	trace_span_strs(json_t *span, const char *key, const char *const *v,
-	    size_t n);
+struct trace_span *trace_span_new(const char *name, enum trace_kind,
+	    uint64_t start_ns, char *id_hex);
+void	trace_span_str(struct trace_span *, const char *key, const char *val);
+void	trace_span_int(struct trace_span *, const char *key, long long val);
+void	trace_span_double(struct trace_span *, const char *key, double val);
+void	trace_span_strs(struct trace_span *, const char *key,
+	    const char *const *v, size_t n);
 
-/* Finish span (stolen) at end_ns; error non-NULL sets status ERROR. */
-void	trace_span_end(json_t *span, uint64_t end_ns, const char *error);
+/* Close span (freed) at end_ns; error non-NULL sets status ERROR. */
+void	trace_span_end(struct trace_span *, uint64_t end_ns,
+	    const char *error);
 
 /* Are spans recorded (an endpoint, a sampled parent)? */
 int	trace_recording(void);

@@ -194,6 +194,23 @@ is "$?" 0 "receiver failing: status 0"
 grep -q "otlp export to 'http://127.0.0.1:$F/v1/traces': .*503" "$T/err"
 is "$?" 0 "receiver failing: a warning with its status"
 
+# --- a long run posts a batch each 2048 spans; a dead collector costs one wait ---
+seq 2100 | sed 's/.*/{"id":"&","text":"record &"}/' >"$T/many"
+: >"$T/otlp.log"
+ai-embed -m openai/fake-embed --base-url "$MURL" --no-cache --batch 1 -j 8 \
+    --otlp "$OTLP" <"$T/many" >/dev/null 2>"$T/err"
+is "$?" 0 "2100 requests, traced"
+is "$(wc -l <"$T/otlp.log" | tr -d ' ')" 2 "two POSTs: 2048 spans, then the rest at exit"
+jq -r '.body.resourceSpans[].scopeSpans[].spans[].spanId' "$T/otlp.log" | sort -u | wc -l >"$T/n"
+is "$(tr -d ' ' <"$T/n")" 2101 "every span once, the stage's too"
+ai-embed -m openai/fake-embed --base-url "$MURL" --no-cache --batch 1 -j 8 \
+    --otlp "http://127.0.0.1:1/v1/traces" <"$T/many" >"$T/out" 2>"$T/err"
+is "$?" 0 "collector down on a long run: status 0"
+is "$(wc -l <"$T/out" | tr -d ' ')" 2100 "every record written"
+is "$(grep -c 'otlp export' "$T/err")" 2 "one failure, then one count of what was not sent"
+grep -q "^ai-embed: otlp export to 'http://127.0.0.1:1/v1/traces': 53 later spans not sent$" "$T/err"
+is "$?" 0 "the batch after the failure is dropped, and counted"
+
 # --- TRACEPARENT: invalid, not sampled ---
 : >"$T/otlp.log"
 TRACEPARENT=00-$TID-0000000000000000-01 ai-chunk -v --otlp "$OTLP" <"$T/doc" \
