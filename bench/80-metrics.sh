@@ -49,10 +49,13 @@ int main(int argc, char **argv) {
 	char err[256];
 
 	metrics_start(argv[2], "ai-bench", "bench");
-	for (i = 0; i < n; i++)
-		metrics_model_call("openai", models[i % 4], status[i % 5],
-		    1 + (int)(i % 3 == 0), (double)(i % 5000), 100 + i % 50,
-		    20 + i % 7, 0);
+	for (i = 0; i < n; i++) {
+		struct metrics_call mc = { "openai", models[i % 4],
+		    status[i % 5], 1 + (int)(i % 3 == 0), (double)(i % 5000),
+		    100 + i % 50, 20 + i % 7, -1, 0 };
+
+		metrics_model_call(&mc);
+	}
 	if (metrics_finish(0, (unsigned long)n, (unsigned long)n, 0, err,
 	    sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);

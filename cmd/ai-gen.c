@@ -32,7 +32,6 @@
 #include "gen/prices.h"
 #include "model/cache.h"
 #include "model/calllog.h"
-#include "obs/metrics.h"
 #include "gen/route.h"
 #include "model/http.h"
 #include "model/provider.h"
@@ -1144,8 +1143,6 @@ charge(struct job *j, const struct target *t, int cached)
 	total.prompt += j->res.prompt_tokens;
 	total.completion += j->res.completion_tokens;
 	total.cost += cost;
-	if (priced && !cached)
-		metrics_model_cost(t->prov.name, t->name, cost);
 	j->ptok += j->res.prompt_tokens;
 	j->ctok += j->res.completion_tokens;
 	j->cached_tok += j->res.cached_tokens;

@@ -181,6 +181,7 @@ calllog_trace_request(struct http_req *r, char *span_hex)
 int
 calllog_write(struct calllog *l, const struct calllog_event *ev)
 {
+	struct metrics_call mc;
 	struct timespec ts;
 	struct tm tm;
 	char when[40], span_hex[2 * AI_SPAN_ID_LEN + 1];
@@ -194,9 +195,16 @@ calllog_write(struct calllog *l, const struct calllog_event *ev)
 		    ev->span_id : "");
 		call_span(ev, span_hex);
 	}
-	metrics_model_call(ev->provider, ev->model, ev->status, ev->attempts,
-	    ev->latency_ms, ev->prompt_tokens, ev->completion_tokens,
-	    ev->cached);
+	mc.provider = ev->provider;
+	mc.model = ev->model;
+	mc.status = ev->status;
+	mc.attempts = ev->attempts;
+	mc.latency_ms = ev->latency_ms;
+	mc.tokens_in = ev->prompt_tokens;
+	mc.tokens_out = ev->completion_tokens;
+	mc.cost_usd = ev->has_cost ? ev->cost_usd : -1;
+	mc.cached = ev->cached;
+	metrics_model_call(&mc);
 	if (l == NULL)
 		return 0;
 	clock_gettime(CLOCK_REALTIME, &ts);

@@ -539,18 +539,16 @@ metrics_enabled(void)
 }
 
 void
-metrics_model_call(const char *provider, const char *model, long status,
-    int attempts, double latency_ms, long tokens_in, long tokens_out,
-    int cached)
+metrics_model_call(const struct metrics_call *mc)
 {
-	const char *pm[7] = { "provider", provider ? provider : "",
-	    "model", model ? model : "", NULL, NULL, NULL };
+	const char *pm[7] = { "provider", mc->provider ? mc->provider : "",
+	    "model", mc->model ? mc->model : "", NULL, NULL, NULL };
 	char code[24];
 
-	if (reg == NULL || cached)
+	if (reg == NULL || mc->cached)
 		return;		/* a cached answer is counted by the cache */
-	if (status > 0)
-		snprintf(code, sizeof(code), "%ld", status);
+	if (mc->status > 0)
+		snprintf(code, sizeof(code), "%ld", mc->status);
 	else
 		snprintf(code, sizeof(code), "none");
 	pthread_mutex_lock(&lock);
@@ -558,30 +556,19 @@ metrics_model_call(const char *provider, const char *model, long status,
 	pm[5] = code;
 	mreg_add(reg, &f_requests, pm, 1);
 	pm[4] = NULL;
-	mreg_add(reg, &f_retries, pm, attempts > 1 ? attempts - 1 : 0);
-	mreg_observe(reg, &f_latency, pm, latency_ms / 1000);
+	mreg_add(reg, &f_retries, pm, mc->attempts > 1 ? mc->attempts - 1 : 0);
+	mreg_observe(reg, &f_latency, pm, mc->latency_ms / 1000);
+	if (mc->cost_usd >= 0)
+		mreg_add(reg, &f_cost, pm, mc->cost_usd);
 	pm[4] = "type";
-	if (tokens_in >= 0) {
+	if (mc->tokens_in >= 0) {
 		pm[5] = "input";
-		mreg_add(reg, &f_tokens, pm, (double)tokens_in);
+		mreg_add(reg, &f_tokens, pm, (double)mc->tokens_in);
 	}
-	if (tokens_out >= 0) {
+	if (mc->tokens_out >= 0) {
 		pm[5] = "output";
-		mreg_add(reg, &f_tokens, pm, (double)tokens_out);
+		mreg_add(reg, &f_tokens, pm, (double)mc->tokens_out);
 	}
-	pthread_mutex_unlock(&lock);
-}
-
-void
-metrics_model_cost(const char *provider, const char *model, double usd)
-{
-	const char *pm[5] = { "provider", provider ? provider : "",
-	    "model", model ? model : "", NULL };
-
-	if (reg == NULL)
-		return;
-	pthread_mutex_lock(&lock);
-	mreg_add(reg, &f_cost, pm, usd);
 	pthread_mutex_unlock(&lock);
 }
 

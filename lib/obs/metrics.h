@@ -100,15 +100,19 @@ int	mreg_write_file(const char *path, const void *data, size_t len,
 int	metrics_start(const char *path, const char *tool, const char *job);
 int	metrics_enabled(void);
 
-/* A model request ended (one call-log event).  status 0: no answer;
- * tokens < 0: unknown.  A cached answer is a cache hit, not a request. */
-void	metrics_model_call(const char *provider, const char *model,
-	    long status, int attempts, double latency_ms, long tokens_in,
-	    long tokens_out, int cached);
+/* One model call, as the call log reports it. */
+struct metrics_call {
+	const char	*provider, *model;
+	long		 status;	/* final HTTP status; 0: no answer */
+	int		 attempts;	/* 1 + retries */
+	double		 latency_ms;
+	long		 tokens_in, tokens_out;	/* < 0: unknown */
+	double		 cost_usd;	/* < 0: unknown (no price) */
+	int		 cached;	/* answered by the cache */
+};
 
-/* The price of an answer, in US dollars. */
-void	metrics_model_cost(const char *provider, const char *model,
-	    double usd);
+/* A model call ended.  A cached answer is a cache hit, not a request. */
+void	metrics_model_call(const struct metrics_call *);
 
 /* A lookup in the answer cache found (1) or did not find (0) a value. */
 void	metrics_cache_lookup(int hit);

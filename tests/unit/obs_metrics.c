@@ -27,6 +27,17 @@ format(struct mreg *r)
 	return buf_detach(&b, NULL);
 }
 
+/* One model call into the process's registry. */
+static void
+call(const char *provider, const char *model, long status, int attempts,
+    double ms, long in, long out, double usd, int cached)
+{
+	struct metrics_call mc = { provider, model, status, attempts, ms,
+	    in, out, usd, cached };
+
+	metrics_model_call(&mc);
+}
+
 /* A registry holding only t_level = v formats with want in it. */
 static void
 gauge_is(double v, const char *want, const char *what)
@@ -149,13 +160,12 @@ main(void)
 	unlink(path);
 
 	/* The process registry: nothing until started; a directory. */
-	metrics_model_call("p", "m", 200, 1, 10, 1, 1, 0);
+	call("p", "m", 200, 1, 10, 1, 1, 0.5, 0);
 	ok(!metrics_enabled(), "off until started");
 	ok(metrics_start(dir, "ai-x", "nightly/re index") == 0, "start");
-	metrics_model_call("openai", "m", 200, 3, 120, 10, 4, 0);
-	metrics_model_call("openai", "m", 0, 6, 60500, -1, -1, 0);
-	metrics_model_call("openai", "m", 0, 0, 0, -1, -1, 1);
-	metrics_model_cost("openai", "m", 0.25);
+	call("openai", "m", 200, 3, 120, 10, 4, 0.25, 0);
+	call("openai", "m", 0, 6, 60500, -1, -1, -1, 0);
+	call("openai", "m", 0, 0, 0, -1, -1, 0, 1);
 	metrics_cache_lookup(1);
 	ok(metrics_finish(1, 7, 6, 1, err, sizeof(err)) == 0, "finish");
 	snprintf(path, sizeof(path), "%s/nightly_re_index.ai-x.prom", dir);
@@ -174,6 +184,9 @@ main(void)
 	ok(s != NULL && strstr(s, "le=\"60\"} 1\n") != NULL &&
 	    strstr(s, "le=\"+Inf\"} 2\n") != NULL,
 	    "a cached answer is no request; 60.5 s is past the last bucket");
+	ok(s != NULL && strstr(s, "ai_tools_model_cost_usd_total{tool=\"ai-x\","
+	    "job=\"nightly/re index\",provider=\"openai\",model=\"m\"} 0.25\n")
+	    != NULL, "the cost of the priced call only");
 	ok(s != NULL && strstr(s, "ai_tools_cache_hits_total{tool=\"ai-x\","
 	    "job=\"nightly/re index\"} 1\n") != NULL &&
 	    strstr(s, "ai_tools_cache_misses_total{tool=\"ai-x\","
