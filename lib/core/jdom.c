@@ -149,9 +149,16 @@ push_member(struct jdom *d)
 static int
 close_object(struct jdom *d, size_t base, struct jval *out)
 {
-	struct jmember *m = d->mstack + base, *copy;
+	struct jmember *m, *copy;
 	size_t n = d->nm - base, i, j, k;
 
+	if (n == 0) {		/* {}: mstack may be NULL yet */
+		out->type = JV_OBJECT;
+		out->len = 0;
+		out->u.members = NULL;
+		return 0;
+	}
+	m = d->mstack + base;
 	if (n > 1 && n <= 32) {
 		for (j = 1; j < n; j++)
 			for (i = 0; i < j; i++)
@@ -200,10 +207,6 @@ close_object(struct jdom *d, size_t base, struct jval *out)
 	d->nm = base;
 	out->type = JV_OBJECT;
 	out->len = n;
-	if (n == 0) {
-		out->u.members = NULL;
-		return 0;
-	}
 	if ((copy = jdom_alloc(d, n * sizeof(*copy))) == NULL)
 		return -1;
 	memcpy(copy, m, n * sizeof(*copy));
