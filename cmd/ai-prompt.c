@@ -84,8 +84,8 @@ write_record(const struct jval *rec, const char *line, size_t len,
 	buf_reset(out);
 	if (have == 0 && len > 0) {
 		/* line[0..len-1), a comma unless it was {}, the fields. */
-		if (buf_append(out, line, len - 1) == -1 ||
-		    (rec->len > 0 && buf_putc(out, ',') == -1))
+		cli_write_raw(&cli, line, len - 1);
+		if (rec->len > 0 && buf_putc(out, ',') == -1)
 			cli_fatal(1, "out of memory");
 	} else {
 		if (buf_putc(out, '{') == -1)
@@ -124,10 +124,10 @@ write_record(const struct jval *rec, const char *line, size_t len,
 		cli.nout++;
 		return;
 	}
-	if (buf_append(out, pr->out.data, pr->out.len) == -1 ||
-	    buf_putc(out, '}') == -1 || buf_putc(out, '\n') == -1)
-		cli_fatal(1, "out of memory");
+	/* The fields go straight from the prompt's buffer. */
 	cli_write_raw(&cli, out->data, out->len);
+	cli_write_raw(&cli, pr->out.data, pr->out.len);
+	cli_write_raw(&cli, "}\n", 2);
 	cli.nout++;
 }
 

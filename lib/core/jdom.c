@@ -15,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "buf.h"
 #include "jdom.h"
 #include "ndjson.h"
@@ -322,6 +326,21 @@ parse_string(struct parser *ps, const char **out, size_t *outlen)
 	size_t k;
 
 	for (;;) {
+#ifdef __SSE2__
+		/* Sixteen bytes a step: none is '"', '\\', < 0x20 or >= 0x80. */
+		while (end - p >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)p);
+			__m128i bad = _mm_or_si128(_mm_or_si128(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+			    _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+
+			/* cmplt is signed: bytes >= 0x80 count as below 0x20. */
+			if (_mm_movemask_epi8(bad) != 0)
+				break;
+			p += 16;
+		}
+#endif
 		while (end - p >= 8) {
 			memcpy(&w, p, 8);
 			if (special8(w) != 0)
@@ -711,15 +730,10 @@ jdom_getn(const struct jval *o, const char *key, size_t len)
 	if (o == NULL || o->type != JV_OBJECT)
 		return NULL;
 	for (m = o->u.members, end = m + o->len; m < end; m++)
-		if (m->klen == len && memcmp(m->key, key, len) == 0)
+		if (m->klen == len && (len == 0 || (m->key[0] == key[0] &&
+		    memcmp(m->key, key, len) == 0)))
 			return &m->v;
 	return NULL;
-}
-
-const struct jval *
-jdom_get(const struct jval *o, const char *key)
-{
-	return jdom_getn(o, key, strlen(key));
 }
 
 double

@@ -31,6 +31,7 @@
 #define AI_JDOM_H
 
 #include <stddef.h>
+#include <string.h>
 #include <jansson.h>
 
 struct buf;
@@ -110,7 +111,13 @@ const struct jval *jdom_from_json(struct jdom *, const json_t *v);
 /* Member key[0..len) of object o, or NULL (also when o is no object). */
 const struct jval *jdom_getn(const struct jval *o, const char *key,
 	    size_t len);
-const struct jval *jdom_get(const struct jval *o, const char *key);
+
+/* The same for a C string key (inline, so a literal's length is folded). */
+static inline const struct jval *
+jdom_get(const struct jval *o, const char *key)
+{
+	return jdom_getn(o, key, strlen(key));
+}
 
 /* The value of a JV_REAL or JV_INT as a double. */
 double	jdom_real(const struct jval *);

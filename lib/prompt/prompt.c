@@ -61,6 +61,22 @@ prompt_release(struct prompt *pr)
 	jdom_release(&pr->conv);
 }
 
+/* Tokens of a role's name, counted once per name. */
+static size_t
+role_tokens(struct prompt *pr, const char *role)
+{
+	size_t i;
+
+	for (i = 0; i < 4 && pr->roles[i].name != NULL; i++)
+		if (strcmp(pr->roles[i].name, role) == 0)
+			return pr->roles[i].tokens;
+	if (i == 4)
+		return tokenizer_count(pr->tok, role, strlen(role));
+	pr->roles[i].name = role;
+	pr->roles[i].tokens = tokenizer_count(pr->tok, role, strlen(role));
+	return pr->roles[i].tokens;
+}
+
 /*
  * The tokens of the rendered chat, remembering the count of each of the
  * first messages: the same system prompt is counted once per run, not
@@ -74,8 +90,7 @@ count_messages(struct prompt *pr, const struct template_out *m)
 	long total = 3;
 
 	for (i = 0; i < m->n; i++) {
-		total += 3 + tokenizer_count(pr->tok, m->msgs[i].role,
-		    strlen(m->msgs[i].role));
+		total += 3 + role_tokens(pr, m->msgs[i].role);
 		s = m->text.data + m->msgs[i].off;
 		len = m->msgs[i].len;
 		if (i < 4 && pr->counted[i].text != NULL &&

@@ -63,6 +63,10 @@ struct prompt {
 		size_t		 tokens;
 	}			 counted[4];	/* by position: system prompts
 						   repeat from record to record */
+	struct {
+		const char	*name;		/* the template's (borrowed) */
+		size_t		 tokens;
+	}			 roles[4];
 	char			 errmsg[1280];
 	const char		*errcode;
 };
