@@ -68,6 +68,7 @@ struct mustache {
 /* A compiled template kept by the environment, found by its source. */
 struct mcache {
 	struct mcache	*next;
+	const char	*stable;	/* the loader's source, when it was */
 	char		*key;
 	size_t		 keylen;
 	char		 otag[M_DELIM_MAX], ctag[M_DELIM_MAX];
@@ -748,12 +749,22 @@ mustache_env_release(struct mustache_env *env)
 
 /* The compiled form of src under the given delimiters, or NULL. */
 static const struct mustache *
-cached(struct mustache_env *env, const char *src, size_t len,
+cached(struct mustache_env *env, const char *src, size_t len, int stable,
     const char *otag, const char *ctag, const char *what, size_t whatlen)
 {
 	struct mcache *c;
 	char err[256];
 
+	/*
+	 * A partial's source from the loader stays put as long as the
+	 * environment: found by its address, it needs no comparing.
+	 */
+	if (stable)
+		for (c = env->cache; c != NULL; c = c->next)
+			if (c->stable == src && c->keylen == len &&
+			    strcmp(c->otag, otag) == 0 &&
+			    strcmp(c->ctag, ctag) == 0)
+				return c->tpl;
 	for (c = env->cache; c != NULL; c = c->next)
 		if (c->keylen == len && memcmp(c->key, src, len) == 0 &&
 		    strcmp(c->otag, otag) == 0 && strcmp(c->ctag, ctag) == 0)
@@ -775,6 +786,7 @@ cached(struct mustache_env *env, const char *src, size_t len,
 	memcpy(c->key, src, len);
 	c->key[len] = '\0';
 	c->keylen = len;
+	c->stable = stable ? src : NULL;
 	snprintf(c->otag, sizeof(c->otag), "%s", otag);
 	snprintf(c->ctag, sizeof(c->ctag), "%s", ctag);
 	c->next = env->cache;
@@ -945,9 +957,9 @@ find_arg(const struct margs *a, const char *name, size_t len)
 	return NULL;
 }
 
-/* Render src[0..len), indented by prefix, as a template. */
+/* Render src[0..len), indented by prefix, as a template (stable: see cached). */
 static int
-render_source(struct render *r, const char *src, size_t len,
+render_source(struct render *r, const char *src, size_t len, int stable,
     const char *prefix, size_t plen, const char *otag, const char *ctag,
     const char *what, size_t whatlen, const struct margs *args)
 {
@@ -963,7 +975,8 @@ render_source(struct render *r, const char *src, size_t len,
 		src = ind.data;
 		len = ind.len;
 	}
-	t = cached(r->env, src, len, otag, ctag, what, whatlen);
+	t = cached(r->env, src, len, stable && plen == 0, otag, ctag, what,
+	    whatlen);
 	buf_release(&ind);
 	if (t == NULL)
 		return -1;
@@ -1002,7 +1015,7 @@ render_partial(struct render *r, const struct mnode *nd,
 		return render_error(r, "%s", err);
 	if (k == 0)
 		return 0;
-	return render_source(r, src, srclen, nd->indent, nd->indentlen, "{{",
+	return render_source(r, src, srclen, 1, nd->indent, nd->indentlen, "{{",
 	    "}}", name, len, args);
 }
 
@@ -1084,11 +1097,11 @@ render_range(struct render *r, const struct mustache *t, size_t a, size_t b,
 				    args) == -1)
 					return -1;
 			} else if (arg == NULL) {
-				if (render_source(r, nd->text, nd->textlen,
+				if (render_source(r, nd->text, nd->textlen, 0,
 				    nd->bindent, nd->bindentlen, nd->otag,
 				    nd->ctag, nd->s, nd->len, args) == -1)
 					return -1;
-			} else if (render_source(r, arg->text, arg->textlen,
+			} else if (render_source(r, arg->text, arg->textlen, 0,
 			    nd->standalone ? nd->bindent : NULL,
 			    nd->standalone ? nd->bindentlen : 0, arg->otag,
 			    arg->ctag, nd->s, nd->len, args) == -1)

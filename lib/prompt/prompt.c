@@ -330,6 +330,8 @@ pr_error(struct prompt *pr, const char *code, const char *fmt, ...)
 /* ------------------------------------------------------------------ */
 /* Writing the fields */
 
+#define PUTS(b, lit)	buf_append((b), (lit), sizeof(lit) - 1)
+
 /* Append ids[0..n) to b as array items, a comma first unless *first. */
 static int
 put_ids(struct buf *b, const struct jval *const *ids, size_t n, int *first)
@@ -352,7 +354,7 @@ field_open(struct prompt *pr, int i)
 	struct buf *b = &pr->out;
 
 	if ((i > 0 && buf_putc(b, ',') == -1) || buf_putc(b, '"') == -1 ||
-	    buf_puts(b, prompt_fields[i]) == -1 || buf_puts(b, "\":") == -1)
+	    buf_puts(b, prompt_fields[i]) == -1 || PUTS(b, "\":") == -1)
 		return -1;
 	pr->field_off[i] = b->len;
 	return 0;
@@ -376,7 +378,7 @@ write_messages(struct prompt *pr)
 	for (i = 0; i < m->n; i++)
 		if (buf_puts(b, i ? ",{\"role\":" : "{\"role\":") == -1 ||
 		    buf_json_str(b, m->msgs[i].role, strlen(m->msgs[i].role)) ==
-		    -1 || buf_puts(b, ",\"content\":") == -1 ||
+		    -1 || PUTS(b, ",\"content\":") == -1 ||
 		    buf_json_str(b, m->text.data + m->msgs[i].off,
 		    m->msgs[i].len) == -1 || buf_putc(b, '}') == -1)
 			return -1;
@@ -401,22 +403,22 @@ write_citations(struct prompt *pr)
 		src = hit_field(p->hit, "source");
 		if (buf_puts(b, i ? ",{\"n\":" : "{\"n\":") == -1 ||
 		    jdom_dump_int(b, (long long)i + 1) == -1 ||
-		    buf_puts(b, ",\"ids\":[") == -1 ||
+		    PUTS(b, ",\"ids\":[") == -1 ||
 		    put_ids(b, p->ids, p->nids, &first) == -1 ||
 		    buf_putc(b, ']') == -1)
 			return -1;
-		if (p->doc_id != NULL && (buf_puts(b, ",\"doc_id\":") == -1 ||
+		if (p->doc_id != NULL && (PUTS(b, ",\"doc_id\":") == -1 ||
 		    buf_json_str(b, p->doc_id, p->doc_len) == -1))
 			return -1;
-		if (src != NULL && (buf_puts(b, ",\"source\":") == -1 ||
+		if (src != NULL && (PUTS(b, ",\"source\":") == -1 ||
 		    jdom_dump(b, src) == -1))
 			return -1;
-		if (p->start >= 0 && (buf_puts(b, ",\"start\":") == -1 ||
+		if (p->start >= 0 && (PUTS(b, ",\"start\":") == -1 ||
 		    jdom_dump_int(b, p->start) == -1 ||
-		    buf_puts(b, ",\"end\":") == -1 ||
+		    PUTS(b, ",\"end\":") == -1 ||
 		    jdom_dump_int(b, p->end) == -1))
 			return -1;
-		if (p->truncated && buf_puts(b, ",\"truncated\":true") == -1)
+		if (p->truncated && PUTS(b, ",\"truncated\":true") == -1)
 			return -1;
 		if (buf_putc(b, '}') == -1)
 			return -1;
@@ -460,7 +462,7 @@ write_context(struct prompt *pr, const struct jval *hits)
 				return -1;
 			pr->ndropped++;
 		}
-	return buf_puts(b, "],\"tokens\":") == -1 ||
+	return PUTS(b, "],\"tokens\":") == -1 ||
 	    jdom_dump_int(b, pk->tokens - pk->base) == -1 ||
 	    buf_putc(b, '}') == -1 ? -1 : 0;
 }
@@ -478,9 +480,9 @@ write_fields(struct prompt *pr, const struct jval *hits)
 	if (field_open(pr, 1) == -1 || jdom_dump_int(b, pr->pk.tokens) == -1)
 		return -1;
 	field_close(pr, 1);
-	if (field_open(pr, 2) == -1 || buf_puts(b, "{\"name\":") == -1 ||
+	if (field_open(pr, 2) == -1 || PUTS(b, "{\"name\":") == -1 ||
 	    buf_json_str(b, t->name, strlen(t->name)) == -1 ||
-	    buf_puts(b, ",\"sha256\":") == -1 ||
+	    PUTS(b, ",\"sha256\":") == -1 ||
 	    buf_json_str(b, t->sha256, strlen(t->sha256)) == -1 ||
 	    buf_putc(b, '}') == -1)
 		return -1;
