@@ -85,8 +85,8 @@ write_record(const struct jval *rec, const char *line, size_t len,
 	if (have == 0 && len > 0) {
 		/* line[0..len-1), a comma unless it was {}, the fields. */
 		cli_write_raw(&cli, line, len - 1);
-		if (rec->len > 0 && buf_putc(out, ',') == -1)
-			cli_fatal(1, "out of memory");
+		if (rec->len > 0)
+			cli_write_raw(&cli, ",", 1);
 	} else {
 		if (buf_putc(out, '{') == -1)
 			cli_fatal(1, "out of memory");
@@ -125,7 +125,6 @@ write_record(const struct jval *rec, const char *line, size_t len,
 		return;
 	}
 	/* The fields go straight from the prompt's buffer. */
-	cli_write_raw(&cli, out->data, out->len);
 	cli_write_raw(&cli, pr->out.data, pr->out.len);
 	cli_write_raw(&cli, "}\n", 2);
 	cli.nout++;
