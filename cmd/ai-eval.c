@@ -94,11 +94,13 @@ static const struct cli_opt opts[] = {
 	{ "match", OPT_MATCH, required_argument, "KEY", "id|doc_id",
 	  "match hits to judgements by chunk id or document id (default id)" },
 	{ "max", OPT_MAX, required_argument, "METRIC=X", NULL,
-	  "gate: fail unless the metric's mean (or METRIC.p95 ...) is <= X" },
+	  "gate: fail unless the metric's mean (or METRIC.p95 ...; --calls:"
+	  " a figure, p95_latency_ms) is <= X" },
 	{ "score", 'M', required_argument, "LIST", NULL,
 	  "metrics to compute (default: every one the record has input for)" },
 	{ "min", OPT_MIN, required_argument, "METRIC=X", NULL,
-	  "gate: fail unless the metric's mean (or METRIC.p50 ...) is >= X" },
+	  "gate: fail unless the metric's mean (or METRIC.p50 ...; --calls:"
+	  " a figure, cache_hit_rate) is >= X" },
 	{ "qrels", OPT_QRELS, required_argument, "FILE", NULL,
 	  "relevance judgements in TREC format, keyed by the record's 'id'" },
 	{ "rel-level", OPT_REL_LEVEL, required_argument, "N", NULL,

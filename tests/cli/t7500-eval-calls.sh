@@ -110,6 +110,17 @@ is "$(jq -c '.summary.groups.values["ai-embed/openai/e1"] |
     "[1,null,1,true]" "ai-embed's call: tokens, no price"
 ok "every request waited for the fake provider's latency" \
     jq -e '.summary.figures.p50_latency_ms >= 20' "$T/r.json"
+# Two runs under one W3C trace: -g trace_id puts their calls together.
+tp=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+for q in x y; do
+	printf '{"id":"%s","prompt":"%s"}\n' "$q" "$q" |
+	    TRACEPARENT=$tp ai-gen -m openai/gpt-4o-mini --base-url "$URL" \
+	    --no-cache --log "$T/traced.log" >/dev/null
+done
+ai-eval --calls -f json -g trace_id "$T/traced.log" >"$T/r.json"
+is "$(jq -c '.summary.groups.values | to_entries | map([.key, .value.calls])' \
+    "$T/r.json")" '[["4bf92f3577b34da6a3ce929d0e0e4736",2]]' \
+    "-g trace_id: a row per traced pipeline run"
 fails 1 "a cron-style cost alert fails over budget" \
     ai-eval --calls -q --max cost_usd=0.000000001 "$L"
 ok "... and passes under it" ai-eval --calls -q --max cost_usd=1 \
