@@ -711,7 +711,7 @@ request_key(struct job *j, const json_t *msgs)
 
 /*
  * What j's answer from t cost in USD: 0 from the cache, else by the
- * price table.  *priced says whether the cost is known.
+ * price table.  *priced, when not NULL, says whether the cost is known.
  */
 static double
 answer_cost(const struct job *j, const struct target *t, int cached,
@@ -719,7 +719,8 @@ answer_cost(const struct job *j, const struct target *t, int cached,
 {
 	const struct price *p = prices_find(&prices, t->model);
 
-	*priced = p != NULL || cached;
+	if (priced != NULL)
+		*priced = p != NULL || cached;
 	if (p == NULL || cached)
 		return 0;
 	return price_cost(p, j->res.prompt_tokens, j->res.cached_tokens,
@@ -1132,8 +1133,7 @@ cascade_step(struct job *j, const struct target *t)
 static void
 charge(struct job *j, const struct target *t, int cached)
 {
-	int priced;
-	double cost = answer_cost(j, t, cached, &priced);
+	double cost = answer_cost(j, t, cached, NULL);
 
 	if (cached)
 		total.cached++;
