@@ -75,6 +75,45 @@ skip_value(const char *p, const char *end)
 }
 
 /*
+ * If p[0..8) are eight ASCII digits, their value in *v and 1; else 0.
+ * The digits are checked and combined in a 64-bit word (SWAR): a vector
+ * is mostly fractions with seven to nine digits.
+ */
+static int
+eight_digits(const char *p, uint64_t *v)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	if ((x & UINT64_C(0xF0F0F0F0F0F0F0F0)) != UINT64_C(0x3030303030303030) ||
+	    ((x + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) !=
+	    UINT64_C(0x3030303030303030))
+		return 0;
+	x -= UINT64_C(0x3030303030303030);
+	x = x * 10 + (x >> 8);		/* pairs of digits */
+	x = ((x & UINT64_C(0x000000FF000000FF)) *
+	    (100 + (UINT64_C(1000000) << 32)) +
+	    ((x >> 16) & UINT64_C(0x000000FF000000FF)) *
+	    (1 + (UINT64_C(10000) << 32))) >> 32;
+	*v = x;
+	return 1;
+}
+
+/* The number of decimal digits of v < 10^8 (0 for 0). */
+static int
+digits8(uint64_t v)
+{
+	static const uint32_t p10[9] = { 1, 10, 100, 1000, 10000, 100000,
+		1000000, 10000000, 100000000 };
+	int t = ((64 - __builtin_clzll(v | 1)) * 1233) >> 12;
+
+	return t + (v >= p10[t]);
+}
+
+/*
  * Read a JSON number at p into *out; the byte after it, or NULL when it
  * is not a plain number.
  */
@@ -82,7 +121,7 @@ static const char *
 number(const char *p, const char *end, double *out)
 {
 	const char *start = p;
-	uint64_t mant = 0;
+	uint64_t mant = 0, v8;
 	int nd = 0, exp10 = 0, e = 0, eneg = 0, neg = 0, lost = 0;
 	char tmp[64];
 	double d;
@@ -111,6 +150,18 @@ number(const char *p, const char *end, double *out)
 		p++;
 		if (p == end || *p < '0' || *p > '9')
 			return NULL;
+		/* Eight digits at a time while they keep within 19. */
+		while (end - p >= 8 && nd <= 11 && eight_digits(p, &v8)) {
+			if (mant == 0) {	/* leading zeros do not count */
+				mant = v8;
+				nd = digits8(v8);
+			} else {
+				mant = mant * 100000000 + v8;
+				nd += 8;
+			}
+			exp10 -= 8;
+			p += 8;
+		}
 		for (; p < end && *p >= '0' && *p <= '9'; p++) {
 			if (mant == 0 && *p == '0')
 				exp10--;

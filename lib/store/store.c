@@ -20,21 +20,32 @@
 #include "core/buf.h"
 #include "core/sha256.h"
 #include "filter.h"
+#include "stage.h"
 #include "store.h"
 
 enum {
-	ST_VECS, ST_FIND, ST_INSERT, ST_UPDATE, ST_DELETE, ST_ROW, ST_ROW_ID,
+	ST_VECS, ST_FIND, ST_UPDATE, ST_DELETE, ST_ROW, ST_ROW_ID,
 	ST_BM25,
-	ST_SEEN_ID, ST_SEEN_DOC, ST_META_SET, ST_N
+	ST_SEEN_ID, ST_SEEN_DOC, ST_META_SET, ST_STAGED, ST_N
 };
+
+/*
+ * New chunks are staged (stage.h) and inserted by one statement per
+ * batch: per-row INSERTs would make FTS5 write a segment per row.  The
+ * staged columns, in the order of ST_STAGED's SELECT.
+ */
+static const char *const stage_cols[] = {
+	"id", "doc_id", "text", "meta", "hash", "model", "embedding", "seq",
+	"start", "end"
+};
+#define STAGE_NAME	"aiindex_staged"
+#define STAGE_ROWS	10000		/* insert the stage at this many rows */
+#define STAGE_BYTES	(64u << 20)	/* or at this many bytes */
 
 static const char *const st_sql[ST_N] = {
 	[ST_VECS] = "SELECT rowid, embedding FROM chunks WHERE embedding IS"
 	    " NOT NULL ORDER BY rowid",
 	[ST_FIND] = "SELECT rowid, hash FROM chunks WHERE id = ?1",
-	[ST_INSERT] = "INSERT INTO chunks(id, doc_id, text, meta, hash, model,"
-	    " embedding, seq, start, \"end\")"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_UPDATE] = "UPDATE chunks SET doc_id = ?2, text = ?3, meta = ?4,"
 	    " hash = ?5, model = ?6, embedding = ?7, seq = ?8, start = ?9,"
 	    " \"end\" = ?10 WHERE rowid = ?1 RETURNING (SELECT 1)",
@@ -49,6 +60,9 @@ static const char *const st_sql[ST_N] = {
 	[ST_SEEN_DOC] = "INSERT OR IGNORE INTO temp.sync_docs(doc_id)"
 	    " VALUES (?1)",
 	[ST_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+	[ST_STAGED] = "INSERT INTO chunks(id, doc_id, text, meta, hash, model,"
+	    " embedding, seq, start, \"end\") SELECT id, doc_id, text, meta,"
+	    " hash, model, embedding, seq, start, \"end\" FROM " STAGE_NAME,
 };
 
 struct store {
@@ -57,6 +71,7 @@ struct store {
 	int		 readonly;
 	int		 busy_ms;
 	sqlite3_stmt	*st[ST_N];
+	struct stage	*stage;		/* new chunks not yet inserted */
 	char		 model[256];
 	size_t		 dim;
 	enum vec_metric	 metric;
@@ -159,6 +174,29 @@ stmt(struct store *s, int which)
 	sqlite3_reset(s->st[which]);
 	sqlite3_clear_bindings(s->st[which]);
 	return s->st[which];
+}
+
+/*
+ * Insert the staged chunks, so that the tables hold every chunk written
+ * so far: done before anything else reads or changes chunks, and at
+ * commit.  On failure the rows stay staged (the statement was undone).
+ */
+static int
+settle(struct store *s)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (s->stage == NULL || stage_rows(s->stage) == 0)
+		return 0;
+	if ((st = stmt(s, ST_STAGED)) == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail_db(s, "insert chunks");
+	stage_clear(s->stage);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- */
@@ -442,6 +480,12 @@ store_open(const char *path, const struct store_opts *o, char *err,
 		goto bad;
 	if (load_meta(s) == -1)
 		goto bad;
+	if (!o->readonly && (s->stage = stage_new(s->db, STAGE_NAME,
+	    stage_cols, (int)(sizeof(stage_cols) / sizeof(stage_cols[0])))) ==
+	    NULL) {
+		fail(s, "%s: cannot set up the chunk stage", path);
+		goto bad;
+	}
 	return s;
 bad:
 	snprintf(err, errlen, "%s", s->errmsg);
@@ -463,6 +507,7 @@ store_close(struct store *s)
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		sqlite3_close_v2(s->db);
 	}
+	stage_free(s->stage);
 	free(s->tmp);
 	free(s->blob);
 	free(s->walkvec);
@@ -490,6 +535,8 @@ store_commit(struct store *s)
 {
 	if (!s->in_txn)
 		return 0;
+	if (settle(s) == -1)
+		return -1;
 	if (s->vec_changed &&
 	    meta_set(s, "generation", NULL, s->generation + 1, 1) == -1)
 		return -1;
@@ -507,6 +554,8 @@ store_rollback(struct store *s)
 {
 	int rc = 0;
 
+	if (s->stage != NULL)
+		stage_clear(s->stage);
 	if (s->in_txn) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		s->in_txn = 0;
@@ -545,25 +594,44 @@ store_vec_from_blob(const unsigned char *p, size_t dim, float *out)
 	}
 }
 
-/* Check c's vector against the index; fix model and dim on the first. */
-static int
-check_vec(struct store *s, const struct store_chunk *c)
+int
+store_vec_prepare(enum vec_metric metric, float *v, size_t dim, char *err,
+    size_t errlen)
 {
-	const char *model = c->model ? c->model : "";
 	double norm = 0;
 	size_t i;
 
-	for (i = 0; i < c->dim; i++) {
-		if (!isfinite(c->vec[i]))
-			return fail(s, "field 'embedding' has a value that is"
-			    " not a finite float at index %zu", i);
-		norm += (double)c->vec[i] * c->vec[i];
+	for (i = 0; i < dim; i++) {
+		if (!isfinite(v[i])) {
+			snprintf(err, errlen, "field 'embedding' has a value that"
+			    " is not a finite float at index %zu", i);
+			return -1;
+		}
+		norm += (double)v[i] * v[i];
 	}
-	if (c->dim == 0)
-		return fail(s, "field 'embedding' is empty");
-	if (s->metric == VEC_COSINE && norm == 0)
-		return fail(s, "field 'embedding' is all zeros, which has no"
-		    " cosine");
+	if (dim == 0) {
+		snprintf(err, errlen, "field 'embedding' is empty");
+		return -1;
+	}
+	if (metric == VEC_COSINE && norm == 0) {
+		snprintf(err, errlen, "field 'embedding' is all zeros, which has"
+		    " no cosine");
+		return -1;
+	}
+	if (metric == VEC_COSINE) {
+		norm = 1.0 / sqrt(norm);
+		for (i = 0; i < dim; i++)
+			v[i] = (float)(v[i] * norm);
+	}
+	return 0;
+}
+
+/* Check c's model and dimension against the index; the first fixes both. */
+static int
+check_model(struct store *s, const struct store_chunk *c)
+{
+	const char *model = c->model ? c->model : "";
+
 	if (s->dim == 0) {
 		if (strlen(model) >= sizeof(s->model))
 			return fail(s, "embedding model name is too long");
@@ -583,13 +651,15 @@ check_vec(struct store *s, const struct store_chunk *c)
 	return 0;
 }
 
-/* The blob to store for c (normalised for cosine) in s->blob. */
+/*
+ * Point *blob at the little-endian float32 blob of c's vector, checked
+ * and normalised (store_vec_prepare) unless the caller did that already.
+ */
 static int
-make_blob(struct store *s, const struct store_chunk *c)
+make_blob(struct store *s, const struct store_chunk *c,
+    const unsigned char **blob)
 {
 	const float *v = c->vec;
-	double norm = 0;
-	size_t i;
 
 	if (s->tmpcap < c->dim) {
 		free(s->tmp);
@@ -602,21 +672,25 @@ make_blob(struct store *s, const struct store_chunk *c)
 		}
 		s->tmpcap = c->dim;
 	}
-	if (s->metric == VEC_COSINE) {
-		for (i = 0; i < c->dim; i++)
-			norm += (double)v[i] * v[i];
-		norm = 1.0 / sqrt(norm);
-		for (i = 0; i < c->dim; i++)
-			s->tmp[i] = (float)(v[i] * norm);
+	if (!c->vec_ready) {
+		memcpy(s->tmp, c->vec, c->dim * sizeof(float));
+		if (store_vec_prepare(s->metric, s->tmp, c->dim, s->errmsg,
+		    sizeof(s->errmsg)) == -1)
+			return -1;
 		v = s->tmp;
 	}
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	*blob = (const unsigned char *)v;	/* already the blob's layout */
+#else
 	store_vec_to_blob(v, c->dim, s->blob);
+	*blob = s->blob;
+#endif
 	return 0;
 }
 
 /* The content hash: what makes a chunk "unchanged". */
-static void
-chunk_hash(const struct store_chunk *c, char hex[65])
+void
+store_chunk_hash(const struct store_chunk *c, char hex[65])
 {
 	struct sha256 h;
 	unsigned char md[32];
@@ -647,18 +721,69 @@ chunk_hash(const struct store_chunk *c, char hex[65])
 	hex[64] = '\0';
 }
 
+/* A new chunk: add it to the stage, inserting the stage when full. */
+static int
+stage_chunk(struct store *s, const struct store_chunk *c, const char *hash,
+    const unsigned char *blob, enum store_status *status)
+{
+	struct stage_val v[10];
+	const char *model = c->model ? c->model : "";
+	size_t i;
+
+	memset(v, 0, sizeof(v));
+	v[0] = (struct stage_val){ SQLITE_TEXT, c->id, strlen(c->id), 0 };
+	if (c->doc_id != NULL)
+		v[1] = (struct stage_val){ SQLITE_TEXT, c->doc_id,
+		    strlen(c->doc_id), 0 };
+	v[2] = (struct stage_val){ SQLITE_TEXT, c->text, c->text_len, 0 };
+	if (c->meta != NULL)
+		v[3] = (struct stage_val){ SQLITE_TEXT, c->meta, strlen(c->meta),
+		    0 };
+	v[4] = (struct stage_val){ SQLITE_TEXT, hash, 64, 0 };
+	if (c->vec != NULL) {
+		v[5] = (struct stage_val){ SQLITE_TEXT, model, strlen(model), 0 };
+		v[6] = (struct stage_val){ SQLITE_BLOB, blob, c->dim * 4, 0 };
+	}
+	for (i = 0; i < 3; i++) {
+		int64_t x = i == 0 ? c->seq : i == 1 ? c->start : c->end;
+
+		if (x >= 0)
+			v[7 + i] = (struct stage_val){ SQLITE_INTEGER, NULL, 0,
+			    x };
+	}
+	if (stage_add(s->stage, v) == -1)
+		return fail(s, "out of memory");
+	if ((stage_rows(s->stage) >= STAGE_ROWS ||
+	    stage_bytes(s->stage) >= STAGE_BYTES) && settle(s) == -1)
+		return -1;
+	if (c->vec != NULL)
+		s->vec_changed = 1;
+	*status = STORE_INSERTED;
+	return 0;
+}
+
 int
 store_upsert(struct store *s, const struct store_chunk *c,
     enum store_status *status)
 {
 	sqlite3_stmt *st;
+	const unsigned char *blob = NULL;
 	char hash[65];
 	int64_t rowid = 0;
 	int rc, found = 0;
 
-	if (c->vec != NULL && (check_vec(s, c) == -1 || make_blob(s, c) == -1))
+	if (s->stage == NULL)
+		return fail(s, "%s: opened read-only", s->path);
+	if (c->vec != NULL && (make_blob(s, c, &blob) == -1 ||
+	    check_model(s, c) == -1))
 		return -1;
-	chunk_hash(c, hash);
+	if (c->hash == NULL)
+		store_chunk_hash(c, hash);
+	else
+		memcpy(hash, c->hash, sizeof(hash));
+	/* An id staged earlier in this batch: insert the stage, then look. */
+	if (stage_has(s->stage, c->id, strlen(c->id)) && settle(s) == -1)
+		return -1;
 	if ((st = stmt(s, ST_FIND)) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
@@ -675,13 +800,12 @@ store_upsert(struct store *s, const struct store_chunk *c,
 	} else if (rc != SQLITE_DONE)
 		return fail_db(s, "find chunk");
 	sqlite3_reset(st);
+	if (!found)
+		return stage_chunk(s, c, hash, blob, status);
 
-	if ((st = stmt(s, found ? ST_UPDATE : ST_INSERT)) == NULL)
+	if ((st = stmt(s, ST_UPDATE)) == NULL)
 		return -1;
-	if (found)
-		sqlite3_bind_int64(st, 1, rowid);
-	else
-		sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, rowid);
 	if (c->doc_id != NULL)
 		sqlite3_bind_text(st, 2, c->doc_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, c->text, (int)c->text_len, SQLITE_STATIC);
@@ -691,7 +815,7 @@ store_upsert(struct store *s, const struct store_chunk *c,
 	if (c->vec != NULL) {
 		sqlite3_bind_text(st, 6, c->model ? c->model : "", -1,
 		    SQLITE_STATIC);
-		sqlite3_bind_blob(st, 7, s->blob, (int)(c->dim * 4),
+		sqlite3_bind_blob(st, 7, blob, (int)(c->dim * 4),
 		    SQLITE_STATIC);
 	}
 	if (c->seq >= 0)
@@ -704,14 +828,13 @@ store_upsert(struct store *s, const struct store_chunk *c,
 		;
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
-		return fail_db(s, found ? "update chunk" : "insert chunk");
+		return fail_db(s, "update chunk");
 	/*
 	 * An update may have removed a vector as well as changed one; the
 	 * sidecar is rebuilt either way, so count it as a change.
 	 */
-	if (c->vec != NULL || found)
-		s->vec_changed = 1;
-	*status = found ? STORE_UPDATED : STORE_INSERTED;
+	s->vec_changed = 1;
+	*status = STORE_UPDATED;
 	return 0;
 }
 
@@ -721,6 +844,8 @@ store_delete_id(struct store *s, const char *id)
 	sqlite3_stmt *st;
 	int rc, n = 0;
 
+	if (settle(s) == -1)
+		return -1;
 	if ((st = stmt(s, ST_DELETE)) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -799,6 +924,8 @@ store_sync_finish(struct store *s,
 {
 	sqlite3_stmt *st;
 
+	if (settle(s) == -1)
+		return -1;
 	if (sync_setup(s) == -1)
 		return -1;
 	if (sqlite3_prepare_v2(s->db, "DELETE FROM chunks WHERE doc_id IN"
@@ -816,6 +943,8 @@ store_delete_doc(struct store *s, const char *doc_id,
 {
 	sqlite3_stmt *st;
 
+	if (settle(s) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(s->db, "DELETE FROM chunks WHERE doc_id = ?1"
 	    " RETURNING id, doc_id, embedding IS NOT NULL", -1, &st,
 	    NULL) != SQLITE_OK)
@@ -852,6 +981,8 @@ store_stats(struct store *s, struct store_stats *out)
 	struct stat sb;
 	char wal[4096];
 
+	if (settle(s) == -1)
+		return -1;
 	memset(out, 0, sizeof(*out));
 	if ((out->chunks = count(s, "SELECT count(*) FROM chunks")) < 0 ||
 	    (out->documents = count(s, "SELECT count(DISTINCT doc_id) FROM"
@@ -888,6 +1019,8 @@ store_check(struct store *s)
 	const char *r;
 	int rc = -1;
 
+	if (settle(s) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(s->db, "PRAGMA quick_check", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return fail_db(s, "check");
@@ -913,6 +1046,8 @@ store_bm25(struct store *s, const char *q, const struct filter *f,
 	long n = 0;
 	int rc, next = 3;
 
+	if (settle(s) == -1)
+		return -1;
 	if (f == NULL || f->n == 0) {
 		if ((st = stmt(s, ST_BM25)) == NULL)
 			return -1;
@@ -959,7 +1094,7 @@ store_vec_next(void *arg, int64_t *rowid, const float **vec)
 	int rc;
 
 	if (!s->walking) {
-		if ((st = stmt(s, ST_VECS)) == NULL)
+		if (settle(s) == -1 || (st = stmt(s, ST_VECS)) == NULL)
 			return -1;
 		free(s->walkvec);
 		if ((s->walkvec = malloc(s->dim * sizeof(float) + 1)) == NULL)
@@ -992,6 +1127,8 @@ store_vectors(struct store *s, float **rows, int64_t **rowids, size_t *n)
 	size_t i = 0;
 	int rc;
 
+	if (settle(s) == -1)
+		return -1;
 	*rows = NULL;
 	*rowids = NULL;
 	*n = 0;
@@ -1067,6 +1204,8 @@ store_filter_bitmap(struct store *s, const struct filter *f,
 	size_t i = 0, m = 0;
 	int rc;
 
+	if (settle(s) == -1)
+		return -1;
 	if ((bits = calloc(n / 64 + 1, sizeof(uint64_t))) == NULL)
 		return fail(s, "out of memory");
 	buf_puts(&sql, "SELECT c.rowid FROM chunks c WHERE c.embedding IS NOT"
@@ -1112,6 +1251,8 @@ store_row(struct store *s, int64_t rowid, int idonly, struct store_row *out)
 	sqlite3_stmt *st;
 	int rc;
 
+	if (settle(s) == -1)
+		return -1;
 	if ((st = stmt(s, idonly ? ST_ROW_ID : ST_ROW)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, rowid);

@@ -63,6 +63,9 @@ struct store_chunk {
 	const float	*vec;		/* dim floats, or NULL */
 	size_t		 dim;
 	int64_t		 seq, start, end; /* the chunk's place; -1 when unknown */
+	/* Work done ahead (see store_chunk_hash), or NULL and 0: */
+	const char	*hash;		/* store_chunk_hash() of this chunk */
+	int		 vec_ready;	/* vec went through store_vec_prepare() */
 };
 
 /* A stored chunk as read back for a hit.  Strings are new (store_row_release). */
@@ -118,6 +121,18 @@ int	store_rollback(struct store *);
  */
 int	store_upsert(struct store *, const struct store_chunk *c,
 	    enum store_status *status);
+
+/*
+ * The work of store_upsert that needs no database, for a caller that
+ * does it ahead, on a thread of its own, and passes the results in
+ * c->hash and c->vec_ready.  store_chunk_hash: the content hash that
+ * tells an unchanged chunk (64 hex digits).  store_vec_prepare: refuse
+ * a vector that is empty, not finite, or all zeros under cosine (-1, a
+ * message in err), and normalise it in place for cosine.
+ */
+void	store_chunk_hash(const struct store_chunk *c, char hex[65]);
+int	store_vec_prepare(enum vec_metric, float *v, size_t dim, char *err,
+	    size_t errlen);
 
 /* Delete the chunk with this id: 1 when it existed, 0 when not. */
 int	store_delete_id(struct store *, const char *id);

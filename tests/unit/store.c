@@ -317,6 +317,128 @@ test_store(const char *dir)
 	    "read-only open of a missing file fails: %s", err);
 }
 
+/*
+ * New chunks are staged and inserted once per batch: within one
+ * transaction a staged id is still found (unchanged, updated,
+ * deleted), the FTS5 index ends in step, and the work done ahead
+ * (store_chunk_hash, store_vec_prepare) stores what store_upsert would.
+ */
+static void
+test_batch(const char *dir)
+{
+	struct store_opts o = { 0, 1, 100, NULL, VEC_COSINE };
+	struct store_chunk c = { 0 };
+	struct store_hit hits[4];
+	enum store_status status;
+	struct store *s;
+	char path[512], err[512], id[32], text[64], hash[65];
+	float v[4], *rows;
+	int64_t *ids;
+	size_t n, i;
+	int bad = 0;
+
+	snprintf(path, sizeof(path), "%s/batch.db", dir);
+	if ((s = store_open(path, &o, err, sizeof(err))) == NULL) {
+		ok(0, "open: %s", err);
+		return;
+	}
+	store_begin(s);
+	c.model = "m";
+	c.dim = 4;
+	c.seq = c.start = c.end = -1;
+	for (i = 0; i < 3000; i++) {
+		snprintf(id, sizeof(id), "d%zu#%zu", i / 10, i % 10);
+		snprintf(text, sizeof(text), "chunk w%zu of doc%zu", i, i / 10);
+		c.id = id;
+		c.doc_id = NULL;
+		c.text = text;
+		c.text_len = strlen(text);
+		v[0] = 3;
+		v[1] = (float)i;
+		v[2] = 0;
+		v[3] = 4;
+		c.vec = v;
+		c.hash = NULL;
+		c.vec_ready = 0;
+		if (i % 2) {	/* every other one prepared ahead */
+			bad += store_vec_prepare(VEC_COSINE, v, 4, err,
+			    sizeof(err)) != 0;
+			store_chunk_hash(&c, hash);
+			c.hash = hash;
+			c.vec_ready = 1;
+		}
+		bad += store_upsert(s, &c, &status) != 0 ||
+		    status != STORE_INSERTED;
+	}
+	is_int(bad, 0, "3,000 chunks staged in one transaction");
+	c.id = "d7#7";
+	c.text = "chunk w77 of doc7";
+	c.text_len = strlen(c.text);
+	v[1] = 77;
+	c.hash = NULL;
+	c.vec_ready = 0;
+	ok(store_upsert(s, &c, &status) == 0 && status == STORE_UNCHANGED,
+	    "a staged chunk given again is unchanged");
+	c.text = "chunk rewritten";
+	c.text_len = strlen(c.text);
+	ok(store_upsert(s, &c, &status) == 0 && status == STORE_UPDATED,
+	    "and with new text, updated");
+	ok(store_upsert(s, &c, &status) == 0 && status == STORE_UNCHANGED,
+	    "an updated chunk given again is unchanged");
+	c.id = "d8#8";
+	c.text = "chunk w88 of doc8";
+	c.text_len = strlen(c.text);
+	c.vec = NULL;
+	ok(store_upsert(s, &c, &status) == 0 && status == STORE_UPDATED,
+	    "a staged chunk that lost its vector is updated");
+	c.vec = v;
+	is_int(store_delete_id(s, "d9#9"), 1,
+	    "a chunk staged in this transaction can be deleted");
+	ok(store_commit(s) == 0, "commit");
+	ok(store_vectors(s, &rows, &ids, &n) == 0 && n == 2998,
+	    "2,998 vectors stored");
+	if (n == 2998) {
+		/* Row 1 (id d0#1) was prepared ahead, row 2 was not. */
+		ok(fabsf(rows[4 * 1 + 0] - 3 / sqrtf(26)) < 1e-6 &&
+		    fabsf(rows[4 * 2 + 1] - 2 / sqrtf(29)) < 1e-6,
+		    "vectors are normalised either way");
+	}
+	free(rows);
+	free(ids);
+	is_int(store_bm25(s, "\"w2999\"", NULL, 4, hits), 1,
+	    "the last staged chunk is in the FTS5 index");
+	is_int(store_bm25(s, "\"w77\"", NULL, 4, hits), 0,
+	    "an updated chunk's old text is not");
+	is_int(store_bm25(s, "\"rewritten\"", NULL, 4, hits), 1,
+	    "its new text is");
+	is_int(store_bm25(s, "\"w99\"", NULL, 4, hits), 0,
+	    "a deleted chunk is not");
+	ok(store_check(s) == 0, "integrity check passes");
+	store_close(s);
+	{
+		sqlite3 *db;
+		char *msg = NULL;
+
+		sqlite3_open(path, &db);
+		ok(sqlite3_exec(db, "INSERT INTO fts(fts) VALUES"
+		    " ('integrity-check')", NULL, NULL, &msg) == SQLITE_OK,
+		    "the FTS5 index matches the chunks: %s", msg ? msg : "");
+		sqlite3_free(msg);
+		sqlite3_close(db);
+	}
+	v[0] = 0;
+	v[1] = NAN;
+	ok(store_vec_prepare(VEC_DOT, v, 4, err, sizeof(err)) == -1 &&
+	    strstr(err, "index 1") != NULL, "prepare refuses NaN: %s", err);
+	v[1] = 0;
+	v[3] = 0;
+	v[2] = 0;
+	ok(store_vec_prepare(VEC_COSINE, v, 4, err, sizeof(err)) == -1,
+	    "and a zero vector under cosine: %s", err);
+	ok(store_vec_prepare(VEC_DOT, v, 4, err, sizeof(err)) == 0,
+	    "but not under dot");
+}
+
 int
 main(void)
 {
@@ -329,6 +451,7 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	test_store(dir);
+	test_batch(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		ok(0, "clean up");

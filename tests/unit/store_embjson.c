@@ -65,13 +65,13 @@ test_numbers(void)
 {
 	struct buf line = BUF_INIT(0), rest = BUF_INIT(0);
 	static const char *const fmt[] = { "%.9g", "%.17g", "%.3e", "%.6f",
-		"%.12g" };
+		"%.12g", "%.7g", "%.10f", "%.20f", "%.16f", "%.8f" };
 	float *v = NULL;
 	size_t n = 0, i, bad = 0, total = 0;
 	unsigned long x = 12345;
 	int f;
 
-	for (f = 0; f < 5; f++) {
+	for (f = 0; f < (int)(sizeof(fmt) / sizeof(fmt[0])); f++) {
 		double want[200];
 
 		buf_reset(&line);
@@ -82,7 +82,8 @@ test_numbers(void)
 
 			x = x * 6364136223846793005UL + 1442695040888963407UL;
 			d = (double)(x >> 11) / (double)(1UL << 53) - 0.5;
-			d *= i % 3 == 0 ? 1e-30 : i % 3 == 1 ? 1 : 1e25;
+			d *= i % 4 == 0 ? 1e-30 : i % 4 == 1 ? 1 : i % 4 == 2 ?
+			    1e25 : 1e-3;
 			snprintf(tmp, sizeof(tmp), fmt[f], d);
 			want[i] = strtod(tmp, NULL);
 			buf_printf(&line, "%s%s", i ? "," : "", tmp);
@@ -99,7 +100,7 @@ test_numbers(void)
 				bad++;
 		free(v);
 	}
-	is_int(bad, 0, "%zu numbers in five notations read as strtod does",
+	is_int(bad, 0, "%zu numbers in ten notations read as strtod does",
 	    total);
 	buf_release(&line);
 	buf_release(&rest);
