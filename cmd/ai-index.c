@@ -83,11 +83,9 @@ struct run {
 	const char	*field;
 	size_t		 batch;
 	int		 delete, sync, status, threads;
+	enum vec_metric	 metric;	/* the index's, for the reader */
 	size_t		 pending;	/* records in the open transaction */
 	struct buf	 out;		/* their status lines */
-	struct buf	 rest;		/* a line with its vector cut out */
-	float		*vec;
-	size_t		 veccap;
 	unsigned long	 count[4];
 };
 
@@ -185,10 +183,10 @@ delete_doc(struct run *r, const char *doc_id)
 	return 0;
 }
 
-/* Read the vector in v into r->vec; NULL message on success. */
+/* Read the vector in v into a new *out; NULL message on success. */
 static const char *
-read_vec(struct run *r, const json_t *v, size_t *dim, char *err,
-    size_t errlen)
+read_vec(struct run *r, const json_t *v, float **out, size_t *dim,
+    char *err, size_t errlen)
 {
 	size_t i, n;
 	json_t *x;
@@ -199,12 +197,8 @@ read_vec(struct run *r, const json_t *v, size_t *dim, char *err,
 		return err;
 	}
 	n = json_array_size(v);
-	if (n > r->veccap) {
-		free(r->vec);
-		if ((r->vec = malloc(n * sizeof(float))) == NULL)
-			cli_fatal(1, "out of memory");
-		r->veccap = n;
-	}
+	if ((*out = malloc(n * sizeof(float) + 1)) == NULL)
+		cli_fatal(1, "out of memory");
 	json_array_foreach(v, i, x) {
 		if (!json_is_number(x)) {
 			snprintf(err, errlen, "field '%s' has a value at index"
@@ -217,7 +211,7 @@ read_vec(struct run *r, const json_t *v, size_t *dim, char *err,
 			    " %zu out of float range", r->field, i);
 			return err;
 		}
-		r->vec[i] = (float)d;
+		(*out)[i] = (float)d;
 	}
 	*dim = n;
 	return NULL;
@@ -240,11 +234,6 @@ opt_string(json_t *rec, const char *name, const char **out, char *err,
 	return NULL;
 }
 
-/*
- * Handle one record: 0 to go on, -1 to stop.  fvec, when not NULL, is
- * the record's vector as embjson_cut read it (the field in rec is then a
- * placeholder).
- */
 /* A chunk's seq, start or end, kept for lineage; -1 when absent. */
 static int64_t
 place(const json_t *rec, const char *name)
@@ -255,96 +244,163 @@ place(const json_t *rec, const char *name)
 	    (int64_t)json_integer_value(v) : -1;
 }
 
-static int
-one(struct run *r, const struct where *nd, json_t *rec, const float *fvec,
-    size_t fdim)
-{
-	struct store_chunk c;
-	enum store_status s;
-	char err[512];
-	const char *msg;
-	json_t *v, *meta;
-	char *metastr = NULL;
-	int rc;
+/*
+ * Reading and parsing run on a thread of their own, ahead of the one
+ * that writes to SQLite, and so does all the work on a record that
+ * needs no database: its fields checked, meta serialised, the vector
+ * read, checked and normalised, the content hash.  Records pass through
+ * a bounded ring in input order, each with what to do with it (or why
+ * it is refused, reported by the writer in its turn, after the records
+ * before it are committed); the reader stops at the end of input, at an
+ * error it cannot read past, or when told to.
+ */
+#define RING	256
 
-	memset(&c, 0, sizeof(c));
+enum kind { K_UPSERT, K_DELETE_ID, K_DELETE_DOC, K_BAD };
+
+struct item {
+	int		 rc;		/* 1 record, 0 end, -1 error */
+	json_t		*rec;
+	float		*fvec;
+	unsigned long	 lineno;
+	int		 recoverable;
+	enum kind	 kind;
+	const char	*code;		/* K_BAD: the error code */
+	struct store_chunk c;		/* strings borrowed from rec */
+	char		*metastr;
+	char		 hash[65];
+	char		 errmsg[512];	/* K_BAD, or rc -1 */
+};
+
+static void
+item_release(struct item *it)
+{
+	json_decref(it->rec);
+	free(it->fvec);
+	free(it->metastr);
+	it->rec = NULL;
+	it->fvec = NULL;
+	it->metastr = NULL;
+}
+
+static int
+refuse(struct item *it, const char *code, const char *msg)
+{
+	it->kind = K_BAD;
+	it->code = code;
+	if (msg != it->errmsg)
+		snprintf(it->errmsg, sizeof(it->errmsg), "%s", msg);
+	return -1;
+}
+
+/*
+ * Work out what to do with the record in it (the reader's side): 0, or
+ * -1 when it is refused (it->kind K_BAD).
+ */
+static int
+prepare(struct run *r, struct item *it, size_t fdim)
+{
+	struct store_chunk *c = &it->c;
+	json_t *rec = it->rec, *v, *meta;
+	char *err = it->errmsg;
+	size_t errlen = sizeof(it->errmsg);
+
+	memset(c, 0, sizeof(*c));
 	v = json_object_get(rec, "id");
 	if (v == NULL && r->delete && json_is_string(json_object_get(rec,
-	    "doc_id")))
-		return delete_doc(r, json_string_value(json_object_get(rec,
-		    "doc_id")));
+	    "doc_id"))) {
+		it->kind = K_DELETE_DOC;
+		c->doc_id = json_string_value(json_object_get(rec, "doc_id"));
+		return 0;
+	}
 	if (v == NULL)
-		return bad(r, nd, rec, "missing_field", "field 'id' is missing");
+		return refuse(it, "missing_field", "field 'id' is missing");
 	if (!json_is_string(v) || json_string_length(v) == 0)
-		return bad(r, nd, rec, "bad_field",
+		return refuse(it, "bad_field",
 		    "field 'id' is not a non-empty string");
-	c.id = json_string_value(v);
-	if ((msg = opt_string(rec, "doc_id", &c.doc_id, err, sizeof(err))))
-		return bad(r, nd, rec, "bad_field", msg);
-
+	c->id = json_string_value(v);
+	if (opt_string(rec, "doc_id", &c->doc_id, err, errlen))
+		return refuse(it, "bad_field", err);
 	if (r->delete) {
-		begin(r);
-		if ((rc = store_delete_id(r->st, c.id)) < 0)
-			cli_fatal(1, "%s", store_errmsg(r->st));
-		status_line(r, c.id, NULL, rc ? STORE_DELETED :
-		    STORE_UNCHANGED);
-		r->pending++;
+		it->kind = K_DELETE_ID;
 		return 0;
 	}
 
 	v = json_object_get(rec, "text");
 	if (v == NULL)
-		return bad(r, nd, rec, "missing_field",
-		    "field 'text' is missing");
+		return refuse(it, "missing_field", "field 'text' is missing");
 	if (!json_is_string(v))
-		return bad(r, nd, rec, "bad_field", "field 'text' is not a"
-		    " string");
-	c.text = json_string_value(v);
-	c.text_len = json_string_length(v);
-	c.seq = place(rec, "seq");
-	c.start = place(rec, "start");
-	c.end = place(rec, "end");
+		return refuse(it, "bad_field", "field 'text' is not a string");
+	c->text = json_string_value(v);
+	c->text_len = json_string_length(v);
+	c->seq = place(rec, "seq");
+	c->start = place(rec, "start");
+	c->end = place(rec, "end");
 	meta = json_object_get(rec, "meta");
 	if (meta != NULL && !json_is_null(meta)) {
 		if (!json_is_object(meta))
-			return bad(r, nd, rec, "bad_field",
+			return refuse(it, "bad_field",
 			    "field 'meta' is not an object");
-		if ((metastr = json_dumps(meta, JSON_COMPACT |
+		if ((it->metastr = json_dumps(meta, JSON_COMPACT |
 		    JSON_ENCODE_ANY)) == NULL)
 			cli_fatal(1, "out of memory");
-		c.meta = metastr;
+		c->meta = it->metastr;
 	}
 	v = json_object_get(rec, r->field);
-	if (fvec != NULL) {
-		if ((msg = opt_string(rec, "embedding_model", &c.model, err,
-		    sizeof(err))) != NULL) {
-			free(metastr);
-			return bad(r, nd, rec, "bad_field", msg);
-		}
-		c.vec = fvec;
-		c.dim = fdim;
-	} else if (v != NULL && !json_is_null(v)) {
-		if ((msg = read_vec(r, v, &c.dim, err, sizeof(err))) != NULL ||
-		    (msg = opt_string(rec, "embedding_model", &c.model, err,
-		    sizeof(err))) != NULL) {
-			free(metastr);
-			return bad(r, nd, rec, "bad_field", msg);
-		}
-		c.vec = r->vec;
+	if (it->fvec == NULL && v != NULL && !json_is_null(v) &&
+	    read_vec(r, v, &it->fvec, &fdim, err, errlen) != NULL)
+		return refuse(it, "bad_field", err);
+	if (it->fvec != NULL) {
+		if (opt_string(rec, "embedding_model", &c->model, err, errlen))
+			return refuse(it, "bad_field", err);
+		c->vec = it->fvec;
+		c->dim = fdim;
+		if (store_vec_prepare(r->metric, it->fvec, fdim, err,
+		    errlen) == -1)
+			return refuse(it, "index", err);
+		c->vec_ready = 1;
 	}
+	store_chunk_hash(c, it->hash);
+	it->kind = K_UPSERT;
+	return 0;
+}
 
+/* Handle one prepared record (the writer's side): 0 to go on, -1 to stop. */
+static int
+one(struct run *r, const struct where *nd, struct item *it)
+{
+	struct store_chunk *c = &it->c;
+	enum store_status s;
+	int rc;
+
+	switch (it->kind) {
+	case K_BAD:
+		return bad(r, nd, it->rec, it->code, it->errmsg);
+	case K_DELETE_DOC:
+		return delete_doc(r, c->doc_id);
+	case K_DELETE_ID:
+		begin(r);
+		if ((rc = store_delete_id(r->st, c->id)) < 0)
+			cli_fatal(1, "%s", store_errmsg(r->st));
+		status_line(r, c->id, NULL, rc ? STORE_DELETED :
+		    STORE_UNCHANGED);
+		r->pending++;
+		return 0;
+	case K_UPSERT:
+		break;
+	}
+	c->hash = it->hash;	/* the item was copied through the ring */
 	begin(r);
-	rc = store_upsert(r->st, &c, &s);
-	free(metastr);
+	rc = store_upsert(r->st, c, &s);
 	if (rc == AI_STORE_BUSY)
 		cli_fatal(1, "%s", store_errmsg(r->st));
 	if (rc == -1) {
 		r->pending++;	/* the batch is open: commit it first */
-		return bad(r, nd, rec, "index", store_errmsg(r->st));
+		return bad(r, nd, it->rec, "index", store_errmsg(r->st));
 	}
-	if (r->sync && store_sync_seen(r->st, c.id, c.doc_id) == -1)
+	if (r->sync && store_sync_seen(r->st, c->id, c->doc_id) == -1)
 		cli_fatal(1, "%s", store_errmsg(r->st));
-	status_line(r, c.id, NULL, s);
+	status_line(r, c->id, NULL, s);
 	r->pending++;
 	return 0;
 }
@@ -354,8 +410,8 @@ one(struct run *r, const struct where *nd, json_t *rec, const float *fvec,
  * fast path when it can be (*fvec, a new array, or NULL).
  */
 static int
-next_record(struct run *r, struct ndjson *nd, json_t **rec, float **fvec,
-    size_t *fdim)
+next_record(struct buf *rest, const char *field, struct ndjson *nd,
+    json_t **rec, float **fvec, size_t *fdim)
 {
 	const char *line;
 	size_t len;
@@ -364,12 +420,12 @@ next_record(struct run *r, struct ndjson *nd, json_t **rec, float **fvec,
 	*fvec = NULL;
 	if ((rc = ndjson_next_line(nd, &line, &len)) != 1)
 		return rc;
-	buf_reset(&r->rest);
-	rc = embjson_cut(line, len, r->field, fvec, fdim, &r->rest);
+	buf_reset(rest);
+	rc = embjson_cut(line, len, field, fvec, fdim, rest);
 	if (rc == -1)
 		cli_fatal(1, "out of memory");
 	if (rc == 1) {
-		if (ndjson_parse(nd, r->rest.data, r->rest.len, rec) == 1)
+		if (ndjson_parse(nd, rest->data, rest->len, rec) == 1)
 			return 1;
 		/* Say what is wrong with the line as it was written. */
 		free(*fvec);
@@ -379,29 +435,18 @@ next_record(struct run *r, struct ndjson *nd, json_t **rec, float **fvec,
 }
 
 /*
- * Reading and parsing run on a thread of their own, ahead of the one
- * that writes to SQLite: on a 384-dimension record they are about half
- * the work, so the two halves overlap on two cores.  Records pass
- * through a bounded ring in input order; the reader stops at the end of
- * input, at an error it cannot read past, or when told to.
+ * Each side sleeps only when the ring is empty (the writer) or full (the
+ * reader), and is woken only when it sleeps: the reader when the ring
+ * has half emptied, so that a writer that is the slower side does not
+ * pay a wake-up per record.
  */
-#define RING	256
-
-struct item {
-	int		 rc;		/* 1 record, 0 end, -1 error */
-	json_t		*rec;
-	float		*fvec;
-	size_t		 fdim;
-	unsigned long	 lineno;
-	int		 recoverable;
-	char		 errmsg[256];
-};
-
 struct reader {
 	struct run	*r;
 	struct ndjson	 nd;
+	struct buf	 rest;		/* a line with its vector cut out */
 	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
+	pthread_cond_t	 items, room;
+	int		 wwait, rwait;	/* the writer, the reader sleeps */
 	struct item	 ring[RING];
 	size_t		 head, tail;	/* tail - head items are waiting */
 	struct item	 cur;		/* the reader's record in hand */
@@ -414,10 +459,7 @@ reader_cleanup(void *arg)
 {
 	struct reader *rd = arg;
 
-	json_decref(rd->cur.rec);
-	free(rd->cur.fvec);
-	rd->cur.rec = NULL;
-	rd->cur.fvec = NULL;
+	item_release(&rd->cur);
 	if (rd->locked) {
 		rd->locked = 0;
 		pthread_mutex_unlock(&rd->mu);
@@ -429,27 +471,34 @@ reader_main(void *arg)
 {
 	struct reader *rd = arg;
 	struct item *it = &rd->cur;
+	size_t fdim;
 	int rc;
 
 	pthread_cleanup_push(reader_cleanup, rd);
 	do {
 		memset(it, 0, sizeof(*it));
-		it->rc = rc = next_record(rd->r, &rd->nd, &it->rec, &it->fvec,
-		    &it->fdim);
+		it->rc = rc = next_record(&rd->rest, rd->r->field, &rd->nd,
+		    &it->rec, &it->fvec, &fdim);
 		it->lineno = rd->nd.lineno;
 		if (rc == -1) {
 			it->recoverable = rd->nd.recoverable;
 			snprintf(it->errmsg, sizeof(it->errmsg), "%s",
 			    rd->nd.errmsg);
-		}
+		} else if (rc == 1)
+			prepare(rd->r, it, fdim);
 		pthread_mutex_lock(&rd->mu);
 		rd->locked = 1;
-		while (rd->tail - rd->head == RING)
-			pthread_cond_wait(&rd->cv, &rd->mu);
+		while (rd->tail - rd->head == RING) {
+			rd->rwait = 1;
+			pthread_cond_wait(&rd->room, &rd->mu);
+			rd->rwait = 0;
+		}
 		rd->ring[rd->tail++ % RING] = *it;
 		it->rec = NULL;
 		it->fvec = NULL;
-		pthread_cond_broadcast(&rd->cv);
+		it->metastr = NULL;
+		if (rd->wwait)
+			pthread_cond_signal(&rd->items);
 		rd->locked = 0;
 		pthread_mutex_unlock(&rd->mu);
 	} while (rc == 1 || (rc == -1 && it->recoverable));
@@ -461,10 +510,14 @@ static void
 reader_take(struct reader *rd, struct item *out)
 {
 	pthread_mutex_lock(&rd->mu);
-	while (rd->tail == rd->head)
-		pthread_cond_wait(&rd->cv, &rd->mu);
+	while (rd->tail == rd->head) {
+		rd->wwait = 1;
+		pthread_cond_wait(&rd->items, &rd->mu);
+		rd->wwait = 0;
+	}
 	*out = rd->ring[rd->head++ % RING];
-	pthread_cond_broadcast(&rd->cv);
+	if (rd->rwait && rd->tail - rd->head <= RING / 2)
+		pthread_cond_signal(&rd->room);
 	pthread_mutex_unlock(&rd->mu);
 }
 
@@ -482,8 +535,10 @@ index_input(struct run *r, const char *path)
 	rd->r = r;
 	if (ndjson_open(&rd->nd, path, r->cli.max_record) == -1)
 		cli_fatal(1, "%s: %s", path, strerror(errno));
+	buf_init(&rd->rest, 0);
 	pthread_mutex_init(&rd->mu, NULL);
-	pthread_cond_init(&rd->cv, NULL);
+	pthread_cond_init(&rd->items, NULL);
+	pthread_cond_init(&rd->room, NULL);
 	if (pthread_create(&tid, NULL, reader_main, rd) != 0)
 		cli_fatal(1, "cannot start a thread");
 	w.name = rd->nd.name;
@@ -503,9 +558,8 @@ index_input(struct run *r, const char *path)
 			continue;
 		}
 		r->cli.nin++;
-		stop = one(r, &w, it.rec, it.fvec, it.fdim) == -1;
-		json_decref(it.rec);
-		free(it.fvec);
+		stop = one(r, &w, &it) == -1;
+		item_release(&it);
 		if (stop)
 			break;
 		if (r->pending >= r->batch)
@@ -520,15 +574,15 @@ index_input(struct run *r, const char *path)
 		 */
 		pthread_cancel(tid);
 		pthread_join(tid, NULL);
-		for (; rd->head != rd->tail; rd->head++) {
-			json_decref(rd->ring[rd->head % RING].rec);
-			free(rd->ring[rd->head % RING].fvec);
-		}
+		for (; rd->head != rd->tail; rd->head++)
+			item_release(&rd->ring[rd->head % RING]);
 	} else
 		pthread_join(tid, NULL);
 	ndjson_close(&rd->nd);
 	pthread_mutex_destroy(&rd->mu);
-	pthread_cond_destroy(&rd->cv);
+	pthread_cond_destroy(&rd->items);
+	pthread_cond_destroy(&rd->room);
+	buf_release(&rd->rest);
 	free(rd);
 	return stop ? -1 : 0;
 }
@@ -616,7 +670,6 @@ main(int argc, char *argv[])
 	r.status = 1;
 	r.threads = 1;
 	buf_init(&r.out, 0);
-	buf_init(&r.rest, 0);
 	cli_init(&r.cli, argc, argv);
 	while ((ch = cli_getopt(&r.cli, argc, argv)) != -1) {
 		switch (ch) {
@@ -687,6 +740,7 @@ main(int argc, char *argv[])
 		store_close(r.st);
 		return cli_finish(&r.cli);
 	}
+	r.metric = store_metric(r.st);
 	if (optind == argc)
 		stop = index_input(&r, "-") == -1;
 	for (i = optind; i < argc && !stop; i++)
@@ -709,7 +763,5 @@ main(int argc, char *argv[])
 		    r.count[STORE_DELETED]);
 	store_close(r.st);
 	buf_release(&r.out);
-	buf_release(&r.rest);
-	free(r.vec);
 	return cli_finish(&r.cli);
 }

@@ -402,8 +402,12 @@ open_db(struct store *s, const struct store_opts *o, int immutable)
 		sqlite3_close_v2(s->db);
 		s->db = NULL;
 	}
-	flags = SQLITE_OPEN_URI | (o->readonly ? SQLITE_OPEN_READONLY :
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	/*
+	 * NOMUTEX: a store is used by one thread at a time, so SQLite need
+	 * not lock the connection around every call.
+	 */
+	flags = SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX | (o->readonly ?
+	    SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 	/* A URI, so that a path with '?' or '#' is taken literally. */
 	buf_puts(&uri, "file:");
 	for (const char *p = s->path; *p != '\0'; p++) {

@@ -72,6 +72,26 @@ printf '%s\n' '{"id":"f","text":"x","embedding":[1,"NaN",3],"embedding_model":"l
 fails 1 "NaN as a string" ai-index --db "$T/kb.db" "$T/nan"
 printf '%s\n' '{"id":"f","text":"x","embedding":[0,0,0],"embedding_model":"local/t"}' >"$T/zero"
 fails 1 "a zero vector under cosine" ai-index --db "$T/kb.db" "$T/zero"
+printf '%s\n' '{"id":"f","text":"x","embedding":[],"embedding_model":"local/t"}' >"$T/empty"
+fails 1 "an empty vector" ai-index --db "$T/kb.db" "$T/empty"
+is "$(cat "$T/.err")" "ai-index: $T/empty:1: field 'embedding' is empty" \
+    "says so, naming the line"
+# The reader thread checks records ahead of the writer: refusals still
+# come in input order, after the records before them are stored.
+awk 'BEGIN { for (i = 0; i < 600; i++) {
+	if (i % 150 == 7) { printf "{\"id\":\"s%d\",\"text\":\"x\",\"embedding\":[0,0,0],\"embedding_model\":\"local/t\"}\n", i; continue }
+	if (i % 150 == 9) { printf "{\"id\":\"s%d\"}\n", i; continue }
+	printf "{\"id\":\"s%d\",\"text\":\"skip test %d\",\"embedding\":[1,%d,2],\"embedding_model\":\"local/t\"}\n", i, i, i } }' >"$T/skip"
+fails 1 "refused records among good ones, skipped" ai-index --db "$T/kb.db" \
+    --on-error=skip --batch 100 "$T/skip"
+is "$(grep -c . "$T/.err")" 8 "eight messages"
+is "$(sed -n '1p;2p;8p' "$T/.err" | sed "s|$T/||")" "ai-index: skip:8: field 'embedding' is all zeros, which has no cosine
+ai-index: skip:10: field 'text' is missing
+ai-index: skip:460: field 'text' is missing" "in input order, naming each line"
+is "$(jq -r .status "$T/.out" | sort | uniq -c | tr -s ' ')" " 592 inserted" \
+    "every other record stored"
+is "$(jq -r .id "$T/.out" | sed -n '7p;8p')" "s6
+s8" "status records in input order, the refused ones left out"
 printf '%s\n' '{"id":1,"text":"x"}' >"$T/idnum"
 fails 1 "id not a string" ai-index --db "$T/kb.db" "$T/idnum"
 printf '%s\n' 'not json' >"$T/junk"
