@@ -84,6 +84,11 @@ struct run {
 	size_t		 batch;
 	int		 delete, sync, status, threads;
 	enum vec_metric	 metric;	/* the index's, for the reader */
+	/* Extending the sidecar with the vectors inserted (see sidecar_start) */
+	struct vecfile	*old;		/* the sidecar as it was, or NULL */
+	struct vecfile_append *app;
+	int		 extend;	/* still possible */
+	int64_t		 gen0;		/* the generation at the start */
 	size_t		 pending;	/* records in the open transaction */
 	struct buf	 out;		/* their status lines */
 	unsigned long	 count[4];
@@ -588,6 +593,82 @@ index_input(struct run *r, const char *path)
 }
 
 /*
+ * A run that only inserts extends the sidecar with the vectors it
+ * inserts, as SQLite assigns their rowids (store_on_insert), instead of
+ * reading every vector back out of the database at the end: possible
+ * when the sidecar is in step at the start (or there are no vectors
+ * yet) and holds no approximate index.
+ */
+static void
+sidecar_start(struct run *r, int ann)
+{
+	struct buf path = BUF_INIT(0);
+	int64_t meta_ann;
+	char err[512];
+
+	if (ann || store_meta_int(r->st, "ann", &meta_ann) == -1 || meta_ann)
+		return;
+	r->gen0 = store_generation(r->st);
+	if (store_dim(r->st) > 0) {
+		if (buf_printf(&path, "%s.vec", store_path(r->st)) == -1)
+			cli_fatal(1, "out of memory");
+		r->old = vecfile_map(path.data, (uint64_t)r->gen0, err,
+		    sizeof(err));
+		buf_release(&path);
+		if (r->old == NULL || vecfile_has_ann(r->old))
+			return;
+	}
+	r->extend = 1;
+}
+
+static void
+on_insert(void *arg, int64_t rowid, const float *vec, size_t dim)
+{
+	struct run *r = arg;
+	struct buf path = BUF_INIT(0);
+	char err[512];
+
+	if (!r->extend)
+		return;
+	if (r->app == NULL) {
+		if (buf_printf(&path, "%s.vec", store_path(r->st)) == -1)
+			cli_fatal(1, "out of memory");
+		r->app = vecfile_append_begin(path.data, r->old, dim, r->metric,
+		    err, sizeof(err));
+		buf_release(&path);
+	}
+	if (r->app == NULL || vecfile_append_row(r->app, rowid, vec) == -1) {
+		r->extend = 0;		/* written afresh at the end */
+		vecfile_append_abort(r->app);
+		r->app = NULL;
+	}
+}
+
+/* Name the extended sidecar when nothing but our inserts changed vectors. */
+static int
+sidecar_finish(struct run *r)
+{
+	int64_t g;
+	char err[512];
+	int rc = -1;
+
+	if (r->app != NULL && r->extend && !store_vec_rewritten(r->st) &&
+	    store_meta_int(r->st, "generation", &g) == 0 &&
+	    g == r->gen0 + store_generations_added(r->st) &&
+	    g == store_generation(r->st)) {
+		rc = vecfile_append_commit(r->app, (uint64_t)g, err,
+		    sizeof(err));
+		if (rc == -1 && r->cli.verbose)
+			cli_warn("%s (writing it afresh)", err);
+	} else
+		vecfile_append_abort(r->app);
+	r->app = NULL;
+	vecfile_close(r->old);
+	r->old = NULL;
+	return rc;
+}
+
+/*
  * Bring the vector sidecar (DB.vec) in step with the database when it
  * is missing, stale, or lacks the approximate index asked for.  It is a
  * cache: failing to write it is a warning, searches then read the
@@ -602,7 +683,7 @@ write_sidecar(struct run *r)
 	int64_t ann, nlist;
 	char err[512];
 
-	if (store_dim(r->st) == 0)
+	if (sidecar_finish(r) == 0 || store_dim(r->st) == 0)
 		return;
 	if (store_meta_int(r->st, "ann", &ann) == -1 ||
 	    store_meta_int(r->st, "ann_nlist", &nlist) == -1)
@@ -741,6 +822,8 @@ main(int argc, char *argv[])
 		return cli_finish(&r.cli);
 	}
 	r.metric = store_metric(r.st);
+	sidecar_start(&r, ann);
+	store_on_insert(r.st, on_insert, &r);
 	if (optind == argc)
 		stop = index_input(&r, "-") == -1;
 	for (i = optind; i < argc && !stop; i++)

@@ -289,22 +289,41 @@ slot_put(struct stage *st, size_t row)
 	return 0;
 }
 
-int
-stage_has(const struct stage *st, const char *key, size_t len)
+long
+stage_find(const struct stage *st, const char *key, size_t len)
 {
 	size_t i, m;
 
 	if (st->n == 0)
-		return 0;
+		return -1;
 	m = st->nslots - 1;
 	for (i = hash(key, len) & m; st->slots[i] != 0; i = (i + 1) & m) {
 		const struct cell *k = key_of(st, st->slots[i] - 1);
 
 		if (k->len == len &&
 		    memcmp(st->arena.data + k->off, key, len) == 0)
-			return 1;
+			return (long)st->slots[i] - 1;
 	}
-	return 0;
+	return -1;
+}
+
+int
+stage_has(const struct stage *st, const char *key, size_t len)
+{
+	return stage_find(st, key, len) >= 0;
+}
+
+int
+stage_value(const struct stage *st, size_t row, int col, const void **p,
+    size_t *len)
+{
+	const struct cell *c = &st->cells[row * (size_t)st->ncol +
+	    (size_t)col];
+
+	*p = c->type == SQLITE_TEXT || c->type == SQLITE_BLOB ?
+	    st->arena.data + c->off : NULL;
+	*len = c->len;
+	return c->type;
 }
 
 int

@@ -55,6 +55,13 @@ int		 stage_add(struct stage *, const struct stage_val *row);
 /* 1 when a row with this key is staged. */
 int		 stage_has(const struct stage *, const char *key, size_t len);
 
+/* The row number of the row with this key, or -1. */
+long		 stage_find(const struct stage *, const char *key, size_t len);
+
+/* Column col of row: its type, and *p and *len for text and blobs. */
+int		 stage_value(const struct stage *, size_t row, int col,
+		    const void **p, size_t *len);
+
 size_t		 stage_rows(const struct stage *);
 size_t		 stage_bytes(const struct stage *);
 

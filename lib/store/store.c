@@ -26,7 +26,7 @@
 enum {
 	ST_VECS, ST_FIND, ST_UPDATE, ST_DELETE, ST_ROW, ST_ROW_ID,
 	ST_BM25,
-	ST_SEEN_ID, ST_SEEN_DOC, ST_META_SET, ST_STAGED, ST_N
+	ST_SEEN_ID, ST_SEEN_DOC, ST_META_SET, ST_STAGED, ST_GEN_BUMP, ST_N
 };
 
 /*
@@ -62,7 +62,12 @@ static const char *const st_sql[ST_N] = {
 	[ST_META_SET] = "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
 	[ST_STAGED] = "INSERT INTO chunks(id, doc_id, text, meta, hash, model,"
 	    " embedding, seq, start, \"end\") SELECT id, doc_id, text, meta,"
-	    " hash, model, embedding, seq, start, \"end\" FROM " STAGE_NAME,
+	    " hash, model, embedding, seq, start, \"end\" FROM " STAGE_NAME
+	    " RETURNING rowid, id",
+	/* Read and bumped in the write transaction: no other writer's
+	 * bump is lost or repeated. */
+	[ST_GEN_BUMP] = "UPDATE meta SET value = value + 1 WHERE key ="
+	    " 'generation' RETURNING value",
 };
 
 struct store {
@@ -80,6 +85,15 @@ struct store {
 	float		*walkvec;
 	int		 in_txn;
 	int		 vec_changed;	/* this transaction changed vectors */
+	int		 vec_rewritten;	/* see store_vec_rewritten */
+	int64_t		 gens_added;	/* generations this store bumped */
+	void		(*on_insert)(void *, int64_t, const float *, size_t);
+	void		*on_insert_arg;
+	struct newrow {			/* settle's inserted rows */
+		int64_t	 rowid;
+		long	 row;		/* in the stage */
+	}		*newrows;
+	size_t		 newcap;
 	int		 sync_ready;
 	float		*tmp;		/* normalised vector scratch */
 	unsigned char	*blob;
@@ -182,19 +196,71 @@ stmt(struct store *s, int which)
  * commit.  On failure the rows stay staged (the statement was undone).
  */
 static int
+newrow_cmp(const void *a, const void *b)
+{
+	const struct newrow *x = a, *y = b;
+
+	return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
+}
+
+/* Tell on_insert of the vectors just inserted, in rowid order. */
+static int
+report_inserts(struct store *s, size_t n)
+{
+	const void *p;
+	size_t i, len;
+
+	qsort(s->newrows, n, sizeof(*s->newrows), newrow_cmp);
+	for (i = 0; i < n; i++) {
+		if (stage_value(s->stage, (size_t)s->newrows[i].row, 6, &p,
+		    &len) != SQLITE_BLOB || len != s->dim * 4 ||
+		    s->tmpcap < s->dim)
+			continue;
+		memcpy(s->tmp, p, len);		/* aligned, and a float[] */
+		s->on_insert(s->on_insert_arg, s->newrows[i].rowid, s->tmp,
+		    s->dim);
+	}
+	return 0;
+}
+
+static int
 settle(struct store *s)
 {
 	sqlite3_stmt *st;
+	size_t n = 0;
 	int rc;
 
 	if (s->stage == NULL || stage_rows(s->stage) == 0)
 		return 0;
 	if ((st = stmt(s, ST_STAGED)) == NULL)
 		return -1;
-	rc = sqlite3_step(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 1);
+		long row;
+
+		if (s->on_insert == NULL || id == NULL || (row = stage_find(
+		    s->stage, id, (size_t)sqlite3_column_bytes(st, 1))) < 0)
+			continue;
+		if (n == s->newcap) {
+			size_t nc = s->newcap ? 2 * s->newcap : 1024;
+			struct newrow *nr = realloc(s->newrows,
+			    nc * sizeof(*nr));
+
+			if (nr == NULL) {
+				sqlite3_reset(st);
+				return fail(s, "out of memory");
+			}
+			s->newrows = nr;
+			s->newcap = nc;
+		}
+		s->newrows[n].rowid = sqlite3_column_int64(st, 0);
+		s->newrows[n++].row = row;
+	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return fail_db(s, "insert chunks");
+	if (n > 0)
+		report_inserts(s, n);
 	stage_clear(s->stage);
 	return 0;
 }
@@ -512,6 +578,7 @@ store_close(struct store *s)
 		sqlite3_close_v2(s->db);
 	}
 	stage_free(s->stage);
+	free(s->newrows);
 	free(s->tmp);
 	free(s->blob);
 	free(s->walkvec);
@@ -537,17 +604,33 @@ store_begin(struct store *s)
 int
 store_commit(struct store *s)
 {
+	int64_t gen = s->generation + 1;
+
 	if (!s->in_txn)
 		return 0;
 	if (settle(s) == -1)
 		return -1;
-	if (s->vec_changed &&
-	    meta_set(s, "generation", NULL, s->generation + 1, 1) == -1)
-		return -1;
+	if (s->vec_changed) {
+		sqlite3_stmt *st;
+		int rc;
+
+		if ((st = stmt(s, ST_GEN_BUMP)) == NULL)
+			return -1;
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			gen = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return fail_db(s, "write meta");
+		if (rc == SQLITE_DONE &&	/* no row: make it */
+		    meta_set(s, "generation", NULL, gen, 1) == -1)
+			return -1;
+	}
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		return fail_db(s, "commit");
-	if (s->vec_changed)
-		s->generation++;
+	if (s->vec_changed) {
+		s->generation = gen;
+		s->gens_added++;
+	}
 	s->in_txn = 0;
 	s->vec_changed = 0;
 	return 0;
@@ -560,6 +643,7 @@ store_rollback(struct store *s)
 
 	if (s->stage != NULL)
 		stage_clear(s->stage);
+	s->vec_rewritten = 1;	/* on_insert may have seen undone rows */
 	if (s->in_txn) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		s->in_txn = 0;
@@ -838,8 +922,30 @@ store_upsert(struct store *s, const struct store_chunk *c,
 	 * sidecar is rebuilt either way, so count it as a change.
 	 */
 	s->vec_changed = 1;
+	s->vec_rewritten = 1;
 	*status = STORE_UPDATED;
 	return 0;
+}
+
+void
+store_on_insert(struct store *s,
+    void (*fn)(void *arg, int64_t rowid, const float *vec, size_t dim),
+    void *arg)
+{
+	s->on_insert = fn;
+	s->on_insert_arg = arg;
+}
+
+int
+store_vec_rewritten(const struct store *s)
+{
+	return s->vec_rewritten;
+}
+
+int64_t
+store_generations_added(const struct store *s)
+{
+	return s->gens_added;
 }
 
 int
@@ -856,7 +962,7 @@ store_delete_id(struct store *s, const char *id)
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n = 1;
 		if (sqlite3_column_int(st, 0))
-			s->vec_changed = 1;
+			s->vec_changed = s->vec_rewritten = 1;
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -911,7 +1017,7 @@ delete_returning(struct store *s, sqlite3_stmt *st,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n++;
 		if (sqlite3_column_int(st, 2))
-			s->vec_changed = 1;
+			s->vec_changed = s->vec_rewritten = 1;
 		if (fn != NULL)
 			fn(arg, (const char *)sqlite3_column_text(st, 0),
 			    (const char *)sqlite3_column_text(st, 1));

@@ -134,6 +134,23 @@ void	store_chunk_hash(const struct store_chunk *c, char hex[65]);
 int	store_vec_prepare(enum vec_metric, float *v, size_t dim, char *err,
 	    size_t errlen);
 
+/*
+ * Call fn for every chunk with a vector as it is inserted, inside the
+ * open transaction: its rowid (ascending from one call to the next while
+ * no other writer intervenes) and its vector as stored (normalised for
+ * cosine; borrowed for the call).  A caller keeping the sidecar (DB.vec)
+ * extends it with them instead of reading every vector back; it must
+ * not when store_vec_rewritten() says the store changed or removed a
+ * stored vector otherwise (an update, a delete) or rolled back, or when
+ * another writer's generations came between (store_generation() is not
+ * the one at open plus store_generations_added()).
+ */
+void	store_on_insert(struct store *,
+	    void (*fn)(void *arg, int64_t rowid, const float *vec, size_t dim),
+	    void *arg);
+int	store_vec_rewritten(const struct store *);
+int64_t	store_generations_added(const struct store *);
+
 /* Delete the chunk with this id: 1 when it existed, 0 when not. */
 int	store_delete_id(struct store *, const char *id);
 

@@ -214,6 +214,267 @@ done:
 	return rc;
 }
 
+/* ---------------------------------------------------------------- */
+/* Extending a sidecar (vecfile_append_*) */
+
+#define VA_BUF		(1u << 20)	/* rows are written in pieces this big */
+
+struct vecfile_append {
+	char		*path;
+	char		*tmp;		/* a named temporary file, or NULL */
+	int		 fd;
+	size_t		 dim;
+	enum vec_metric	 metric;
+	const struct vecfile *old;
+	size_t		 n_old, n;	/* rows: old's, added */
+	int64_t		 last;		/* the highest rowid so far */
+	int64_t		*rowids;	/* the added rows' */
+	size_t		 cap;
+	char		*wbuf;		/* added rows not yet written */
+	size_t		 wlen;
+	float		*scratch;
+	int		 failed;
+};
+
+/* Write all of len bytes at off; 0, or -1 with errno. */
+static int
+pwrite_all(int fd, const void *p, size_t len, uint64_t off)
+{
+	const char *c = p;
+
+	while (len > 0) {
+		ssize_t w = pwrite(fd, c, len > (1u << 30) ? 1u << 30 : len,
+		    (off_t)off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		c += w;
+		len -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* Where the added rows not yet written go. */
+static int
+va_flush(struct vecfile_append *a)
+{
+	size_t row = a->dim * sizeof(float);
+	uint64_t off = VF_HEADER + (uint64_t)(a->n_old + a->n) * row -
+	    a->wlen;
+
+	if (a->wlen > 0 && pwrite_all(a->fd, a->wbuf, a->wlen, off) == -1) {
+		a->failed = 1;
+		return -1;
+	}
+	a->wlen = 0;
+	return 0;
+}
+
+struct vecfile_append *
+vecfile_append_begin(const char *path, const struct vecfile *old,
+    size_t dim, enum vec_metric metric, char *err, size_t errlen)
+{
+	struct vecfile_append *a;
+	char *dir, *slash;
+
+	if (dim == 0 || dim > (1u << 20)) {
+		vec_errf(err, errlen, "%s: bad dimension %zu", path, dim);
+		return NULL;
+	}
+	if (old != NULL && (old->has_ann || old->h.dim != dim ||
+	    old->h.metric != (uint32_t)metric)) {
+		vec_errf(err, errlen, "%s: cannot be extended", path);
+		return NULL;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL ||
+	    (a->path = strdup(path)) == NULL ||
+	    (a->wbuf = malloc(VA_BUF + dim * sizeof(float))) == NULL ||
+	    (a->scratch = malloc(dim * sizeof(float))) == NULL ||
+	    (dir = strdup(path)) == NULL) {
+		vecfile_append_abort(a);
+		vec_errf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	a->fd = -1;
+	a->dim = dim;
+	a->metric = metric;
+	a->old = old;
+	a->n_old = old != NULL ? old->h.n : 0;
+	a->last = a->n_old > 0 ? old->rowids[a->n_old - 1] : INT64_MIN;
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir] = '\0';
+#ifdef O_TMPFILE
+	a->fd = open(slash != NULL ? dir : ".", O_TMPFILE | O_RDWR |
+	    O_CLOEXEC, 0644);
+#endif
+	free(dir);
+	if (a->fd == -1) {		/* no O_TMPFILE here: a named one */
+		if ((a->tmp = malloc(strlen(path) + 16)) == NULL) {
+			vecfile_append_abort(a);
+			vec_errf(err, errlen, "%s: out of memory", path);
+			return NULL;
+		}
+		sprintf(a->tmp, "%s.tmpXXXXXX", path);
+		if ((a->fd = mkstemp(a->tmp)) == -1) {
+			vec_errf(err, errlen, "%s: %s", a->tmp,
+			    strerror(errno));
+			free(a->tmp);
+			a->tmp = NULL;
+			vecfile_append_abort(a);
+			return NULL;
+		}
+		fchmod(a->fd, 0644);
+	}
+	return a;
+}
+
+int
+vecfile_append_row(struct vecfile_append *a, int64_t rowid, const float *v)
+{
+	size_t row = a->dim * sizeof(float);
+
+	if (a->failed || rowid <= a->last || !vec_finite(v, a->dim)) {
+		a->failed = 1;
+		return -1;
+	}
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? 2 * a->cap : 1024;
+		int64_t *nr;
+
+		if (a->n_old + nc > UINT32_MAX ||
+		    (nr = realloc(a->rowids, nc * sizeof(*nr))) == NULL) {
+			a->failed = 1;
+			return -1;
+		}
+		a->rowids = nr;
+		a->cap = nc;
+	}
+	if (a->metric == VEC_COSINE) {	/* as vecfile_write does */
+		memcpy(a->scratch, v, row);
+		vec_normalize(a->scratch, a->dim);
+		v = a->scratch;
+	}
+	memcpy(a->wbuf + a->wlen, v, row);
+	a->wlen += row;
+	a->rowids[a->n++] = a->last = rowid;
+	if (a->wlen >= VA_BUF)
+		return va_flush(a);
+	return 0;
+}
+
+size_t
+vecfile_append_n(const struct vecfile_append *a)
+{
+	return a->n;
+}
+
+/* Give the finished unnamed (or temporary) file path's name. */
+static int
+va_name(struct vecfile_append *a, char *err, size_t errlen)
+{
+	char proc[64], *tmp;
+	int i;
+
+	if (a->tmp != NULL) {
+		if (rename(a->tmp, a->path) == -1) {
+			vec_errf(err, errlen, "%s: %s", a->path,
+			    strerror(errno));
+			return -1;
+		}
+		free(a->tmp);
+		a->tmp = NULL;
+		return 0;
+	}
+	/* linkat cannot replace a file: link a fresh name, then rename. */
+	if ((tmp = malloc(strlen(a->path) + 32)) == NULL) {
+		vec_errf(err, errlen, "%s: out of memory", a->path);
+		return -1;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", a->fd);
+	for (i = 0; i < 100; i++) {
+		sprintf(tmp, "%s.tmp%ld.%d", a->path, (long)getpid(), i);
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp,
+		    AT_SYMLINK_FOLLOW) == 0)
+			break;
+		if (errno != EEXIST)
+			i = 100;
+	}
+	if (i >= 100 || rename(tmp, a->path) == -1) {
+		vec_errf(err, errlen, "%s: %s", a->path, strerror(errno));
+		if (i < 100)
+			unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+int
+vecfile_append_commit(struct vecfile_append *a, uint64_t generation,
+    char *err, size_t errlen)
+{
+	struct vf_header h;
+	size_t row = a->dim * sizeof(float), n = a->n_old + a->n;
+	uint64_t off;
+	int rc = -1;
+
+	if (a->failed || va_flush(a) == -1)
+		goto ioerr;
+	if (a->n_old > 0 && pwrite_all(a->fd, a->old->rows, a->n_old * row,
+	    VF_HEADER) == -1)
+		goto ioerr;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, VF_MAGIC, 8);
+	h.version = VF_VERSION;
+	h.dim = (uint32_t)a->dim;
+	h.metric = (uint32_t)a->metric;
+	h.n = n;
+	h.generation = generation;
+	h.rows_off = VF_HEADER;
+	off = VF_HEADER + (uint64_t)n * row;
+	h.rowids_off = (off + 63) / 64 * 64;
+	if ((a->n_old > 0 && pwrite_all(a->fd, a->old->rowids,
+	    a->n_old * sizeof(int64_t), h.rowids_off) == -1) ||
+	    (a->n > 0 && pwrite_all(a->fd, a->rowids, a->n * sizeof(int64_t),
+	    h.rowids_off + a->n_old * sizeof(int64_t)) == -1))
+		goto ioerr;
+	off = h.rowids_off + (uint64_t)n * sizeof(int64_t);
+	h.file_len = (off + 4095) / 4096 * 4096;
+	h.check = vf_check(&h);
+	if (ftruncate(a->fd, (off_t)h.file_len) == -1 ||
+	    pwrite_all(a->fd, &h, sizeof(h), 0) == -1 || fsync(a->fd) == -1)
+		goto ioerr;
+	rc = va_name(a, err, errlen);
+	goto done;
+ioerr:
+	vec_errf(err, errlen, "%s: %s", a->path, a->failed ?
+	    "a row could not be added" : strerror(errno));
+done:
+	vecfile_append_abort(a);
+	return rc;
+}
+
+void
+vecfile_append_abort(struct vecfile_append *a)
+{
+	if (a == NULL)
+		return;
+	if (a->fd != -1)
+		close(a->fd);
+	if (a->tmp != NULL)
+		unlink(a->tmp);
+	free(a->tmp);
+	free(a->path);
+	free(a->rowids);
+	free(a->wbuf);
+	free(a->scratch);
+	free(a);
+}
+
 /* 1 when [off, off + len) lies inside a file of flen bytes. */
 static int
 vf_inside(uint64_t off, uint64_t len, uint64_t flen)

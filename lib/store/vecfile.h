@@ -48,6 +48,32 @@ int	vecfile_write(const char *path, size_t dim, enum vec_metric,
 	    void *arg, const struct ann_params *ann, char *err, size_t errlen);
 
 /*
+ * Extend a sidecar without reading the database: a new file holding
+ * old's rows (old may be NULL: none; it must have no approximate index
+ * and stay mapped until the end) and then rows added one at a time, as
+ * a writer inserts them.  The file is unnamed (O_TMPFILE where the file
+ * system has it) until vecfile_append_commit gives it path's name, so a
+ * writer killed on the way leaves nothing behind.  The result is the
+ * file vecfile_write would write from the same rows, byte for byte.
+ *
+ * vecfile_append_row: rowids must ascend above old's; cosine rows are
+ * normalised here.  After an error every call fails and the caller
+ * writes the sidecar afresh.  vecfile_append_abort (NULL is fine) drops
+ * the file; commit and abort free the appender.
+ */
+struct vecfile_append;
+
+struct vecfile_append *vecfile_append_begin(const char *path,
+	    const struct vecfile *old, size_t dim, enum vec_metric,
+	    char *err, size_t errlen);
+int	vecfile_append_row(struct vecfile_append *, int64_t rowid,
+	    const float *vec);
+size_t	vecfile_append_n(const struct vecfile_append *);	/* rows added */
+int	vecfile_append_commit(struct vecfile_append *, uint64_t generation,
+	    char *err, size_t errlen);
+void	vecfile_append_abort(struct vecfile_append *);
+
+/*
  * Map a sidecar read-only.  NULL with a message in err when it is
  * missing, not a sidecar, truncated or corrupt, or of another
  * generation; the caller then falls back to the database.
