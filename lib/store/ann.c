@@ -19,6 +19,8 @@
 
 #define ANN_MAGIC	"AIIVF\r\n"
 #define ANN_CHUNK	1024	/* rows per assignment batch */
+#define ANN_PROBE_BATCH	16	/* queries that score float centroids together */
+#define ANN_SHORTLIST_MAX 256	/* centroids rescored per query, at most */
 
 struct ann_hdr {
 	char		magic[8];
@@ -331,6 +333,26 @@ done:
 
 /* ---- open --------------------------------------------------------- */
 
+/* q as int8 in [-127, 127] times the returned step. */
+static float
+quantize(const float *q, size_t dim, int8_t *q8)
+{
+	float mx = 0, step;
+	size_t d;
+
+	for (d = 0; d < dim; d++)
+		if (fabsf(q[d]) > mx)
+			mx = fabsf(q[d]);
+	step = mx > 0 ? mx / 127 : 1;
+	for (d = 0; d < dim; d++) {
+		long v = lrintf(q[d] / step);
+
+		q8[d] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+	}
+	return step;
+}
+
+
 int
 ann_open(struct ann *out, const void *p, size_t len, size_t n, size_t dim,
     enum vec_metric metric, char *err, size_t errlen)
@@ -369,31 +391,77 @@ ann_open(struct ann *out, const void *p, size_t len, size_t n, size_t dim,
 	for (l = 0; l < h.nlist; l++)
 		if (out->lists[l] > out->lists[l + 1])
 			goto bad;
+	out->ccodes = malloc((size_t)h.nlist * dim);
+	out->cscales = malloc(h.nlist * sizeof(float));
+	out->cnorms = malloc(h.nlist * sizeof(float));
+	if (out->ccodes == NULL || out->cscales == NULL || out->cnorms == NULL) {
+		ann_close(out);
+		vec_errf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (l = 0; l < h.nlist; l++) {
+		const float *c = out->centroids + l * dim;
+
+		out->cscales[l] = quantize(c, dim,
+		    (int8_t *)(out->ccodes + l * dim));
+		for (size_t d = 0; d < dim; d++)
+			out->ccodes[l * dim + d] ^= 0x80;	/* + 128 */
+		out->cnorms[l] = vec_dot(c, c, dim);
+	}
 	return 0;
 bad:
 	vec_errf(err, errlen, "approximate index is corrupt");
 	return -1;
 }
 
+void
+ann_close(struct ann *a)
+{
+	free(a->ccodes);
+	free(a->cscales);
+	free(a->cnorms);
+	a->ccodes = NULL;
+	a->cscales = NULL;
+	a->cnorms = NULL;
+}
+
 /* ---- search ------------------------------------------------------- */
 
-/* q as int8 in [-127, 127] times the returned step. */
-static float
-quantize(const float *q, size_t dim, int8_t *q8)
+/*
+ * The nprobe best partitions of one query, best first, into probe, as
+ * vec_topk over the float centroids would give them: the int8 codes
+ * shortlist 2 x nprobe + 8 and those are scored exactly.  sc is scratch
+ * for nlist scores.
+ */
+static int
+probe_codes(const struct ann *a, const float *q, const int8_t *q8,
+    float qs, size_t nprobe, struct vec_hit *probe, float *sc)
 {
-	float mx = 0, step;
-	size_t d;
+	struct vec_hit short_[ANN_SHORTLIST_MAX];
+	enum vec_metric pm = probe_metric(a->metric);
+	size_t m = 2 * nprobe + 8, ns = 0, np = 0, l;
 
-	for (d = 0; d < dim; d++)
-		if (fabsf(q[d]) > mx)
-			mx = fabsf(q[d]);
-	step = mx > 0 ? mx / 127 : 1;
-	for (d = 0; d < dim; d++) {
-		long v = lrintf(q[d] / step);
-
-		q8[d] = (int8_t)(v > 127 ? 127 : v < -127 ? -127 : v);
+	if (m > ANN_SHORTLIST_MAX || m > a->nlist) {
+		if (m > a->nlist)
+			m = a->nlist;
+		if (m > ANN_SHORTLIST_MAX)	/* many probes: plain floats */
+			return vec_topk(a->centroids, a->nlist, a->dim, q, 1,
+			    pm, nprobe, NULL, 1, probe) == nprobe ? 0 : -1;
 	}
-	return step;
+	vec_dot_u8(a->ccodes, a->nlist, a->dim, q8, sc);
+	for (l = 0; l < a->nlist; l++) {
+		float s = a->cscales[l] * qs * sc[l];
+
+		if (pm == VEC_L2)	/* -|c - q|^2 but for |q|^2 */
+			s = 2 * s - a->cnorms[l];
+		if (ns < m || s >= short_[0].score)
+			vec_heap_push(short_, &ns, m, s, (uint32_t)l);
+	}
+	for (l = 0; l < ns; l++)
+		vec_heap_push(probe, &np, nprobe, vec_score(pm, a->centroids +
+		    (size_t)short_[l].row * a->dim, q, a->dim), short_[l].row);
+	vec_hits_sort(probe, np);
+	return np == nprobe ? 0 : -1;
 }
 
 struct search_job {
@@ -421,6 +489,8 @@ search_run(void *arg)
 	for (l = 0; l < a->nlist; l++)
 		if (a->lists[l + 1] - a->lists[l] > maxlist)
 			maxlist = a->lists[l + 1] - a->lists[l];
+	if (maxlist < a->nlist)		/* sc also holds centroid scores */
+		maxlist = a->nlist;
 	probe = malloc((j->q1 - j->q0) * j->nprobe * sizeof(*probe));
 	cand = malloc(nc * sizeof(*cand));
 	sc = malloc((maxlist ? maxlist : 1) * sizeof(*sc));
@@ -429,10 +499,14 @@ search_run(void *arg)
 		j->failed = 1;
 		goto done;
 	}
-	/* The queries' partitions, all in one batch. */
-	if (vec_topk(a->centroids, a->nlist, dim, j->q + j->q0 * dim,
-	    j->q1 - j->q0, probe_metric(a->metric), j->nprobe, NULL, 1,
-	    probe) != j->nprobe) {
+	/*
+	 * The queries' partitions: a batch of queries scores the float
+	 * centroids in one GEMM-like pass, where each centroid is read once
+	 * for many queries; a query alone ranks them by their codes.
+	 */
+	if (j->q1 - j->q0 >= ANN_PROBE_BATCH && vec_topk(a->centroids,
+	    a->nlist, dim, j->q + j->q0 * dim, j->q1 - j->q0,
+	    probe_metric(a->metric), j->nprobe, NULL, 1, probe) != j->nprobe) {
 		j->failed = 1;
 		goto done;
 	}
@@ -441,6 +515,11 @@ search_run(void *arg)
 		const float *q = j->q + qi * dim;
 		float qn = l2 ? vec_dot(q, q, dim) : 0, qs = quantize(q, dim, q8);
 
+		if (j->q1 - j->q0 < ANN_PROBE_BATCH && probe_codes(a, q, q8, qs,
+		    j->nprobe, probe + (qi - j->q0) * j->nprobe, sc) == -1) {
+			j->failed = 1;
+			goto done;
+		}
 		ncand = 0;
 		for (p = 0; p < j->nprobe; p++) {
 			struct vec_hit pr = probe[(qi - j->q0) * j->nprobe + p];

@@ -41,7 +41,12 @@ struct ann_params {
 #define ANN_MAX_NLIST	(1u << 20)
 #define ANN_MAX_DIM	65536		/* int8 sums stay exact in int32 */
 
-/* A view over a mapped index; every pointer borrows from the mapping. */
+/*
+ * A view over a mapped index; every pointer but the centroid codes
+ * borrows from the mapping.  The centroids are also held as int8 codes
+ * (made by ann_open, freed by ann_close): a single query ranks them with
+ * a quarter of the bytes, then rescores the best few exactly.
+ */
 struct ann {
 	size_t		 n, dim, nlist;
 	enum vec_metric	 metric;
@@ -51,6 +56,9 @@ struct ann {
 	const float	*scales;	/* n: code step of each row */
 	const float	*norms;		/* n: |row|^2, for L2 */
 	const uint8_t	*codes;		/* n x dim residual codes, + 128 */
+	uint8_t		*ccodes;	/* nlist x dim centroid codes, + 128 */
+	float		*cscales;	/* nlist: their steps */
+	float		*cnorms;	/* nlist: |centroid|^2, for L2 */
 };
 
 /*
@@ -62,9 +70,14 @@ int	ann_build(FILE *fp, const float *rows, size_t n, size_t dim,
 	    enum vec_metric, const struct ann_params *, char *err,
 	    size_t errlen);
 
-/* View the section p[0..len) of a file with n rows of dim; 0 or -1. */
+/*
+ * View the section p[0..len) of a file with n rows of dim; 0 or -1.
+ * ann_close frees what ann_open made (the view's pointers stay valid
+ * only while p is mapped).
+ */
 int	ann_open(struct ann *out, const void *p, size_t len, size_t n,
 	    size_t dim, enum vec_metric, char *err, size_t errlen);
+void	ann_close(struct ann *);
 
 /*
  * Approximate top-k of nq queries (cosine: normalised), searching nprobe

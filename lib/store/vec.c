@@ -207,30 +207,54 @@ vec_u8_avx2(const uint8_t *codes, size_t nr, size_t dim, const int8_t *q,
 	}
 }
 
-/* AVX-512 VNNI: one vpdpbusd per 64 codes, four rows in flight. */
+/*
+ * AVX-512 VNNI: one vpdpbusd per 64 codes, four rows in flight, each
+ * with an accumulator of its own named, so that all four stay in
+ * registers (an array indexed by a loop went through the stack).
+ */
 static __attribute__((target("avx512f,avx512bw,avx512vnni"))) void
 vec_u8_vnni(const uint8_t *codes, size_t nr, size_t dim, const int8_t *q,
     float *out)
 {
 	int32_t qs = 128 * vec_qsum(q, dim);
-	size_t r = 0, i, j;
+	size_t r = 0, i;
 
-	for (; r < nr; r += 4) {
-		size_t nrow = nr - r < 4 ? nr - r : 4;
-		__m512i acc[4];
+	for (; r + 4 <= nr; r += 4) {
+		const uint8_t *c0 = codes + r * dim, *c1 = c0 + dim,
+		    *c2 = c1 + dim, *c3 = c2 + dim;
+		__m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
 
-		for (j = 0; j < 4; j++)
-			acc[j] = _mm512_setzero_si512();
 		for (i = 0; i < dim; i += 64) {
-			__mmask64 m = dim - i >= 64 ? ~0ULL : (1ULL << (dim - i)) - 1;
+			__mmask64 m = dim - i >= 64 ? ~0ULL :
+			    (1ULL << (dim - i)) - 1;
 			__m512i b = _mm512_maskz_loadu_epi8(m, q + i);
 
-			for (j = 0; j < nrow; j++)
-				acc[j] = _mm512_dpbusd_epi32(acc[j],
-				    _mm512_maskz_loadu_epi8(m, codes + (r + j) * dim + i), b);
+			a0 = _mm512_dpbusd_epi32(a0,
+			    _mm512_maskz_loadu_epi8(m, c0 + i), b);
+			a1 = _mm512_dpbusd_epi32(a1,
+			    _mm512_maskz_loadu_epi8(m, c1 + i), b);
+			a2 = _mm512_dpbusd_epi32(a2,
+			    _mm512_maskz_loadu_epi8(m, c2 + i), b);
+			a3 = _mm512_dpbusd_epi32(a3,
+			    _mm512_maskz_loadu_epi8(m, c3 + i), b);
 		}
-		for (j = 0; j < nrow; j++)
-			out[r + j] = (float)(_mm512_reduce_add_epi32(acc[j]) - qs);
+		out[r] = (float)(_mm512_reduce_add_epi32(a0) - qs);
+		out[r + 1] = (float)(_mm512_reduce_add_epi32(a1) - qs);
+		out[r + 2] = (float)(_mm512_reduce_add_epi32(a2) - qs);
+		out[r + 3] = (float)(_mm512_reduce_add_epi32(a3) - qs);
+	}
+	for (; r < nr; r++) {
+		const uint8_t *c = codes + r * dim;
+		__m512i a = _mm512_setzero_si512();
+
+		for (i = 0; i < dim; i += 64) {
+			__mmask64 m = dim - i >= 64 ? ~0ULL :
+			    (1ULL << (dim - i)) - 1;
+
+			a = _mm512_dpbusd_epi32(a, _mm512_maskz_loadu_epi8(m,
+			    c + i), _mm512_maskz_loadu_epi8(m, q + i));
+		}
+		out[r] = (float)(_mm512_reduce_add_epi32(a) - qs);
 	}
 }
 #endif

@@ -558,6 +558,8 @@ vecfile_close(struct vecfile *vf)
 {
 	if (vf == NULL)
 		return;
+	if (vf->has_ann)
+		ann_close(&vf->ann);
 	munmap(vf->base, vf->len);
 	free(vf);
 }

@@ -236,6 +236,27 @@ test_ann(const char *dir)
 		    vec_metric_name(m), r);
 		r = recall(vf, q, nq, 1, NULL);
 		printf("# %s: recall@10 %.3f at nprobe 1\n", vec_metric_name(m), r);
+		{
+			/*
+			 * A query alone picks its partitions by the centroids'
+			 * int8 codes, then exactly: the same hits as in a batch
+			 * (which scores the float centroids).
+			 */
+			static struct vec_hit one[10];
+			size_t same = 0, np;
+
+			for (np = 1; np <= 8; np *= 2) {
+				vecfile_search(vf, q, nq, 10, NULL, np, 1, hits);
+				for (i = 0; i < nq; i++) {
+					vecfile_search(vf, q + i * dim, 1, 10, NULL,
+					    np, 1, one);
+					same += memcmp(one, hits + i * 10,
+					    sizeof(one)) == 0;
+				}
+			}
+			is_int(same, 4 * nq, "%s: one query at a time, the"
+			    " hits of a batch", vec_metric_name(m));
+		}
 
 		/* Twelve scattered rows allowed: still k hits, all allowed. */
 		memset(allow, 0, sizeof(allow));
