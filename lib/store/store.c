@@ -212,10 +212,16 @@ report_inserts(struct store *s, size_t n)
 
 	qsort(s->newrows, n, sizeof(*s->newrows), newrow_cmp);
 	for (i = 0; i < n; i++) {
-		if (stage_value(s->stage, (size_t)s->newrows[i].row, 6, &p,
-		    &len) != SQLITE_BLOB || len != s->dim * 4 ||
-		    s->tmpcap < s->dim)
+		int type = stage_value(s->stage, (size_t)s->newrows[i].row, 6,
+		    &p, &len);
+
+		if (type == SQLITE_NULL)
+			continue;	/* a chunk without a vector */
+		if (type != SQLITE_BLOB || len != s->dim * 4 ||
+		    s->tmpcap < s->dim) {
+			s->vec_rewritten = 1;	/* cannot tell: start afresh */
 			continue;
+		}
 		memcpy(s->tmp, p, len);		/* aligned, and a float[] */
 		s->on_insert(s->on_insert_arg, s->newrows[i].rowid, s->tmp,
 		    s->dim);
