@@ -9,7 +9,12 @@
 # writes the status records and the vector sidecar; the peers run one
 # SQL script of INSERTs with X'..' blob literals in one transaction
 # (the blob table also holds id and text; vec0 holds the vectors only).
-# AI_INGEST_N (default 100000) sets the size.
+# A third shell run replays the same chunks into ai-index's own schema
+# (the chunks table, its indexes and the FTS5 triggers), one INSERT per
+# row as a hand-written loader would.  ai-index -v gives the CPU time of
+# its reading and its writing thread: on two free cores a run takes
+# about as long as the busier one, the figure to read on a loaded
+# machine.  AI_INGEST_N (default 100000) sets the size.
 set -eu
 cd "$(dirname "$0")/.."
 : "${AI_BUILD:=build}"
@@ -18,7 +23,7 @@ n=${AI_INGEST_N:-100000}
 work=${AI_BENCH_WORK:-$PWD/bench/work}/ingest
 mkdir -p "$work"
 
-if [ ! -s "$work/in-$n.ndjson" ]; then
+if [ ! -s "$work/schema-$n.sql" ]; then
 	perl -e '
 	my ($n, $work) = @ARGV;
 	my $d = 384;
@@ -30,8 +35,10 @@ if [ ! -s "$work/in-$n.ndjson" ]; then
 	open(my $j, ">", "$work/in-$n.ndjson") or die;
 	open(my $b, ">", "$work/blob-$n.sql") or die;
 	open(my $v, ">", "$work/vec0-$n.sql") or die;
+	open(my $sh, ">", "$work/schema-$n.sql") or die;
 	print $b "CREATE TABLE t(id TEXT PRIMARY KEY, text TEXT, v BLOB);\nBEGIN;\n";
 	print $v "CREATE VIRTUAL TABLE v USING vec0(embedding float[384]);\nBEGIN;\n";
+	print $sh "BEGIN;\n";
 	for my $i (0 .. $n - 1) {
 		my $t = int(rand(300));
 		my @x = map { $c[$t][$_] + 0.15 * (rand() - 0.5) } 0 .. $d - 1;
@@ -50,9 +57,15 @@ if [ ! -s "$work/in-$n.ndjson" ]; then
 		    "#$i\x27, \x27$text\x27, X\x27$hex\x27);\n";
 		print $v "INSERT INTO v(rowid, embedding) VALUES (", $i + 1,
 		    ", X\x27$hex\x27);\n";
+		print $sh "INSERT INTO chunks(id, doc_id, text, meta, hash, model,",
+		    " embedding) VALUES (\x27doc", int($i / 8), "#$i\x27, \x27doc",
+		    int($i / 8), "\x27, \x27$text\x27, \x27{\"topic\":$t}\x27, \x27",
+		    sprintf("%064x", $i), "\x27, \x27bench/clustered\x27,",
+		    " X\x27$hex\x27);\n";
 	}
 	print $b "COMMIT;\n";
 	print $v "COMMIT;\n";
+	print $sh "COMMIT;\n";
 	' "$n" "$work"
 fi
 
@@ -81,15 +94,23 @@ row() {		# row NAME WALL CPU: rates, and ratios to ours
 
 cat "$work/in-$n.ndjson" "$work/blob-$n.sql" >/dev/null	# page cache
 echo "ingest: $n chunks, 384 dimensions (chunks/s by wall and by CPU time)"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-40s %10s %10s %7s %7s\n' engine "wall/s" "cpu/s" "x wall" "x cpu"
 clean "$work/kb.db"
-ours=$(timed sh -c "ai-index --db '$work/kb.db' --no-status '$work/in-$n.ndjson'")
+ours=$(timed sh -c "ai-index -v --db '$work/kb.db' --no-status \
+    '$work/in-$n.ndjson' 2>'$work/threads'")
 row "ai-index (text, FTS5, vectors, sidecar)" $ours
+threads=$(sed -n 's/.*CPU seconds: reading \([0-9.]*\), writing \([0-9.]*\)/\1 \2/p' \
+    "$work/threads")
 clean "$work/kb.db"
 row "ai-index, with status records" $(timed sh -c \
     "ai-index --db '$work/kb.db' '$work/in-$n.ndjson' >/dev/null")
 row "ai-index, again (all unchanged)" $(timed sh -c \
     "ai-index --db '$work/kb.db' --no-status '$work/in-$n.ndjson'")
+clean "$work/shell.db"
+ai-index --db "$work/shell.db" </dev/null	# the schema, empty
+row "sqlite3 shell, ai-index's schema" $(timed sh -c \
+    "sqlite3 '$work/shell.db' <'$work/schema-$n.sql'")
 clean "$work/blob.db"
 sqlite3 "$work/blob.db" "PRAGMA journal_mode = WAL" >/dev/null
 row "sqlite3 shell, plain blob table" $(timed sh -c \
@@ -105,3 +126,11 @@ fi
 clean "$work/kb.db"
 clean "$work/blob.db"
 clean "$work/vec0.db"
+clean "$work/shell.db"
+# shellcheck disable=SC2086
+set -- $threads
+[ $# -eq 2 ] && perl -e 'my ($n, $r, $w) = @ARGV; my $b = $r > $w ? $r : $w;
+	printf "ai-index threads, CPU s: reading %.3f, writing %.3f;" .
+	    " on two free cores about %.0f chunks/s (the busier one)\n",
+	    $r, $w, $n / $b' "$n" "$1" "$2"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
