@@ -375,6 +375,10 @@ cli_getopt(struct cli *c, int argc, char *argv[])
 			cli_usage_error(c, "unknown option '%s'",
 			    argv[optind - 1]);
 		case AI_OPT_OTLP:
+			if (strncmp(optarg, "http://", 7) != 0 &&
+			    strncmp(optarg, "https://", 8) != 0)
+				cli_usage_error(c, "option '--otlp': '%s' is not"
+				    " an http:// or https:// URL", optarg);
 			c->otlp = optarg;
 			break;
 		case -1:
