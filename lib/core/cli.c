@@ -349,6 +349,9 @@ cli_getopt(struct cli *c, int argc, char *argv[])
 			    on_error_names);
 			break;
 		case AI_OPT_METRICS:
+			if (*optarg == '\0')
+				cli_usage_error(c, "option '--metrics' needs a"
+				    " file or a directory");
 			c->metrics = optarg;
 			break;
 		case AI_OPT_JOB:

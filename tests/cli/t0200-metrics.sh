@@ -55,6 +55,7 @@ ok "AI_METRICS and AI_JOB; the label value escaped" \
 cp "$T/chunk.prom" "$T/keep"
 fails 2 "a usage error" ai-chunk --metrics "$T/chunk.prom" --by nope </dev/null
 same_file "$T/chunk.prom" "$T/keep" "and the file is left as it was"
+fails 2 "an empty --metrics is a usage error" ai-chunk --metrics '' </dev/null
 fails 2 "a file that cannot be written is refused before the work" \
     ai-chunk --metrics "$T/no/such/dir/x.prom" </dev/null
 cp "$T/.err" "$T/err"
