@@ -49,6 +49,8 @@ static struct {
 	size_t		 nspans;
 	int		 export_failed;	/* then later batches are dropped */
 	unsigned long	 dropped;
+	unsigned long	 sent;		/* spans the collector took */
+	int		 verbose;
 
 	int		 ended;
 	int		 status;
@@ -728,8 +730,10 @@ export_spans(void)
 	}
 	if (r->err != HTTP_OK)
 		export_warn("otlp export to '%s': %s", r->errmsg);
-	else
+	else {
+		tr.sent += tr.nspans;
 		check_response(r);
+	}
 done:
 	http_req_free(r);
 	http_free(h);
@@ -796,6 +800,9 @@ at_exit(void)
 	if (tr.dropped > 0 && !tr.quiet)
 		cli_warn("otlp export to '%s': %lu later spans not sent",
 		    tr.endpoint, tr.dropped);
+	if (tr.verbose && !tr.quiet && tr.sent > 0)
+		cli_warn("trace %s: %lu spans sent to '%s'", tr.trace_hex,
+		    tr.sent, tr.endpoint);
 	buf_release(&tr.spans);
 	if (spare != NULL) {
 		buf_release(&spare->head);
@@ -818,6 +825,7 @@ trace_configure(const char *otlp, int verbose, int quiet)
 	if (!tr.begun)
 		return;
 	tr.quiet = quiet;
+	tr.verbose = verbose;
 	if (tr.bad_parent[0] != '\0' && verbose && !quiet)
 		cli_warn("TRACEPARENT %s; starting a new trace", tr.bad_parent);
 	free(tr.endpoint);

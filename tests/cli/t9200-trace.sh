@@ -211,6 +211,9 @@ is "$(grep -c 'otlp export' "$T/err")" 2 "one failure, then one count of what wa
 grep -q "^ai-embed: otlp export to 'http://127.0.0.1:1/v1/traces': 53 later spans not sent$" "$T/err"
 is "$?" 0 "the batch after the failure is dropped, and counted"
 
+TRACEPARENT=00-$TID-$PID-01 ai-chunk -v --otlp "$OTLP" <"$T/doc" >/dev/null 2>"$T/err"
+grep -q "^ai-chunk: trace $TID: 1 spans sent to '$OTLP'$" "$T/err"
+is "$?" 0 "-v names the trace and what was sent"
 fails 2 "--otlp must be an http(s) URL" ai-chunk --otlp localhost:4318 <"$T/doc"
 grep -q "^ai-chunk: option '--otlp': 'localhost:4318' is not an http:// or https:// URL" "$T/.err"
 is "$?" 0 "... and says so"
