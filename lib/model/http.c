@@ -10,6 +10,15 @@
  * pause set by Retry-After or by x-ratelimit-remaining-* reaching 0, and
  * two token buckets for --rpm and --tpm holding one second's worth.
  *
+ * The idle timer is ours, not libcurl's low-speed check (which works in
+ * whole seconds and needs several of them to notice a stall): the header
+ * and body callbacks stamp each transfer with the time of its last byte,
+ * and the loop aborts a transfer that has received nothing for idle_ms
+ * (polling no longer than until the earliest such deadline), reporting it
+ * as a timeout, which is retried.  The clock starts once the connection
+ * is up (connecting has its own timeout) and a request body still going
+ * out counts as activity.
+ *
  * <curl/curl.h> is included for its types and constants only: every
  * function is reached through the table filled by dlopen/dlsym.
  */
@@ -132,6 +141,8 @@ struct http {
 	int			 limit;		/* adaptive concurrency */
 	int			 streak;	/* successes since last change */
 	double			 pause_until;	/* monotonic seconds */
+	double			 idle_check;	/* no transfer idles out before
+						   this; 0 = none running */
 	struct bucket		 rpm, tpm;
 	uint64_t		 rng;
 	struct http_stats	 st;
@@ -385,6 +396,7 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	char line[256], *v;
 	double w;
 
+	r->t_last = mono();
 	nl = len < sizeof(line) - 1 ? len : sizeof(line) - 1;
 	memcpy(line, p, nl);
 	line[nl] = '\0';
@@ -424,6 +436,7 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 	long status = 0;
 
+	r->t_last = mono();
 	cu.easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (r->on_write != NULL && status >= 200 && status <= 299) {
 		if (r->on_write(r, p, len, r->hook_arg) == -1) {
@@ -495,11 +508,6 @@ attempt_start(struct http *h, struct http_req *r)
 	cu.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_ms);
 	cu.easy_setopt(e, CURLOPT_TIMEOUT_MS,
 	    h->o.timeout_ms > 0 ? h->o.timeout_ms : 0L);
-	if (h->o.idle_ms > 0) {
-		cu.easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-		cu.easy_setopt(e, CURLOPT_LOW_SPEED_TIME,
-		    (h->o.idle_ms + 999) / 1000);
-	}
 	cu.easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	cu.easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	if ((ca = getenv("CURL_CA_BUNDLE")) != NULL && *ca != '\0')
@@ -516,6 +524,11 @@ attempt_start(struct http *h, struct http_req *r)
 	r->next = h->run_head;
 	h->run_head = r;
 	h->nrun++;
+	r->t_last = mono();
+	r->up_last = 0;
+	if (h->o.idle_ms > 0 && (h->idle_check == 0 ||
+	    r->t_last + h->o.idle_ms / 1000.0 < h->idle_check))
+		h->idle_check = r->t_last + h->o.idle_ms / 1000.0;
 	h->st.requests++;
 	if (r->attempts > 0)
 		h->st.retries++;
@@ -725,6 +738,46 @@ attempt_done(struct http *h, struct http_req *r, CURLcode rc)
 	wait_insert(h, r);
 }
 
+/*
+ * Abort the transfers that have received nothing for idle_ms, as timeouts
+ * (retried like any other), and note when the next one could idle out.
+ * A transfer still connecting, or still sending its body, is not idle.
+ */
+static void
+idle_sweep(struct http *h, double now)
+{
+	struct http_req *r, *next;
+	double idle = h->o.idle_ms / 1000.0, first = 0;
+	curl_off_t pre, up;
+
+	if (h->o.idle_ms <= 0 || h->idle_check == 0 || now < h->idle_check)
+		return;
+	for (r = h->run_head; r != NULL; r = next) {
+		next = r->next;
+		if (now < r->t_last + idle) {
+			if (first == 0 || r->t_last + idle < first)
+				first = r->t_last + idle;
+			continue;
+		}
+		pre = up = 0;
+		cu.easy_getinfo(r->easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
+		cu.easy_getinfo(r->easy, CURLINFO_SIZE_UPLOAD_T, &up);
+		if (pre == 0 || ((size_t)up < r->reqbody.len &&
+		    (double)up > r->up_last)) {
+			r->t_last = now;
+			r->up_last = (double)up;
+			if (first == 0 || now + idle < first)
+				first = now + idle;
+			continue;
+		}
+		r->err = HTTP_ETIMEOUT;
+		snprintf(r->errmsg, sizeof(r->errmsg),
+		    "timed out (nothing received for %.3g s)", idle);
+		attempt_done(h, r, CURLE_OPERATION_TIMEDOUT);
+	}
+	h->idle_check = first;
+}
+
 /* ------------------------------------------------------------------ */
 /* The loop                                                            */
 
@@ -765,7 +818,7 @@ static int
 pump(struct http *h, double max_wait)
 {
 	CURLMsg *m;
-	double next;
+	double next, now;
 	int running, left, ms;
 	void *priv;
 
@@ -782,11 +835,15 @@ pump(struct http *h, double max_wait)
 		cu.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
 		attempt_done(h, priv, m->data.result);
 	}
+	now = mono();
+	idle_sweep(h, now);
 	if (h->ndone > 0)
 		return 0;
 	next = start_ready(h);		/* retries queued just now */
 	if (next > max_wait)
 		next = max_wait;
+	if (h->idle_check > 0 && h->idle_check - now < next)
+		next = h->idle_check > now ? h->idle_check - now : 0;
 	ms = (int)(next * 1000) + 1;
 	if (cu.multi_poll(h->multi, NULL, 0, ms, NULL) != CURLM_OK) {
 		snprintf(h->errmsg, sizeof(h->errmsg), "curl_multi_poll failed");

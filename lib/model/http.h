@@ -43,7 +43,8 @@ struct http_opts {
 	int	 retries;	/* extra attempts after the first (default 5) */
 	long	 connect_ms;	/* connect timeout (default 10 s) */
 	long	 timeout_ms;	/* whole attempt, 0 = none (default 10 min) */
-	long	 idle_ms;	/* no bytes for this long fails (default 60 s) */
+	long	 idle_ms;	/* nothing received this long fails, 0 = no
+				   limit (default 60 s) */
 	size_t	 max_body;	/* response cap in bytes (default 256 MiB) */
 	double	 rpm;		/* requests per minute, 0 = no limit */
 	double	 tpm;		/* tokens per minute, 0 = no limit */
@@ -108,6 +109,8 @@ struct http_req {
 	void		*easy;
 	void		*slist;
 	double		 t_submit, t_notbefore;
+	double		 t_last;	/* last byte moved (idle timer) */
+	double		 up_last;	/* bytes sent as of t_last */
 	int		 reset_pending;
 	int		 limit_hit;	/* remaining-requests/tokens was 0 */
 	double		 limit_reset;	/* seconds until the limit resets */

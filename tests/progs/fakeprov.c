@@ -384,6 +384,8 @@ answer(struct conn *c, const struct fault *f, int status, const char *ctype,
 			if (chunked)
 				buf_printf(&h, "%zx\r\n", parts[i].len);
 			buf_append(&h, parts[i].data, n);
+			if (chunked && n == parts[i].len)
+				buf_puts(&h, "\r\n");	/* a whole chunk */
 			half -= n;
 		}
 		seg_add(c, t, h.data, h.len, f->cut);

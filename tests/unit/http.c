@@ -159,6 +159,34 @@ main(int argc, char *argv[])
 	http_req_free(r);
 	http_free(h);
 
+	/* The idle timer: no whole-request timeout, nothing received for
+	 * 250 ms ends an attempt, in well under libcurl's low-speed second. */
+	o.timeout_ms = 0;
+	o.idle_ms = 250;
+	o.retries = 1;
+	h = http_new(&o);
+	url = start("--script stall,stall,ok");
+	r = embed_req(url, "a");
+	http_perform(h, r);
+	is_int(r->err, HTTP_ETIMEOUT, "an answer that stalls halfway times out");
+	is_int(r->attempts, 2, "and is retried, as timeouts are");
+	ok(strstr(r->errmsg, "nothing received for 0.25 s") != NULL,
+	    "the message says how long it was idle: %s", r->errmsg);
+	ok(r->latency_ms >= 500 && r->latency_ms < 20000,
+	    "two idle limits, not minutes (%.0f ms)", r->latency_ms);
+	http_req_free(r);
+	r = embed_req(url, "a");
+	http_perform(h, r);
+	is_int(r->err, HTTP_OK, "the next answer is whole");
+	http_req_free(r);
+	url = start("--script hang,hang");
+	r = embed_req(url, "a");
+	http_perform(h, r);
+	is_int(r->err, HTTP_ETIMEOUT, "a server that never answers idles out");
+	http_req_free(r);
+	http_free(h);
+	o.idle_ms = 60000;
+
 	o.timeout_ms = 0;
 	o.max_body = 100;
 	h = http_new(&o);
