@@ -53,7 +53,8 @@ FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer \
 # Debian packages the build and the tests need (make deps installs them).
 DEBS	= gcc make pkg-config libjansson-dev libcurl4-openssl-dev \
 	  libsqlite3-dev sqlite3 perl mandoc bash zsh fish ca-certificates parallel jq \
-	  libutf8proc-dev libpcre2-dev prometheus prometheus-node-exporter
+	  libutf8proc-dev libpcre2-dev prometheus prometheus-node-exporter \
+	  nghttp2-proxy openssl
 # What `make fuzz` needs besides DEBS (clang, libFuzzer, llvm-cov).
 FUZZ_DEBS = clang libclang-rt-14-dev llvm
 

@@ -749,6 +749,7 @@ log_call(const struct job *j, const struct target *t,
 		ev.latency_ms = r->latency_ms;
 		ev.http_err = r->err;
 		ev.span_id = j->span;
+		ev.http_version = r->http_version;
 	}
 	ev.inputs = 1;
 	ev.prompt_tokens = error == NULL ? j->res.prompt_tokens : -1;

@@ -238,6 +238,9 @@ calllog_write(struct calllog *l, const struct calllog_event *ev)
 	    json_real(ev->cost_usd) : json_null());
 	json_object_set_new(o, "trace_id", json_string(trace_id_hex()));
 	json_object_set_new(o, "span_id", json_string(span_hex));
+	json_object_set_new(o, "http_version", ev->http_version != NULL &&
+	    *ev->http_version != '\0' ? json_string(ev->http_version) :
+	    json_null());
 	if (ndjson_dump(&b, o) == -1 || buf_putc(&b, '\n') == -1 ||
 	    write(l->fd, b.data, b.len) != (ssize_t)b.len)
 		rc = -1;

@@ -8,7 +8,7 @@
  *	 "tokens": {"prompt": 1830, "completion": 0}, "cached": false,
  *	 "error": null, "cost_usd": 0.0000366,
  *	 "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
- *	 "span_id": "00f067aa0ba902b7"}
+ *	 "span_id": "00f067aa0ba902b7", "http_version": "2"}
  *
  * cost_usd is what the call cost by the price table, 0 for a cache hit,
  * and null when it is not known (no price for the model, a failed call,
@@ -52,6 +52,7 @@ struct calllog_event {
 	const char	*span_id;	/* from calllog_trace_request, or NULL */
 	int		 has_cost;	/* 0: cost_usd is unknown (null) */
 	double		 cost_usd;
+	const char	*http_version;	/* "1.1", "2"; NULL or "": no answer */
 };
 
 /*

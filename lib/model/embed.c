@@ -667,6 +667,7 @@ finish_part(struct embedder *e, struct part *pt, struct http_req *r)
 	ev.operation = "embeddings";
 	ev.http_err = r->err;
 	ev.span_id = pt->span;
+	ev.http_version = r->http_version;
 	calllog_write(e->log, &ev);
 
 	b->pending--;

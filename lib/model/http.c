@@ -639,6 +639,23 @@ classify(CURLcode rc)
 	}
 }
 
+/* Which HTTP the last answer came in, for the call log. */
+static void
+http_version_of(struct http_req *r)
+{
+	long v = 0;
+	const char *s = "";
+
+	cu.easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &v);
+	switch (v) {
+	case CURL_HTTP_VERSION_1_0: s = "1.0"; break;
+	case CURL_HTTP_VERSION_1_1: s = "1.1"; break;
+	case CURL_HTTP_VERSION_2_0: s = "2"; break;
+	case CURL_HTTP_VERSION_3: s = "3"; break;
+	}
+	snprintf(r->http_version, sizeof(r->http_version), "%s", s);
+}
+
 static void
 attempt_done(struct http *h, struct http_req *r, CURLcode rc)
 {
@@ -654,6 +671,7 @@ attempt_done(struct http *h, struct http_req *r, CURLcode rc)
 	r->next = NULL;
 
 	cu.easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	http_version_of(r);
 	cu.multi_remove_handle(h->multi, r->easy);
 	easy_done(r);
 	h->nrun--;

@@ -100,6 +100,8 @@ struct http_req {
 	int		 attempts;	/* 1 + retries made */
 	double		 latency_ms;	/* submit to finish, waits included */
 	double		 retry_after;	/* last Retry-After seen, seconds */
+	char		 http_version[4]; /* of the last answer: "1.1", "2";
+					    "" when none came */
 	char		 errmsg[256];	/* lower case, no key, no newline */
 
 	/* Private to http.c. */

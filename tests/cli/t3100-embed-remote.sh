@@ -76,7 +76,7 @@ fails 2 "an unusable --cache is" ai-embed -m openai/m1 --base-url "$URL" --cache
 
 # The call log.
 ok "one log event per request" test "$(wc -l <"$T/calls")" -eq 1
-ok "with the fields of issue 4" grep -q '^{"time":"20[0-9-]*T[0-9:.]*Z","tool":"ai-embed","provider":"openai","model":"m1","endpoint":"http://127.0.0.1:[0-9]*/v1/embeddings","status":200,"attempts":1,"latency_ms":[0-9.]*,"inputs":3,"tokens":{"prompt":[0-9]*,"completion":null},"cached":false,"error":null,"cost_usd":null,"trace_id":"[0-9a-f]\{32\}","span_id":"[0-9a-f]\{16\}"}$' "$T/calls"
+ok "with the fields of issue 4" grep -q '^{"time":"20[0-9-]*T[0-9:.]*Z","tool":"ai-embed","provider":"openai","model":"m1","endpoint":"http://127.0.0.1:[0-9]*/v1/embeddings","status":200,"attempts":1,"latency_ms":[0-9.]*,"inputs":3,"tokens":{"prompt":[0-9]*,"completion":null},"cached":false,"error":null,"cost_usd":null,"trace_id":"[0-9a-f]\{32\}","span_id":"[0-9a-f]\{16\}","http_version":"1.1"}$' "$T/calls"
 AI_LOG=$T/calls OPENAI_BASE_URL=$URL ai-embed -m openai/m1 --cache "$T/c.db" <"$T/in" >/dev/null
 is "$(grep -c '"cached":true' "$T/calls")" 3 "AI_LOG, and cache hits are logged as cached"
 

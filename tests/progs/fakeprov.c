@@ -72,11 +72,12 @@
  *
  * The log (--log FILE): one JSON object per request, written when it
  * arrives:
- *	{"n": 1, "method": "POST", "path": "/v1/embeddings",
+ *	{"n": 1, "conn": 1, "method": "POST", "path": "/v1/embeddings",
  *	 "headers": {"content-type": "application/json", ...},
  *	 "body": <the JSON body, or a string when it is not JSON>,
  *	 "fault": "ok", "status": 200}
- * Header names are lower case; authorization, x-api-key, api-key and
+ * "conn" numbers the connections in the order they were accepted, so a
+ * test can count how many a client opened.  Header names are lower case; authorization, x-api-key, api-key and
  * cookie values are written as "<redacted>": a test sees that a key
  * was sent, never the key.
  */
@@ -128,7 +129,7 @@ static struct {
 } opt = { NULL, NULL, NULL, NULL, NULL, 0, 1, 0, 2000, 0, 60, 16, 0 };
 
 static FILE		*logfp;
-static unsigned long	 nreq;
+static unsigned long	 nreq, nconn;
 static uint64_t		 rng_state;
 static double		 last_activity;
 
@@ -145,6 +146,7 @@ struct conn {
 	struct buf	 in;
 	struct seg	*out;		/* queue; NULL when reading */
 	int		 hang;		/* never answer this one */
+	unsigned long	 id;		/* 1, 2, ... in the order accepted */
 };
 
 static struct conn conns[MAXCONN];
@@ -880,16 +882,17 @@ ends_with(const char *s, const char *suffix)
 }
 
 static void
-log_request(const char *method, const char *path, json_t *hdrs,
-    const char *body, size_t len, json_t *jbody, const struct fault *f,
-    int status)
+log_request(const struct conn *c, const char *method, const char *path,
+    json_t *hdrs, const char *body, size_t len, json_t *jbody,
+    const struct fault *f, int status)
 {
 	json_t *o;
 
 	if (logfp == NULL)
 		return;
-	o = json_pack("{s:I, s:s, s:s, s:O, s:O, s:s, s:i}", "n",
-	    (json_int_t)nreq, "method", method, "path", path, "headers", hdrs,
+	o = json_pack("{s:I, s:I, s:s, s:s, s:O, s:O, s:s, s:i}", "n",
+	    (json_int_t)nreq, "conn", (json_int_t)c->id, "method", method,
+	    "path", path, "headers", hdrs,
 	    "body", jbody != NULL ? jbody : json_stringn(body, len),
 	    "fault", f->name, "status", status);
 	if (jbody == NULL)
@@ -975,7 +978,7 @@ handle(struct conn *c, size_t hlen, size_t blen)
 		status = 404;
 	else if (!json_is_object(req))
 		status = 400;
-	log_request(method, path, hdrs, body, blen, req, &f, status);
+	log_request(c, method, path, hdrs, body, blen, req, &f, status);
 
 	if (f.status != 0)
 		answer_error(c, &f, api, f.status, fault_message(f.status));
@@ -1166,6 +1169,7 @@ serve(int lfd)
 				setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 				    sizeof(one));
 				conns[i].fd = fd;
+				conns[i].id = ++nconn;
 				buf_init(&conns[i].in, MAXREQ + 65536);
 				last_activity = now;
 			}
