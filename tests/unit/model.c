@@ -336,6 +336,33 @@ test_vecjson(void)
 	buf_reset(&b);
 	vecjson_array(&b, arr, 0, 9);
 	is_str(b.data, "[]", "an empty array");
+	{
+		/* An array is written in place: the same text as the numbers
+		 * one by one, whatever path each takes. */
+		float many[600];
+		struct buf one = BUF_INIT(0), capped = BUF_INIT(64);
+
+		for (i = 0; i < 600; i++)
+			many[i] = (float)((rand_r(&seed) / (double)RAND_MAX - 0.5) *
+			    pow(10, (int)(i % 19) - 9));
+		many[7] = NAN;
+		many[8] = -0.0f;
+		buf_reset(&b);
+		vecjson_array(&b, many, 600, 9);
+		buf_putc(&one, '[');
+		for (i = 0; i < 600; i++) {
+			if (i > 0)
+				buf_putc(&one, ',');
+			vecjson_float(&one, many[i], 9);
+		}
+		buf_putc(&one, ']');
+		ok(b.len == one.len && strcmp(b.data, one.data) == 0 &&
+		    strlen(b.data) == b.len, "an array is its numbers, joined");
+		ok(vecjson_array(&capped, many, 600, 9) == -1,
+		    "a buffer's cap is kept");
+		buf_release(&one);
+		buf_release(&capped);
+	}
 	buf_release(&b);
 }
 
