@@ -5,9 +5,13 @@
 # Both embed the same records in batches of B with J requests in flight
 # and write one NDJSON record per input with its vector (256 dimensions,
 # sent base64, the default of both clients).  For each J the script
-# prints records per second against the ideal J * B / 50 ms, and client
-# CPU (user + system) per request, with the ratio npm / ai-embed.  The
-# npm peer is installed into bench/node_modules (gitignored).
+# prints records per second against the ideal J * B / 50 ms (the "%"
+# columns: 100% means the client kept J requests in flight all the time),
+# client CPU (user + system) per request in microseconds, with the ratio
+# npm / ai-embed, the fake server's own CPU per request (to show it is not
+# the bottleneck), and the 1-minute load average before the row: on a
+# shared machine read the CPU figures, which load does not inflate much.
+# The npm peer is installed into bench/node_modules (gitignored).
 set -eu
 cd "$(dirname "$0")/.."
 : "${AI_BUILD:=build}"
@@ -52,6 +56,12 @@ Promise.all(Array.from({ length: j }, worker)).then(() => {
 });
 JS
 
+# cpu_of PID: its user + system CPU so far, in seconds.
+cpu_of() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($14 + $15) / t }' "/proc/$1/stat"; }
+# pid_on PORT: the process listening on 127.0.0.1:PORT.
+pid_on() { ss -Hltnp "sport = :$1" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1; }
+load() { cut -d' ' -f1 /proc/loadavg; }
+
 # timed CMD...: run it, print "wall user+sys" seconds.
 timed() {
 	/usr/bin/time -f '%e %U %S' -o "$work/time" "$@"
@@ -60,8 +70,8 @@ timed() {
 
 printf 'ai-embed %s vs openai npm %s: fake provider %d ms, batch %d, %d dims\n' \
     "$(ai-embed --version | awk '{ print $NF }')" "$ver" "$latency" "$batch" "$dim"
-printf '%4s %6s %6s | %8s %5s %7s | %8s %5s %7s | %s\n' J N ideal \
-    "ai/s" "%" "cpu ms" "npm/s" "%" "cpu ms" "cpu npm/ai"
+printf '%4s %6s %6s | %8s %5s %8s | %8s %5s %8s | %10s | %8s %5s\n' J N ideal \
+    "ai/s" "%" "cpu us/r" "npm/s" "%" "cpu us/r" "cpu npm/ai" "fake us/r" "load"
 for j in 4 16 64; do
 	ideal=$((j * batch * 1000 / latency))
 	n=$((ideal * 4))
@@ -70,10 +80,14 @@ for j in 4 16 64; do
 	reqs=$(( (n + batch - 1) / batch ))
 	port=$("$fake" -d --idle 120 --latency "$latency" --dim "$dim")
 	base=http://127.0.0.1:$port/v1
+	fpid=$(pid_on "$port")
+	la=$(load)
+	f0=$(cpu_of "$fpid")
 	set -- $(timed sh -c 'ai-embed -m openai/x --base-url "$1" --no-cache \
 	    -j "$2" --batch "$3" <"$4" >"$5"' - "$base" "$j" "$batch" \
 	    "$work/in.jsonl" "$work/ai.out")
 	aw=$1 ac=$2
+	f1=$(cpu_of "$fpid")
 	set -- $(timed sh -c 'node "$1/peer.js" "$2" "$3" "$4" "$5" <"$6" >"$7"' - \
 	    "$work" "$PWD/bench" "$base" "$j" "$batch" "$work/in.jsonl" \
 	    "$work/npm.out")
@@ -81,8 +95,10 @@ for j in 4 16 64; do
 	[ "$(wc -l <"$work/ai.out")" -eq "$n" ] || { echo "ai-embed lost records" >&2; exit 1; }
 	[ "$(wc -l <"$work/npm.out")" -eq "$n" ] || { echo "npm lost records" >&2; exit 1; }
 	awk -v j="$j" -v n="$n" -v ideal="$ideal" -v r="$reqs" -v aw="$aw" \
-	    -v ac="$ac" -v nw="$nw" -v nc="$nc" 'BEGIN {
-		printf "%4d %6d %6d | %8.0f %4.0f%% %7.3f | %8.0f %4.0f%% %7.3f | %.1fx\n",
-		    j, n, ideal, n / aw, 100 * n / aw / ideal, 1000 * ac / r,
-		    n / nw, 100 * n / nw / ideal, 1000 * nc / r, nc / ac }'
+	    -v ac="$ac" -v nw="$nw" -v nc="$nc" -v f0="$f0" -v f1="$f1" \
+	    -v la="$la" 'BEGIN {
+		printf "%4d %6d %6d | %8.0f %4.0f%% %8.0f | %8.0f %4.0f%% %8.0f | %9.1fx | %9.0f %5s\n",
+		    j, n, ideal, n / aw, 100 * n / aw / ideal, 1e6 * ac / r,
+		    n / nw, 100 * n / nw / ideal, 1e6 * nc / r, nc / ac,
+		    1e6 * (f1 - f0) / r, la }'
 done

@@ -5,8 +5,11 @@
 # (tests/progs/fakeprov) answering every request after a fixed 200 ms,
 # at the same concurrency, and write one NDJSON record per answer.  For
 # each concurrency J the script prints requests per second against the
-# ideal J / 0.2 s, and client CPU (user + system) per request, with the
-# ratio openai-npm / ai-gen.  ai-gen runs with --no-cache, since the peer
+# ideal J / 0.2 s (the "%" columns: 100% means J requests were in flight
+# all the time), client CPU (user + system) per request in microseconds,
+# with the ratio openai-npm / ai-gen, the fake server's own CPU per request
+# (it must not be the bottleneck), and the 1-minute load average before
+# the row: on a shared machine the CPU figures are the ones to compare.  ai-gen runs with --no-cache, since the peer
 # has none (and the same prompts would otherwise be answered from it the
 # second time).  The npm peer is installed into bench/node_modules
 # (gitignored).
@@ -59,6 +62,12 @@ Promise.all(Array.from({ length: j }, worker)).then(() => {
 });
 EOF
 
+# cpu_of PID: its user + system CPU so far, in seconds.
+cpu_of() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($14 + $15) / t }' "/proc/$1/stat"; }
+# pid_on PORT: the process listening on 127.0.0.1:PORT.
+pid_on() { ss -Hltnp "sport = :$1" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1; }
+load() { cut -d' ' -f1 /proc/loadavg; }
+
 # time CMD...: run it, print "wall user+sys" seconds.
 timed() {
 	/usr/bin/time -f '%e %U %S' -o "$work/time" "$@"
@@ -67,17 +76,22 @@ timed() {
 
 printf 'ai-gen %s vs openai npm %s, fake provider latency %d ms, streamed\n' \
     "$(ai-gen --version | awk '{ print $NF }')" "$ver" "$latency"
-printf '%4s %5s | %8s %6s %8s | %8s %6s %8s | %s\n' J N \
-    "ai-gen/s" "ideal" "cpu ms" "npm/s" "ideal" "cpu ms" "cpu npm/ai-gen"
+printf '%4s %5s | %8s %6s %8s | %8s %6s %8s | %10s | %9s %5s\n' J N \
+    "ai-gen/s" "%" "cpu us/r" "npm/s" "%" "cpu us/r" "cpu npm/ai" \
+    "fake us/r" "load"
 for j in 8 32 128; do
 	n=$((j * 25))
 	seq "$n" | awk '{ printf "{\"id\":%d,\"prompt\":\"question number %d about the bench\"}\n", $1, $1 }' \
 	    >"$work/in.jsonl"
 	port=$("$fake" -d --idle 120 --latency "$latency")
 	base=http://127.0.0.1:$port/v1
+	fpid=$(pid_on "$port")
+	la=$(load)
+	f0=$(cpu_of "$fpid")
 	set -- $(timed sh -c 'ai-gen --no-cache -j "$1" -m openai/x --base-url "$2" \
 	    <"$3" >"$4"' - "$j" "$base" "$work/in.jsonl" "$work/ai.out")
 	aw=$1 ac=$2
+	f1=$(cpu_of "$fpid")
 	set -- $(timed sh -c 'node "$1/peer.js" "$2" "$3" "$4" "$5" <"$6" >"$7"' - \
 	    "$work" "$PWD/bench" "$base" "$n" "$j" "$work/in.jsonl" "$work/npm.out")
 	nw=$1 nc=$2
@@ -86,10 +100,11 @@ for j in 8 32 128; do
 	[ "$(grep -c '"output":"echo: question' "$work/npm.out")" -eq "$n" ] ||
 	    { echo "60-gen: the npm peer did not answer every request" >&2; exit 1; }
 	awk -v j="$j" -v n="$n" -v aw="$aw" -v ac="$ac" -v nw="$nw" -v nc="$nc" \
-	    -v lat="$latency" 'BEGIN {
+	    -v lat="$latency" -v f0="$f0" -v f1="$f1" -v la="$la" 'BEGIN {
 		ideal = j / (lat / 1000)
-		printf "%4d %5d | %8.1f %5.0f%% %8.3f | %8.1f %5.0f%% %8.3f | %.1fx\n",
-		    j, n, n / aw, 100 * n / aw / ideal, 1000 * ac / n,
-		    n / nw, 100 * n / nw / ideal, 1000 * nc / n, nc / ac
+		printf "%4d %5d | %8.1f %5.0f%% %8.0f | %8.1f %5.0f%% %8.0f | %9.1fx | %9.0f %5s\n",
+		    j, n, n / aw, 100 * n / aw / ideal, 1e6 * ac / n,
+		    n / nw, 100 * n / nw / ideal, 1e6 * nc / n, nc / ac,
+		    1e6 * (f1 - f0) / n, la
 	}'
 done
