@@ -117,21 +117,38 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return rc;
 }
 
-/* Which bytes need an escape: 0 none, 'u' \u00XX, else the letter after '\\'. */
-static const char escapes[256] = {
-	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
-	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
-	0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, '\\', 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'u',
+/*
+ * The escape of each byte that needs one, padded to eight bytes so that
+ * it is copied whole; an empty entry means the byte is copied as it is.
+ * Controls, '"', '\\' and DEL are escaped; everything else, UTF-8
+ * included, goes through unchanged.
+ */
+static const char escapes[256][8] = {
+	[0x00] = "\\u0000", [0x01] = "\\u0001", [0x02] = "\\u0002",
+	[0x03] = "\\u0003", [0x04] = "\\u0004", [0x05] = "\\u0005",
+	[0x06] = "\\u0006", [0x07] = "\\u0007", ['\b'] = "\\b",
+	['\t'] = "\\t", ['\n'] = "\\n", [0x0b] = "\\u000b", ['\f'] = "\\f",
+	['\r'] = "\\r", [0x0e] = "\\u000e", [0x0f] = "\\u000f",
+	[0x10] = "\\u0010", [0x11] = "\\u0011", [0x12] = "\\u0012",
+	[0x13] = "\\u0013", [0x14] = "\\u0014", [0x15] = "\\u0015",
+	[0x16] = "\\u0016", [0x17] = "\\u0017", [0x18] = "\\u0018",
+	[0x19] = "\\u0019", [0x1a] = "\\u001a", [0x1b] = "\\u001b",
+	[0x1c] = "\\u001c", [0x1d] = "\\u001d", [0x1e] = "\\u001e",
+	[0x1f] = "\\u001f", ['"'] = "\\\"", ['\\'] = "\\\\",
+	[0x7f] = "\\u007f",
 };
+
+/* Write the escape of c at o (eight bytes of room); return the end. */
+static inline char *
+put_escape(char *o, unsigned char c)
+{
+	memcpy(o, escapes[c], 8);
+	return o + (escapes[c][1] == 'u' ? 6 : 2);
+}
 
 /*
  * Does any byte of the word need an escape (< 0x20, '"', '\\', 0x7f)?
- * The has-zero and has-less tests are exact for "any byte".
+ * The has-zero and has-less tests are exact for the lowest flagged byte.
  */
 static uint64_t
 word_escapes(uint64_t x)
@@ -144,45 +161,15 @@ word_escapes(uint64_t x)
 	    ((bs - ones) & ~bs) | ((del - ones) & ~del)) & (ones * 0x80);
 }
 
-/* Escape p[0..n) into the buffer, which has room for n * 6 more bytes. */
-static void
-json_escape(struct buf *b, const unsigned char *p, size_t n)
+/* Escape p[0..n) byte by byte, but for clean runs of eight; return o's end. */
+static char *
+escape_words(char *o, const unsigned char *p, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
 	const unsigned char *end = p + n, *run;
-	char *o = b->data + b->len;
 	uint64_t w;
 
 	while (p < end) {
-#ifdef __SSE2__
-		/*
-		 * Sixteen bytes at a time (SSE2 is always there on x86-64),
-		 * stored whole and then counted: the room reserved for six
-		 * bytes out per byte in leaves space for the extra.
-		 */
-		while (end - p >= 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)p);
-			__m128i e = _mm_or_si128(
-			    _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v),
-			    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-			    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
-			    _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)))));
-			int m = _mm_movemask_epi8(e);
-
-			_mm_storeu_si128((__m128i *)o, v);
-			if (m != 0) {
-				m = __builtin_ctz((unsigned)m);
-				p += m;
-				o += m;
-				goto escape;
-			}
-			p += 16;
-			o += 16;
-		}
-#endif
 		run = p;
-		/* Eight bytes at a time while none needs an escape; the
-		 * lowest flagged byte is the first that does. */
 		while (end - p >= 8) {
 			memcpy(&w, p, 8);
 			if ((w = word_escapes(w)) != 0) {
@@ -193,27 +180,188 @@ json_escape(struct buf *b, const unsigned char *p, size_t n)
 			}
 			p += 8;
 		}
-		while (p < end && !escapes[*p])
+		while (p < end && escapes[*p][0] == '\0')
 			p++;
 		memcpy(o, run, (size_t)(p - run));
 		o += p - run;
 		if (p == end)
 			break;
-#ifdef __SSE2__
-escape:
-#endif
-		*o++ = '\\';
-		if (escapes[*p] == 'u') {
-			*o++ = 'u';
-			*o++ = '0';
-			*o++ = '0';
-			*o++ = hex[*p >> 4];
-			*o++ = hex[*p & 15];
-		} else
-			*o++ = escapes[*p];
-		p++;
+		o = put_escape(o, *p++);
 	}
-	b->len = (size_t)(o - b->data);
+	return o;
+}
+
+#ifdef __SSE2__
+/* One bit for each of the sixteen bytes of v that needs an escape. */
+static inline unsigned
+vec_escapes(__m128i v)
+{
+	__m128i e = _mm_or_si128(
+	    _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v),
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+	    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)))));
+
+	return (unsigned)_mm_movemask_epi8(e);
+}
+
+/*
+ * SSE2: thirty-two bytes at a time.  The block is stored whole, then the
+ * output moves on to its first byte that needs an escape, writes the
+ * escape and starts the next block right after it.  Return the end of
+ * the output; *pp is left where the bytes not yet done begin.
+ */
+static char *
+escape_sse2(char *o, const unsigned char **pp, const unsigned char *end)
+{
+	const unsigned char *p = *pp;
+
+	while (end - p >= 32) {
+		__m128i a = _mm_loadu_si128((const __m128i *)p);
+		__m128i b = _mm_loadu_si128((const __m128i *)(p + 16));
+		unsigned m = vec_escapes(a) | vec_escapes(b) << 16;
+
+		_mm_storeu_si128((__m128i *)o, a);
+		_mm_storeu_si128((__m128i *)(o + 16), b);
+		if (m == 0) {
+			p += 32;
+			o += 32;
+			continue;
+		}
+		m = (unsigned)__builtin_ctz(m);
+		p += m;
+		o = put_escape(o + m, *p++);
+	}
+	*pp = p;
+	return o;
+}
+#endif
+
+#if defined(__x86_64__) && defined(__SSE2__)
+#include <immintrin.h>
+
+/*
+ * SSSE3: sixteen bytes a step with no branch on the data, for text where
+ * an escape (mostly a line end) comes every few dozen bytes and the
+ * SSE2 loop's "is there one, where" would be guessed wrong every other
+ * block.  Each half of eight bytes goes out through one pshufb: spread[m]
+ * places the eight bytes, with a backslash before each one flagged in
+ * the 8-bit mask m, in 8 + popcount(m) bytes.  The escaped bytes are
+ * first turned into their letters ('\n' to 'n'; '"' and '\\' stay).  A
+ * block with a byte that needs \u00XX (a rare control, DEL) goes the
+ * scalar way.
+ */
+static unsigned char spread[256][16];
+static int have_ssse3;
+
+__attribute__((constructor))
+static void
+spread_init(void)
+{
+	int m, i, k;
+
+	if (!__builtin_cpu_supports("ssse3") ||
+	    !__builtin_cpu_supports("popcnt"))
+		return;
+	for (m = 0; m < 256; m++) {
+		memset(spread[m], 0x80, 16);
+		for (i = k = 0; i < 8; i++) {
+			if (m >> i & 1)
+				spread[m][k++] = 8;	/* a backslash */
+			spread[m][k++] = (unsigned char)i;
+		}
+	}
+	have_ssse3 = 1;
+}
+
+__attribute__((target("ssse3,popcnt")))
+static char *
+escape_ssse3(char *o, const unsigned char **pp, const unsigned char *end)
+{
+	const __m128i letters = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0,
+	    'b', 't', 'n', 0, 'f', 'r', 0, 0);
+	const __m128i bs = _mm_set1_epi8('\\'), zero = _mm_setzero_si128();
+	const unsigned char *p = *pp;
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)p);
+		__m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v,
+		    _mm_set1_epi8(0x1f)), v);
+		__m128i low = _mm_cmpeq_epi8(_mm_min_epu8(v,
+		    _mm_set1_epi8(0x0f)), v);
+		__m128i t = _mm_shuffle_epi8(letters, v);
+		/* Controls with a one-letter escape, and those without. */
+		__m128i named = _mm_andnot_si128(_mm_cmpeq_epi8(t, zero), low);
+		__m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+		__m128i esc = _mm_or_si128(ctl, _mm_or_si128(del,
+		    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+		    _mm_cmpeq_epi8(v, bs))));
+		__m128i mapped;
+		unsigned m, lo, hi;
+
+		if (_mm_movemask_epi8(_mm_or_si128(del,
+		    _mm_andnot_si128(named, ctl))) != 0) {
+			o = escape_words(o, p, 16);
+			p += 16;
+			continue;
+		}
+		mapped = _mm_or_si128(_mm_and_si128(named, t),
+		    _mm_andnot_si128(named, v));
+		m = (unsigned)_mm_movemask_epi8(esc);
+		lo = m & 0xff;
+		hi = m >> 8;
+		_mm_storeu_si128((__m128i *)o, _mm_shuffle_epi8(
+		    _mm_unpacklo_epi64(mapped, bs),
+		    _mm_loadu_si128((const __m128i *)spread[lo])));
+		o += 8 + _mm_popcnt_u32(lo);
+		_mm_storeu_si128((__m128i *)o, _mm_shuffle_epi8(
+		    _mm_unpackhi_epi64(mapped, bs),
+		    _mm_loadu_si128((const __m128i *)spread[hi])));
+		o += 8 + _mm_popcnt_u32(hi);
+		p += 16;
+	}
+	*pp = p;
+	return o;
+}
+#endif
+
+/*
+ * Escape p[0..n) to o, which has room for n * 6 + 8 bytes; return the
+ * end.  The vector loops take the bulk; the tail goes eight bytes at a
+ * time while none needs an escape, then byte by byte.
+ */
+static int json_slower;		/* buf_json_impl's choice */
+
+static char *
+json_escape(char *o, const unsigned char *p, size_t n)
+{
+	const unsigned char *end = p + n;
+
+#if defined(__x86_64__) && defined(__SSE2__)
+	if (have_ssse3 && json_slower == 0)
+		o = escape_ssse3(o, &p, end);
+	else
+#endif
+#ifdef __SSE2__
+	if (json_slower <= 1)
+		o = escape_sse2(o, &p, end);
+#endif
+	return escape_words(o, p, (size_t)(end - p));
+}
+
+const char *
+buf_json_impl(int slower)
+{
+	json_slower = slower;
+#if defined(__x86_64__) && defined(__SSE2__)
+	if (have_ssse3 && slower == 0)
+		return "ssse3";
+#endif
+#ifdef __SSE2__
+	if (slower <= 1)
+		return "sse2";
+#endif
+	return "words";
 }
 
 int
@@ -222,24 +370,22 @@ buf_json_str(struct buf *b, const char *s, size_t len)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t saved = b->len, n;
 
-	if (buf_putc(b, '"') == -1)
-		return -1;
 	/* In blocks, so that the worst case (six bytes out per byte in) is
 	 * reserved for a block, not for the whole string. */
-	while (len > 0) {
+	do {
 		n = len < 65536 ? len : 65536;
-		if (buf_reserve(b, n * 6) == -1) {
+		if (buf_reserve(b, n * 6 + 10) == -1) {
 			b->len = saved;
 			return -1;
 		}
-		json_escape(b, p, n);
+		if (b->len == saved)
+			b->data[b->len++] = '"';
+		b->len = (size_t)(json_escape(b->data + b->len, p, n) - b->data);
 		p += n;
 		len -= n;
-	}
-	if (buf_putc(b, '"') == -1) {
-		b->len = saved;
-		return -1;
-	}
+	} while (len > 0);
+	b->data[b->len++] = '"';
+	b->data[b->len] = '\0';
 	return 0;
 }
 

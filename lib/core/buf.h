@@ -43,6 +43,14 @@ int	buf_vprintf(struct buf *, const char *, va_list);
  */
 int	buf_json_str(struct buf *, const char *s, size_t len);
 
+/*
+ * The escaper buf_json_str uses: with slower 0 the fastest the CPU
+ * allows ("ssse3" or "sse2"), 1 at most "sse2", 2 "words" (eight bytes
+ * at a time, any CPU).  Return its name.  For tests and benchmarks;
+ * not thread-safe.
+ */
+const char *buf_json_impl(int slower);
+
 /* Take the data out: the caller frees it; the buffer is left empty. */
 char	*buf_detach(struct buf *, size_t *len);
 

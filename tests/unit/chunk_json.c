@@ -1,8 +1,10 @@
 /*
- * chunk_json.c - the chunk writer's string escaping (buf_json_str, whose
- * fast paths skip 16 or 8 clean bytes at a time) against a plain
- * byte-by-byte escaper, on every length and every kind of byte at every
- * position, so the vector paths and their tails all run.
+ * chunk_json.c - the shared string escaping (buf_json_str: an SSSE3
+ * path that spreads sixteen bytes a step through pshufb, an SSE2 path
+ * that skips 32 clean bytes at a time, 8 bytes at a time in the tail)
+ * against a plain byte-by-byte escaper, each implementation in turn, on
+ * every length and every kind of byte at every position, so the vector
+ * paths and their tails all run, and on random bytes of every value.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,21 @@ slow(struct buf *b, const unsigned char *s, size_t n)
 	buf_putc(b, '"');
 }
 
+/* Compare buf_json_str with slow() on s[0..len); 0 if they agree. */
+static int
+differs(struct buf *fast, struct buf *want, const unsigned char *s,
+    size_t len)
+{
+	buf_reset(fast);
+	buf_reset(want);
+	buf_puts(fast, "<");	/* an unaligned start */
+	buf_puts(want, "<");
+	buf_json_str(fast, (const char *)s, len);
+	slow(want, s, len);
+	return fast->len != want->len ||
+	    memcmp(fast->data, want->data, want->len) != 0;
+}
+
 int
 main(void)
 {
@@ -43,33 +60,56 @@ main(void)
 	 * of byte that needs an escape. */
 	static const unsigned char palette[] = { 'a', ' ', '~', 0xC3, 0xA9,
 		0xE2, 0x80, 0xFF, '"', '\\', '\n', '\t', 0x01, 0x1F, 0x7F, 0x00,
-		0x20, 0x5B, 0x5D, 0x21, 0x23 };
+		0x20, 0x5B, 0x5D, 0x21, 0x23, '\r', '\b', '\f', 0x0B, 0x0E,
+		0x10, 0x18, 0x1C, 0x1D, 0x8A, 0x9C, 0xA2, 0xDC };
+	static unsigned char big[200000];
+	static const int density[] = { 2, 4, 8, 30, 1000 };
 	unsigned char s[300];
 	struct buf fast = BUF_INIT(0), want = BUF_INIT(0);
-	size_t len, i, k, bad = 0, runs = 0;
+	size_t len, i, k, d, bad, runs;
+	const char *impl;
+	int slower;
 
-	srand(11);
-	for (len = 0; len < sizeof(s); len++)
-		for (k = 0; k < 20; k++) {
-			/* Mostly clean text, so the fast paths run long. */
-			for (i = 0; i < len; i++)
-				s[i] = rand() % 8 ? 'x' :
-				    palette[rand() % sizeof(palette)];
-			buf_reset(&fast);
-			buf_reset(&want);
-			buf_puts(&fast, "<");	/* an unaligned start */
-			buf_puts(&want, "<");
-			buf_json_str(&fast, (const char *)s, len);
-			slow(&want, s, len);
-			runs++;
-			if (fast.len != want.len ||
-			    memcmp(fast.data, want.data, want.len) != 0) {
-				if (bad++ == 0)
-					printf("# differ at length %zu\n", len);
+	for (slower = 0; slower <= 2; slower++) {
+		impl = buf_json_impl(slower);
+		srand(11);
+		bad = runs = 0;
+		for (len = 0; len < sizeof(s); len++)
+			for (k = 0; k < 20; k++) {
+				/* Mostly clean text, so the fast paths run
+				 * long. */
+				for (i = 0; i < len; i++)
+					s[i] = rand() % 8 ? 'x' :
+					    palette[rand() % sizeof(palette)];
+				runs++;
+				if (differs(&fast, &want, s, len) && bad++ == 0)
+					printf("# %s: differ at length %zu\n",
+					    impl, len);
 			}
-		}
-	ok(bad == 0, "buf_json_str equals the plain escaper on %zu strings",
-	    runs);
+		ok(bad == 0, "%s: buf_json_str equals the plain escaper on"
+		    " %zu strings", impl, runs);
+
+		/* Random bytes of every value, at several densities of
+		 * bytes that need an escape, past the 64 KiB blocks. */
+		bad = runs = 0;
+		for (d = 0; d < sizeof(density) / sizeof(density[0]); d++)
+			for (k = 0; k < 40; k++) {
+				len = k < 20 ? (size_t)rand() % 4000 :
+				    (size_t)rand() % sizeof(big);
+				for (i = 0; i < len; i++)
+					big[i] = rand() % density[d] ?
+					    (unsigned char)(0x20 + rand() % 0x5f) :
+					    (unsigned char)(rand() % 256);
+				runs++;
+				if (differs(&fast, &want, big, len) &&
+				    bad++ == 0)
+					printf("# %s: differ, density 1/%d, length"
+					    " %zu\n", impl, density[d], len);
+			}
+		ok(bad == 0, "%s: random bytes: equal on %zu strings", impl,
+		    runs);
+	}
+	buf_json_impl(0);
 	buf_release(&fast);
 	buf_release(&want);
 	return done_testing();
