@@ -252,7 +252,7 @@ escape_sse2(char *o, const unsigned char **pp, const unsigned char *end)
  * scalar way.
  */
 static unsigned char spread[256][16];
-static int have_ssse3;
+static int have_ssse3, have_vbmi2;
 
 __attribute__((constructor))
 static void
@@ -263,6 +263,10 @@ spread_init(void)
 	if (!__builtin_cpu_supports("ssse3") ||
 	    !__builtin_cpu_supports("popcnt"))
 		return;
+	have_vbmi2 = __builtin_cpu_supports("avx512vbmi2") &&
+	    __builtin_cpu_supports("avx512bw") &&
+	    __builtin_cpu_supports("avx512vl") &&
+	    __builtin_cpu_supports("bmi2");
 	for (m = 0; m < 256; m++) {
 		memset(spread[m], 0x80, 16);
 		for (i = k = 0; i < 8; i++) {
@@ -323,6 +327,52 @@ escape_ssse3(char *o, const unsigned char **pp, const unsigned char *end)
 	*pp = p;
 	return o;
 }
+
+/*
+ * AVX-512 VBMI2: thirty-two bytes a step, the same way without a table.
+ * Every input byte has two slots in a 64-bit picture, a backslash slot
+ * (present when the byte is escaped: pdep spreads the escape mask there)
+ * and its own; pext packs the present slots and says which of them take
+ * the input's bytes, and vpexpandb puts them there over a background of
+ * backslashes.
+ */
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi2,bmi2,popcnt")))
+static char *
+escape_vbmi2(char *o, const unsigned char **pp, const unsigned char *end)
+{
+	const __m256i letters = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0,
+	    'b', 't', 'n', 0, 'f', 'r', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    'b', 't', 'n', 0, 'f', 'r', 0, 0);
+	const __m512i bs = _mm512_set1_epi8('\\');
+	const uint64_t odd = 0xAAAAAAAAAAAAAAAAULL;
+	const unsigned char *p = *pp;
+
+	while (end - p >= 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)p);
+		__m256i t = _mm256_shuffle_epi8(letters, v);
+		__mmask32 ctl = _mm256_cmple_epu8_mask(v, _mm256_set1_epi8(0x1f));
+		__mmask32 named = _mm256_cmple_epu8_mask(v,
+		    _mm256_set1_epi8(0x0f)) & _mm256_test_epi8_mask(t, t);
+		__mmask32 del = _mm256_cmpeq_epi8_mask(v, _mm256_set1_epi8(0x7f));
+		uint32_t m;
+		uint64_t data;
+
+		if ((ctl & ~named) != 0 || del != 0) {
+			o = escape_words(o, p, 32);
+			p += 32;
+			continue;
+		}
+		m = ctl | _mm256_cmpeq_epi8_mask(v, _mm256_set1_epi8('"')) |
+		    _mm256_cmpeq_epi8_mask(v, _mm256_set1_epi8('\\'));
+		data = _pext_u64(odd, _pdep_u64(m, ~odd) | odd);
+		_mm512_storeu_si512(o, _mm512_mask_expand_epi8(bs, data,
+		    _mm512_castsi256_si512(_mm256_mask_blend_epi8(named, v, t))));
+		o += 32 + _mm_popcnt_u32(m);
+		p += 32;
+	}
+	*pp = p;
+	return o;
+}
 #endif
 
 /*
@@ -338,12 +388,14 @@ json_escape(char *o, const unsigned char *p, size_t n)
 	const unsigned char *end = p + n;
 
 #if defined(__x86_64__) && defined(__SSE2__)
-	if (have_ssse3 && json_slower == 0)
+	if (have_vbmi2 && json_slower == 0)
+		o = escape_vbmi2(o, &p, end);
+	if (have_ssse3 && json_slower <= 1)
 		o = escape_ssse3(o, &p, end);
 	else
 #endif
 #ifdef __SSE2__
-	if (json_slower <= 1)
+	if (json_slower <= 2)
 		o = escape_sse2(o, &p, end);
 #endif
 	return escape_words(o, p, (size_t)(end - p));
@@ -354,11 +406,13 @@ buf_json_impl(int slower)
 {
 	json_slower = slower;
 #if defined(__x86_64__) && defined(__SSE2__)
-	if (have_ssse3 && slower == 0)
+	if (have_vbmi2 && slower == 0)
+		return "avx512vbmi2";
+	if (have_ssse3 && slower <= 1)
 		return "ssse3";
 #endif
 #ifdef __SSE2__
-	if (slower <= 1)
+	if (slower <= 2)
 		return "sse2";
 #endif
 	return "words";

@@ -45,9 +45,9 @@ int	buf_json_str(struct buf *, const char *s, size_t len);
 
 /*
  * The escaper buf_json_str uses: with slower 0 the fastest the CPU
- * allows ("ssse3" or "sse2"), 1 at most "sse2", 2 "words" (eight bytes
- * at a time, any CPU).  Return its name.  For tests and benchmarks;
- * not thread-safe.
+ * allows ("avx512vbmi2", "ssse3" or "sse2"), 1 at most "ssse3", 2 at
+ * most "sse2", 3 "words" (eight bytes at a time, any CPU).  Return its
+ * name.  For tests and benchmarks; not thread-safe.
  */
 const char *buf_json_impl(int slower);
 
