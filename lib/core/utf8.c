@@ -6,6 +6,10 @@
 #include "buf.h"
 #include "utf8.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 size_t
 utf8_seqlen(const unsigned char *s, size_t len)
 {
@@ -49,7 +53,13 @@ utf8_valid_prefix(const char *s, size_t len)
 	size_t i = 0, n;
 
 	while (i < len) {
-		/* Fast path: eight ASCII bytes at a time. */
+		/* Fast paths: 32, then eight ASCII bytes at a time. */
+#ifdef __SSE2__
+		while (i + 32 <= len && _mm_movemask_epi8(_mm_or_si128(
+		    _mm_loadu_si128((const __m128i *)(p + i)),
+		    _mm_loadu_si128((const __m128i *)(p + i + 16)))) == 0)
+			i += 32;
+#endif
 		while (i + 8 <= len) {
 			unsigned long long w;
 

@@ -2,6 +2,7 @@
  * core.c - unit tests for lib/core: buf, utf8, ndjson, sha256.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/buf.h"
@@ -41,6 +42,27 @@ test_utf8(void)
 	is_int(utf8_valid_prefix("ab\xed\xa0\x80", 5), 2, "surrogate rejected");
 	is_int(utf8_valid_prefix("\xc0\xaf", 2), 0, "overlong rejected");
 	is_int(utf8_valid_prefix("\xf4\x90\x80\x80", 4), 0, "above U+10FFFF");
+	{
+		/* A bad byte or an "é" at every place in ASCII text, so
+		 * that the 32- and 8-byte fast paths stop where they must. */
+		char t[100];
+		size_t i, bad = 0;
+
+		memset(t, 'a', sizeof(t));
+		for (i = 0; i < sizeof(t); i++) {
+			t[i] = '\xff';
+			bad += utf8_valid_prefix(t, sizeof(t)) != i;
+			t[i] = 'a';
+			if (i + 1 < sizeof(t)) {
+				memcpy(t + i, "\xc3\xa9", 2);
+				bad += utf8_valid_prefix(t, sizeof(t)) !=
+				    sizeof(t);
+				bad += utf8_valid_prefix(t, i + 1) != i;
+				memset(t + i, 'a', 2);
+			}
+		}
+		is_int(bad, 0, "the first bad byte is found at every place");
+	}
 	is_int(utf8_repair(&b, "a\xff" "b\xe2\x82z", 6), 2, "two repairs");
 	is_str(b.data, "a\xef\xbf\xbd" "b\xef\xbf\xbdz",
 	    "maximal subparts become one U+FFFD each");
