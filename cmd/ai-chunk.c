@@ -113,6 +113,7 @@ struct run {
 	struct buf		 id;		/* doc id as a JSON string */
 	struct buf		 meta;		/* the document's meta, inside
 						   the braces */
+	struct buf		 src;		/* "source":PATH, or empty */
 	int			 doc_title;	/* it has a title: keep it */
 	unsigned long		 seq;
 	size_t			 epos, eline;	/* lines_of's cursor */
@@ -208,7 +209,15 @@ flush_out(struct run *r)
 #define record_error(r, ...) \
 	(flush_out(r), cli_record_error(&(r)->cli, __VA_ARGS__))
 
-/* Append the decimal form of v. */
+/*
+ * Writing a record: emit_chunk reserves room for everything but the
+ * strings of unbounded length first, then appends without checks.
+ */
+#define PUT(b, p, n) \
+	(memcpy((b)->data + (b)->len, (p), (n)), (b)->len += (n))
+#define PUT_LIT(b, lit)	PUT(b, lit, sizeof(lit) - 1)
+
+/* Append the decimal form of v (room for 20 bytes is reserved). */
 static void
 put_num(struct buf *b, size_t v)
 {
@@ -217,7 +226,7 @@ put_num(struct buf *b, size_t v)
 	do
 		*--q = (char)('0' + v % 10);
 	while ((v /= 10) > 0);
-	buf_append(b, q, (size_t)(tmp + sizeof(tmp) - q));
+	PUT(b, q, (size_t)(tmp + sizeof(tmp) - q));
 }
 
 static void
@@ -245,33 +254,43 @@ emit_chunk(void *arg, const struct chunk *ch)
 		cli_warn("%s: chunk %lu: %zu tokens, over the size, but one"
 		    " character cannot be cut", r->name, r->seq, ch->tokens);
 	sha256_hex(t, n, hex);
-	buf_puts(b, "{\"id\":");
-	buf_append(b, r->id.data, r->id.len - 1);
-	buf_putc(b, '#');
+	/* The fixed parts, two numbers, the id twice, then the text. */
+	if (buf_reserve(b, 2 * r->id.len + 128) == -1)
+		cli_fatal(1, "out of memory");
+	PUT_LIT(b, "{\"id\":");
+	PUT(b, r->id.data, r->id.len - 1);
+	PUT_LIT(b, "#");
 	put_num(b, r->seq);
-	buf_puts(b, "\",\"doc_id\":");
-	buf_append(b, r->id.data, r->id.len);
-	buf_puts(b, ",\"seq\":");
+	PUT_LIT(b, "\",\"doc_id\":");
+	PUT(b, r->id.data, r->id.len);
+	PUT_LIT(b, ",\"seq\":");
 	put_num(b, r->seq);
-	buf_puts(b, ",\"text\":");
-	buf_json_str(b, t, n);
-	buf_puts(b, ",\"start\":");
+	PUT_LIT(b, ",\"text\":");
+	if (buf_json_str(b, t, n) == -1 ||
+	    buf_reserve(b, r->meta.len + r->src.len + 256) == -1)
+		cli_fatal(1, "out of memory");
+	/* Three numbers, the hash, the meta: up to 230 bytes and those
+	 * already escaped. */
+	PUT_LIT(b, ",\"start\":");
 	put_num(b, ch->start);
-	buf_puts(b, ",\"end\":");
+	PUT_LIT(b, ",\"end\":");
 	put_num(b, ch->end);
 	if (!r->co.no_count) {
-		buf_puts(b, ",\"tokens\":");
+		PUT_LIT(b, ",\"tokens\":");
 		put_num(b, ch->tokens);
 	}
-	buf_puts(b, ",\"hash\":\"");
-	buf_append(b, hex, 64);
-	buf_puts(b, "\",\"meta\":{");
-	buf_append(b, r->meta.data, r->meta.len);
+	PUT_LIT(b, ",\"hash\":\"");
+	PUT(b, hex, 64);
+	PUT_LIT(b, "\",\"meta\":{");
+	if (r->meta.len > 0)		/* else its data may be NULL */
+		PUT(b, r->meta.data, r->meta.len);
 	if (r->source != NULL) {
-		buf_puts(b, comma ? ",\"source\":" : "\"source\":");
-		buf_json_str(b, r->source, strlen(r->source));
+		if (comma)
+			PUT_LIT(b, ",");
+		PUT(b, r->src.data, r->src.len);
 		comma = 1;
 	}
+	b->data[b->len] = '\0';
 	if (r->co.by == CHUNK_MARKDOWN) {
 		if (ch->title.len > 0 && !r->doc_title) {
 			buf_puts(b, comma ? ",\"title\":" : "\"title\":");
@@ -291,16 +310,20 @@ emit_chunk(void *arg, const struct chunk *ch)
 		buf_printf(b, "%s\"language\":\"%s\"", comma ? "," : "", r->lang);
 		comma = 1;
 	}
+	if (buf_reserve(b, 80) == -1)
+		cli_fatal(1, "out of memory");
 	if (r->source != NULL) {
 		lines_of(r, ch->start, ch->end, &first, &last);
-		buf_puts(b, comma ? ",\"lines\":[" : "\"lines\":[");
+		if (comma)
+			PUT_LIT(b, ",");
+		PUT_LIT(b, "\"lines\":[");
 		put_num(b, first);
-		buf_putc(b, ',');
+		PUT_LIT(b, ",");
 		put_num(b, last);
-		buf_putc(b, ']');
+		PUT_LIT(b, "]");
 	}
-	if (buf_puts(b, "}}\n") == -1)
-		cli_fatal(1, "out of memory");
+	PUT_LIT(b, "}}\n");
+	b->data[b->len] = '\0';
 	if (b->len >= OUT_BATCH)
 		flush_out(r);
 	r->cli.nout++;
@@ -337,6 +360,11 @@ begin_doc(struct run *r, const char *where, const char *id, size_t idlen,
 			buf_putc(&r->meta, ':');
 			ndjson_dump(&r->meta, v);
 		}
+	buf_reset(&r->src);
+	if (r->source != NULL) {
+		buf_puts(&r->src, "\"source\":");
+		buf_json_str(&r->src, r->source, strlen(r->source));
+	}
 	r->doc_title = meta != NULL && json_object_get(meta, "title") != NULL;
 	r->seq = 0;
 	r->epos = 0;
@@ -742,6 +770,10 @@ main(int argc, char *argv[])
 		cli_usage_error(&r.cli, "option '--tokenizer': unknown"
 		    " encoding '%s' (known: approx, cl100k_base, o200k_base)",
 		    tokname);
+	/* Characters without counts need no encoding's data: the
+	 * approximate counter stands in, never asked. */
+	if (r.mode == 0 && r.co.unit == CHUNK_UNIT_CHARS && r.co.no_count)
+		tokname = "approx";
 	if ((tok = tokenizer_open(tokname, NULL, err, sizeof(err))) == NULL)
 		cli_fatal(2, "%s", err);
 	r.co.tok = tok;
@@ -750,6 +782,7 @@ main(int argc, char *argv[])
 	buf_init(&r.file, 0);
 	buf_init(&r.id, 0);
 	buf_init(&r.meta, 0);
+	buf_init(&r.src, 0);
 
 	if (text)
 		rc = text_stdin(&r, docid);
@@ -770,6 +803,7 @@ main(int argc, char *argv[])
 	buf_release(&r.file);
 	buf_release(&r.id);
 	buf_release(&r.meta);
+	buf_release(&r.src);
 	free((void *)inc);
 	free((void *)exc);
 	return cli_finish(&r.cli);
