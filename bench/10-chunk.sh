@@ -14,7 +14,11 @@
 # JSON record; the peers only return strings.  Throughput is given by
 # wall time and by CPU time (user + system): on a busy machine the second
 # is the fairer measure, and the ratios use it.  Each figure is the best
-# of three runs (three passes in the same node process for the peers).
+# of three runs (three passes in the same node process for the peers),
+# timed by bench/lib/cputime.c to the microsecond; the load average is
+# given beside each.  bench/lib/chunkparts.c then times each part of a
+# character-mode run alone (reading, UTF-8 check, SHA-256, escaping,
+# approximate counting, writing the output), the floor under the total.
 #
 #	BENCH_CHUNK_STREAM_MB=N	size of the stream of small documents
 #				(default 1000; 0 skips it)
@@ -38,17 +42,9 @@ fi
 # --- the npm peers: name bytes chunks wall_s cpu_s maxrss_kb
 cat >"$work/peer.mjs" <<'EOF'
 import fs from 'fs';
-import path from 'path';
-const [which, dir] = process.argv.slice(2);
-const files = [];
-(function walk(d) {
-	for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) =>
-	    a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) {
-		if (e.name.startsWith('.')) continue;
-		const p = path.join(d, e.name);
-		if (e.isDirectory()) walk(p); else files.push(p);
-	}
-})(dir);
+import { createRequire } from 'module';
+const [which, dir, lib] = process.argv.slice(2);
+const files = createRequire(import.meta.url)(`${lib}/corpus-files.cjs`)(dir);
 const texts = files.map((f) => fs.readFileSync(f, 'utf8'));
 const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
 let split;
@@ -84,25 +80,38 @@ EOF
 bytes=$(find "$corpus" -type f ! -name '.*' -printf '%s\n' |
     awk '{ n += $1 } END { print n }')
 
-# --- ai-chunk as a process: name bytes chunks wall_s cpu_s maxrss_kb
+# --- the helpers: cputime (time(1) to the microsecond), chunkparts
+cc -std=c11 -O2 -D_GNU_SOURCE -o "$work/cputime" bench/lib/cputime.c
+cc -std=c11 -O2 -D_GNU_SOURCE -Ilib -o "$work/chunkparts" \
+    bench/lib/chunkparts.c "$AI_BUILD/libaitools.a" \
+    $(pkg-config --libs jansson libutf8proc libpcre2-8) -lm
+
+# --- ai-chunk as a process: name bytes chunks wall_s cpu_s maxrss_kb load
 run() {		# run NAME ai-chunk-args...: the best of three runs
 	_name=$1
 	shift
 	for _i in 1 2 3; do
-		/usr/bin/time -f '%e %U %S %M' -o "$work/time" \
+		"$work/cputime" -o "$work/time" \
 		    "$chunk" -q "$@" "$corpus" >"$work/out"
 		cat "$work/time"
 	done | awk '{ c = $2 + $3; if (NR == 1 || $1 < w) w = $1;
 		if (NR == 1 || c < cpu) cpu = c; if ($4 > m) m = $4 }
 		END { printf "%.3f %.3f %d\n", w, cpu, m }' >"$work/best"
 	read -r _w _c _m <"$work/best"
-	echo "$_name $bytes $(wc -l <"$work/out") $_w $_c $_m"
+	echo "$_name $bytes $(wc -l <"$work/out") $_w $_c $_m $(load)"
+	wc -c <"$work/out" >"$work/outbytes-$_name"
 	rm -f "$work/out"
 }
 
+load() {	# the one-minute load average, as a run ends
+	cut -d' ' -f1 /proc/loadavg
+}
+
 {
-	(cd bench && node "$work/peer.mjs" langchain "$corpus")
-	(cd bench && node "$work/peer.mjs" chonkie "$corpus")
+	(cd bench && node "$work/peer.mjs" langchain "$corpus" "$PWD/lib" |
+	    sed "s/\$/ $(load)/")
+	(cd bench && node "$work/peer.mjs" chonkie "$corpus" "$PWD/lib" |
+	    sed "s/\$/ $(load)/")
 	run ai-chunk-chars --no-tokens -u chars -s 1000 -o 200
 	run ai-chunk-chars+approx -t approx -u chars -s 1000 -o 200
 	run ai-chunk-chars+cl100k -t cl100k_base -u chars -s 1000 -o 200
@@ -111,23 +120,33 @@ run() {		# run NAME ai-chunk-args...: the best of three runs
 } >"$work/results"
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo |
-    sed 's/.*: //'), $(uname -sr)"
+    sed 's/.*: //'), $(uname -sr), node $(node --version)," \
+    "load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "corpus: $corpus, $(find "$corpus" -type f ! -name '.*' | wc -l) files," \
     "$bytes bytes"
 awk '
 	{ name[NR] = $1; b[NR] = $2; n[NR] = $3; w[NR] = $4; c[NR] = $5;
-	  m[NR] = $6 }
+	  m[NR] = $6; l[NR] = $7 }
 	$1 == "langchain" || $1 == "chonkie" {
 		if (best == "" || c[NR] < best) best = c[NR]
 	}
 	END {
-		printf "%-24s %9s %10s %10s %10s %9s\n", "splitter", "chunks",
-		    "MB/s wall", "MB/s CPU", "peak RSS", "vs best"
+		printf "%-24s %9s %10s %10s %10s %9s %6s\n", "splitter",
+		    "chunks", "MB/s wall", "MB/s CPU", "peak RSS", "vs best",
+		    "load"
 		for (i = 1; i <= NR; i++)
-			printf "%-24s %9d %10.1f %10.1f %7.1f MB %8.2fx\n",
+			printf "%-24s %9d %10.1f %10.1f %7.1f MB %8.2fx %6s\n",
 			    name[i], n[i], b[i] / 1e6 / w[i], b[i] / 1e6 / c[i],
-			    m[i] / 1024, best / c[i]
+			    m[i] / 1024, best / c[i], l[i]
 	}' "$work/results"
+
+# --- where the time goes: each part of the character-mode run alone
+echo
+echo "parts of ai-chunk-chars, each alone (CPU time, best of three," \
+    "load average $(cut -d' ' -f1 /proc/loadavg)):"
+find "$corpus" -type f ! -name '.*' | sort |
+    "$work/chunkparts" "$(cat "$work/outbytes-ai-chunk-chars")" \
+    "$work/parts.out"
 
 # --- a stream of small documents: peak memory must not grow with it
 if [ "$stream_mb" -gt 0 ]; then

@@ -37,17 +37,9 @@ peers=$PWD/bench/node_modules
 
 # --- passages: the corpus cut at line ends into ~2,000-character pieces
 cat >"$work/cut.js" <<'EOF'
-const fs = require('fs'), path = require('path');
-const [dir, out, mb] = process.argv.slice(2);
-const files = [];
-(function walk(d) {
-	for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) =>
-	    a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) {
-		if (e.name.startsWith('.')) continue;
-		const p = path.join(d, e.name);
-		if (e.isDirectory()) walk(p); else files.push(p);
-	}
-})(dir);
+const fs = require('fs');
+const [dir, out, mb, lib] = process.argv.slice(2);
+const files = require(`${lib}/corpus-files.cjs`)(dir);
 const fd = fs.openSync(out, 'w'), cap = mb > 0 ? mb * 1e6 : Infinity;
 let total = 0, n = 0;
 outer: for (const f of files) {
@@ -69,7 +61,7 @@ fs.closeSync(fd);
 console.error(`${n} passages, ${(total / 1e6).toFixed(1)} MB`);
 EOF
 node "$work/cut.js" "$corpus/${BENCH_TOK_PART:-}" "$work/passages.jsonl" \
-    "${BENCH_TOK_MB:-0}"
+    "${BENCH_TOK_MB:-0}" "$PWD/bench/lib"
 
 # --- the npm runner: name encoding load_ms wall_s bytes tokens checksum cpu_s
 cat >"$work/peer.js" <<'EOF'
