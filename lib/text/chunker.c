@@ -57,6 +57,19 @@ ascii8(const char *p)
 	return (w & 0x8080808080808080ULL) == 0;
 }
 
+#ifdef __SSE2__
+/* Are the 64 bytes at p all ASCII?  One test for four vectors. */
+static int
+ascii64(const char *p)
+{
+	const __m128i *v = (const __m128i *)p;
+
+	return _mm_movemask_epi8(_mm_or_si128(
+	    _mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+	    _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3)))) == 0;
+}
+#endif
+
 /* Number of token ends <= x. */
 static size_t
 tokpos(const struct units *u, size_t x)
@@ -87,6 +100,10 @@ u_fwd(const struct units *u, size_t a, size_t n)
 		return k < u->n ? u->ends[k] : u->len;
 	}
 #ifdef __SSE2__
+	while (n >= 64 && p + 64 <= u->len && ascii64(u->s + p)) {
+		p += 64;
+		n -= 64;
+	}
 	while (n >= 16 && p + 16 <= u->len && _mm_movemask_epi8(
 	    _mm_loadu_si128((const __m128i *)(u->s + p))) == 0) {
 		p += 16;
@@ -118,6 +135,12 @@ u_bwd(const struct units *u, size_t e, size_t n)
 			return e;
 		return k >= n + 1 ? u->ends[k - n - 1] : 0;
 	}
+#ifdef __SSE2__
+	while (n >= 64 && p >= 64 && ascii64(u->s + p - 64)) {
+		p -= 64;
+		n -= 64;
+	}
+#endif
 	while (n >= 8 && p >= 8 && ascii8(u->s + p - 8)) {
 		p -= 8;
 		n -= 8;
