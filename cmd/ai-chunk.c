@@ -221,12 +221,15 @@ flush_out(struct run *r)
 static void
 put_num(struct buf *b, size_t v)
 {
-	char tmp[24], *q = tmp + sizeof(tmp);
+	char *o = b->data + b->len;
+	size_t n = 1, t;
 
+	for (t = v; t >= 10; t /= 10)
+		n++;
+	b->len += n;
 	do
-		*--q = (char)('0' + v % 10);
+		o[--n] = (char)('0' + v % 10);
 	while ((v /= 10) > 0);
-	PUT(b, q, (size_t)(tmp + sizeof(tmp) - q));
 }
 
 static void

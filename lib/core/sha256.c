@@ -244,10 +244,20 @@ sha256_final(struct sha256 *s, unsigned char out[32])
 	}
 }
 
+/* The two hex digits of every byte value. */
+#define HEX16(h)	h "0", h "1", h "2", h "3", h "4", h "5", h "6", h "7", \
+	h "8", h "9", h "a", h "b", h "c", h "d", h "e", h "f"
+static const char hex2[256][3] = {
+	HEX16("0"), HEX16("1"), HEX16("2"), HEX16("3"), HEX16("4"),
+	HEX16("5"), HEX16("6"), HEX16("7"), HEX16("8"), HEX16("9"),
+	HEX16("a"), HEX16("b"), HEX16("c"), HEX16("d"), HEX16("e"),
+	HEX16("f")
+};
+#undef HEX16
+
 void
 sha256_hex(const void *p, size_t len, char hex[65])
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char d[32];
 	struct sha256 s;
 	int i;
@@ -255,9 +265,7 @@ sha256_hex(const void *p, size_t len, char hex[65])
 	sha256_init(&s);
 	sha256_update(&s, p, len);
 	sha256_final(&s, d);
-	for (i = 0; i < 32; i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
-	}
+	for (i = 0; i < 32; i++)
+		memcpy(hex + 2 * i, hex2[d[i]], 2);
 	hex[64] = '\0';
 }
