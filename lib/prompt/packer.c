@@ -409,6 +409,19 @@ measure_first(struct packer *pk, packer_measure_fn *measure, void *arg,
 	return measure(arg, pk->sel, k);
 }
 
+/* The tokens of passage i's text, counted the first time they are asked. */
+static size_t
+ptokens(struct packer *pk, size_t i)
+{
+	struct passage *p = &pk->ps[i];
+
+	if (!p->counted) {
+		p->tokens = tokenizer_count(pk->tok, p->text, p->len);
+		p->counted = 1;
+	}
+	return p->tokens;
+}
+
 /* Cut passage p to at most max tokens of its text. */
 static int
 cut(struct packer *pk, struct passage *p, size_t max)
@@ -424,6 +437,7 @@ cut(struct packer *pk, struct passage *p, size_t max)
 	p->len = len;
 	p->buf[len] = '\0';
 	p->tokens = tokenizer_count(pk->tok, p->text, p->len);
+	p->counted = 1;
 	p->truncated = 1;
 	if (p->start >= 0)
 		p->end = p->start + (long long)len;
@@ -453,14 +467,11 @@ packer_fill(struct packer *pk, packer_measure_fn *measure, void *arg)
 			return pk_error(pk, "template", "rendering failed");
 		return 0;
 	}
-	for (i = 0; i < pk->nps; i++)
-		pk->ps[i].tokens = tokenizer_count(pk->tok, pk->ps[i].text,
-		    pk->ps[i].len);
-
-	/* By estimate. */
+	/* By estimate: passages are counted as the loop reaches them, so
+	 * fifty hits for a budget that holds five cost five counts. */
 	est = pk->base;
-	while (k < limit && (size_t)est + pk->ps[k].tokens + per <= pk->budget)
-		est += pk->ps[k++].tokens + per;
+	while (k < limit && (size_t)est + ptokens(pk, k) + per <= pk->budget)
+		est += ptokens(pk, k++) + per;
 
 	/* Measure and correct. */
 	for (rounds = 0;; rounds++) {
@@ -489,7 +500,7 @@ packer_fill(struct packer *pk, packer_measure_fn *measure, void *arg)
 		 * may be cut to fit; the branch above corrects a bad guess.
 		 */
 		if (k < limit && !(k > 0 && pk->ps[k - 1].truncated) &&
-		    (pk->ps[k].tokens + per <= pk->budget - t + 1 ||
+		    (ptokens(pk, k) + per <= pk->budget - t + 1 ||
 		    (pk->truncate && pk->budget - t > min_cut))) {
 			k++;
 			continue;

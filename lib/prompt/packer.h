@@ -43,7 +43,8 @@ struct passage {
 	size_t		 len;
 	char		*buf;		/* merged or cut text (new), or NULL */
 	size_t		 rank;		/* position of its best hit */
-	size_t		 tokens;
+	size_t		 tokens;	/* of its text, once counted */
+	int		 counted;
 	int		 truncated;
 	struct chunk_key *hashes;	/* the chunk texts in it (new) */
 	size_t		 nhashes;
