@@ -28,29 +28,48 @@ packer_init(struct packer *pk, const struct tokenizer *tok, size_t budget)
 	pk->tok = tok;
 	pk->budget = budget;
 	pk->order = PACKER_RANK;
+	jdom_init(&pk->mem);
 }
 
+/* Forget the passages; their arrays go back to the arena. */
 static void
 passages_free(struct packer *pk)
 {
 	size_t i;
 
-	for (i = 0; i < pk->nps; i++) {
-		free(pk->ps[i].ids);
+	for (i = 0; i < pk->nps; i++)
 		free(pk->ps[i].buf);
-		free(pk->ps[i].hashes);
-	}
-	free(pk->ps);
-	free(pk->sel);
+	jdom_reset(&pk->mem);
 	pk->ps = NULL;
 	pk->sel = NULL;
 	pk->nps = pk->nsel = 0;
 }
 
 void
+packer_reset(struct packer *pk)
+{
+	passages_free(pk);
+	pk->base = pk->tokens = 0;
+	pk->errmsg[0] = '\0';
+	pk->errcode = NULL;
+}
+
+void
 packer_release(struct packer *pk)
 {
 	passages_free(pk);
+	jdom_release(&pk->mem);
+}
+
+/* n zeroed bytes from the arena, or NULL. */
+static void *
+pk_alloc(struct packer *pk, size_t n)
+{
+	void *p = jdom_alloc(&pk->mem, n);
+
+	if (p != NULL)
+		memset(p, 0, n);
+	return p;
 }
 
 static int __attribute__((format(printf, 3, 4)))
@@ -97,35 +116,55 @@ text_hash(const char *s, size_t len)
 	return hash_part(h, s + len - 32, 32);
 }
 
+/*
+ * Make room for n more items in *items (holding len of cap), from the
+ * arena: a grown array is a new copy, the old one stays there unused
+ * until the next record.
+ */
 static int
-add_hashes(struct passage *p, const struct chunk_key *h, size_t n)
+grow(struct packer *pk, void **items, size_t size, size_t len, size_t *cap,
+    size_t n)
 {
-	struct chunk_key *nh = realloc(p->hashes, (p->nhashes + n) *
-	    sizeof(*nh));
+	size_t ncap = *cap ? *cap * 2 : 4;
+	void *ni;
 
-	if (nh == NULL)
+	if (len + n <= *cap)
+		return 0;
+	while (ncap < len + n)
+		ncap *= 2;
+	if ((ni = jdom_alloc(&pk->mem, ncap * size)) == NULL)
 		return -1;
-	memcpy(nh + p->nhashes, h, n * sizeof(*h));
-	p->hashes = nh;
+	if (len > 0)
+		memcpy(ni, *items, len * size);
+	*items = ni;
+	*cap = ncap;
+	return 0;
+}
+
+static int
+add_hashes(struct packer *pk, struct passage *p, const struct chunk_key *h,
+    size_t n)
+{
+	void *items = p->hashes;
+
+	if (grow(pk, &items, sizeof(*h), p->nhashes, &p->caphashes, n) == -1)
+		return -1;
+	p->hashes = items;
+	memcpy(p->hashes + p->nhashes, h, n * sizeof(*h));
 	p->nhashes += n;
 	return 0;
 }
 
 /* Append n ids to p's. */
 static int
-add_ids(struct passage *p, const struct jval *const *ids, size_t n)
+add_ids(struct packer *pk, struct passage *p, const struct jval *const *ids,
+    size_t n)
 {
-	if (p->nids + n > p->capids) {
-		size_t cap = p->capids ? p->capids * 2 : 4;
-		const struct jval **ni;
+	void *items = (void *)p->ids;
 
-		while (cap < p->nids + n)
-			cap *= 2;
-		if ((ni = realloc(p->ids, cap * sizeof(*ni))) == NULL)
-			return -1;
-		p->ids = ni;
-		p->capids = cap;
-	}
+	if (grow(pk, &items, sizeof(*ids), p->nids, &p->capids, n) == -1)
+		return -1;
+	p->ids = items;
 	memcpy(p->ids + p->nids, ids, n * sizeof(*ids));
 	p->nids += n;
 	return 0;
@@ -196,12 +235,10 @@ absorb(struct packer *pk, size_t pi)
 			continue;
 		}
 		if (widen(p, q->text, q->start, q->end) == -1 ||
-		    add_ids(p, q->ids, q->nids) == -1 ||
-		    add_hashes(p, q->hashes, q->nhashes) == -1)
+		    add_ids(pk, p, q->ids, q->nids) == -1 ||
+		    add_hashes(pk, p, q->hashes, q->nhashes) == -1)
 			return -1;
-		free(q->ids);
 		free(q->buf);
-		free(q->hashes);
 		memmove(q, q + 1, (pk->nps - j - 1) * sizeof(*q));
 		pk->nps--;
 		if (j < pi)
@@ -245,7 +282,7 @@ packer_collect(struct packer *pk, const struct jval *hits)
 	passages_free(pk);
 	if (hits == NULL || hits->type != JV_ARRAY)
 		return pk_error(pk, "bad_field", "field 'hits' is not an array");
-	if ((pk->ps = calloc(hits->len + 1, sizeof(*pk->ps))) == NULL)
+	if ((pk->ps = pk_alloc(pk, (hits->len + 1) * sizeof(*pk->ps))) == NULL)
 		return pk_error(pk, "oom", "out of memory");
 	for (i = 0; i < hits->len; i++) {
 		hit = &hits->u.items[i];
@@ -284,7 +321,7 @@ packer_collect(struct packer *pk, const struct jval *hits)
 				break;
 		}
 		if (j < pk->nps) {
-			if (add_ids(&pk->ps[j], &id, 1) == -1)
+			if (add_ids(pk, &pk->ps[j], &id, 1) == -1)
 				return pk_error(pk, "oom", "out of memory");
 			continue;
 		}
@@ -294,19 +331,17 @@ packer_collect(struct packer *pk, const struct jval *hits)
 				break;
 		if (s >= 0 && j < pk->nps) {
 			if (widen(&pk->ps[j], text->u.s, s, e) == -1 ||
-			    add_ids(&pk->ps[j], &id, 1) == -1 ||
-			    add_hashes(&pk->ps[j], &hash, 1) == -1 ||
+			    add_ids(pk, &pk->ps[j], &id, 1) == -1 ||
+			    add_hashes(pk, &pk->ps[j], &hash, 1) == -1 ||
 			    absorb(pk, j) == -1)
 				return pk_error(pk, "oom", "out of memory");
 			continue;
 		}
 		p = &pk->ps[pk->nps];
 		memset(p, 0, sizeof(*p));
-		if (add_ids(p, &id, 1) == -1 || add_hashes(p, &hash, 1) == -1) {
-			free(p->ids);
-			free(p->hashes);
+		if (add_ids(pk, p, &id, 1) == -1 ||
+		    add_hashes(pk, p, &hash, 1) == -1)
 			return pk_error(pk, "oom", "out of memory");
-		}
 		p->text = text->u.s;	/* lives with hits */
 		p->len = len;
 		p->hit = hit;
@@ -453,8 +488,7 @@ packer_fill(struct packer *pk, packer_measure_fn *measure, void *arg)
 	long est, t = 0;
 	int rounds;
 
-	free(pk->sel);
-	if ((pk->sel = calloc(pk->nps + 1, sizeof(*pk->sel))) == NULL)
+	if ((pk->sel = pk_alloc(pk, (pk->nps + 1) * sizeof(*pk->sel))) == NULL)
 		return pk_error(pk, "oom", "out of memory");
 	if ((pk->base = measure_first(pk, measure, arg, 0)) < 0)
 		return pk_error(pk, "template", "rendering failed");

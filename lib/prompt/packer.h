@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/jdom.h"
+
 struct jval;
 struct tokenizer;
 
@@ -32,8 +34,8 @@ struct chunk_key {
 };
 
 struct passage {
-	const struct jval **ids;	/* chunk ids in it, best first (a new
-					   array of borrowed values) */
+	const struct jval **ids;	/* chunk ids in it, best first (in
+					   the arena; the values borrowed) */
 	size_t		 nids, capids;
 	const struct jval *hit;		/* its best hit (borrowed) */
 	const char	*doc_id;	/* NULL when unknown (borrowed) */
@@ -46,8 +48,8 @@ struct passage {
 	size_t		 tokens;	/* of its text, once counted */
 	int		 counted;
 	int		 truncated;
-	struct chunk_key *hashes;	/* the chunk texts in it (new) */
-	size_t		 nhashes;
+	struct chunk_key *hashes;	/* the chunk texts in it (arena) */
+	size_t		 nhashes, caphashes;
 };
 
 /*
@@ -75,9 +77,14 @@ struct packer {
 	long			 tokens;	/* tokens with them */
 	char			 errmsg[256];
 	const char		*errcode;	/* "missing_field", "budget" ... */
+
+	/* Private. */
+	struct jdom		 mem;		/* passages, ids, selection */
 };
 
 void	packer_init(struct packer *, const struct tokenizer *, size_t budget);
+/* Forget the last record's passages, keep the memory and the settings. */
+void	packer_reset(struct packer *);
 void	packer_release(struct packer *);
 
 /*

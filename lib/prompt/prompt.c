@@ -35,6 +35,7 @@ prompt_init(struct prompt *pr, struct template *tpl,
 	pr->order = PACKER_RANK;
 	pr->uses_passages = template_uses(tpl, "passages");
 	buf_init(&pr->out, 0);
+	packer_init(&pr->pk, tok, 0);
 	jdom_init(&pr->dom);
 	jdom_init(&pr->vdom);
 	jdom_init(&pr->conv);
@@ -523,8 +524,9 @@ prompt_build_dom(struct prompt *pr, const struct jval *rec)
 	if (hits != NULL && hits->type != JV_ARRAY)
 		return pr_error(pr, "bad_field", "field 'hits' is not an array");
 
-	packer_release(pk);
-	packer_init(pk, pr->tok, pr->budget);
+	packer_reset(pk);
+	pk->tok = pr->tok;
+	pk->budget = pr->budget;
 	pr->memo[0] = pr->memo[1] = -1;
 	pk->per = pr->per;
 	pk->truncate = pr->truncate;
