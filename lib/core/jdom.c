@@ -737,10 +737,17 @@ jdom_getn(const struct jval *o, const char *key, size_t len)
 
 	if (o == NULL || o->type != JV_OBJECT)
 		return NULL;
-	for (m = o->u.members, end = m + o->len; m < end; m++)
-		if (m->klen == len && (len == 0 || (m->key[0] == key[0] &&
-		    memcmp(m->key, key, len) == 0)))
+	for (m = o->u.members, end = m + o->len; m < end; m++) {
+		size_t i;
+
+		if (m->klen != len)
+			continue;
+		/* Keys are short: a loop beats a call to memcmp. */
+		for (i = 0; i < len && m->key[i] == key[i]; i++)
+			;
+		if (i == len)
 			return &m->v;
+	}
 	return NULL;
 }
 

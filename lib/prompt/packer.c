@@ -214,9 +214,17 @@ has_id(const struct packer *pk, const struct jval *id)
 	size_t i, j;
 
 	for (i = 0; i < pk->nps; i++)
-		for (j = 0; j < pk->ps[i].nids; j++)
-			if (jdom_equal(pk->ps[i].ids[j], id))
+		for (j = 0; j < pk->ps[i].nids; j++) {
+			const struct jval *o = pk->ps[i].ids[j];
+
+			/* Most ids differ in type, length or first byte. */
+			if (o->type != id->type || (id->type == JV_STRING &&
+			    (o->len != id->len || (id->len > 0 &&
+			    o->u.s[0] != id->u.s[0]))))
+				continue;
+			if (jdom_equal(o, id))
 				return 1;
+		}
 	return 0;
 }
 
