@@ -19,6 +19,7 @@
 #include "core/buf.h"
 #include "core/cli.h"
 #include "core/ndjson.h"
+#include "gen/prices.h"
 #include "model/embed.h"
 #include "model/vecjson.h"
 
@@ -458,6 +459,27 @@ now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Price the calls in the call log from ai-gen's price table (its input
+ * rate; an embedding has no output).  A table that cannot be read costs
+ * only the prices: a warning, and the costs stay unknown.
+ */
+static void
+set_price(void)
+{
+	struct prices pr;
+	const struct price *p;
+
+	prices_init(&pr);
+	if (prices_load_default(&pr) == -1) {
+		if (!g.c.quiet)
+			cli_warn("price table: %s (costs are not logged)",
+			    pr.errmsg);
+	} else if ((p = prices_find(&pr, embedder_model(g.e))) != NULL)
+		embedder_set_price(g.e, p->input);
+	prices_release(&pr);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -580,6 +602,7 @@ main(int argc, char *argv[])
 		cli_fatal(2, "%s", err);
 	if (embedder_warning(g.e) != NULL && !g.c.quiet)
 		cli_warn("%s", embedder_warning(g.e));
+	set_price();
 	g.digits = embedder_is_local(g.e) ? 6 : 9;
 	/* Room for three batches a job, within reason. */
 	g.cap = (size_t)g.jobs * g.batch * 3 + g.batch;

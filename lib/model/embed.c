@@ -76,6 +76,8 @@ struct embedder {
 	struct http		*http;
 	struct cache		*cache;
 	struct calllog		*log;
+	int			 priced;	/* embedder_set_price was called */
+	double			 price;		/* USD per million input tokens */
 	char			 url[1200];
 	struct embed_batch	*done_head, *done_tail;
 	size_t			 pending;
@@ -216,6 +218,13 @@ const char *
 embedder_model(const struct embedder *e)
 {
 	return e->p.full;
+}
+
+void
+embedder_set_price(struct embedder *e, double usd_per_mtok)
+{
+	e->priced = 1;
+	e->price = usd_per_mtok;
 }
 
 size_t
@@ -373,6 +382,7 @@ embedder_lookup(struct embedder *e, const char *s, size_t len, float **out)
 		ev.prompt_tokens = ev.completion_tokens = -1;
 		ev.cached = 1;
 		ev.operation = "embeddings";
+		ev.has_cost = e->priced;	/* a cache hit costs nothing */
 		calllog_write(e->log, &ev);
 	}
 	return 1;
@@ -793,6 +803,10 @@ finish_part(struct embedder *e, struct part *pt, struct http_req *r)
 	ev.http_err = r->err;
 	ev.span_id = pt->span;
 	ev.http_version = r->http_version;
+	if (r->err == HTTP_OK && e->priced && pt->ptok >= 0) {
+		ev.has_cost = 1;
+		ev.cost_usd = (double)pt->ptok * e->price / 1e6;
+	}
 	calllog_write(e->log, &ev);
 
 	b->pending--;

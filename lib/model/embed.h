@@ -112,6 +112,13 @@ const char	*embedder_warning(const struct embedder *);
 /* "openai/text-embedding-3-small": what embedding_model records. */
 const char	*embedder_model(const struct embedder *);
 
+/*
+ * What the model charges, in USD per million input tokens, for the
+ * cost_usd of each call-log event (a cache hit costs 0).  Unset, the
+ * cost is unknown (null).
+ */
+void		 embedder_set_price(struct embedder *, double usd_per_mtok);
+
 /* Vector length, or 0 while unknown (before a remote model answers). */
 size_t		 embedder_dim(const struct embedder *);
 

@@ -82,8 +82,11 @@ fails 1 "a full disk is status 1" sh -c \
 PORT=$("$TBIN/fakeprov" -d --watch $$ --latency 20 --script ok,500,ok)
 URL=http://127.0.0.1:$PORT/v1
 L=$T/calls.log
+# ai-embed prices its calls from the price table too: a row of our own.
+printf 'openai/e1\t0.5\t-\t0\n' >"$T/prices.tsv"
 printf '{"id":"d1","text":"alpha beta"}\n{"id":"d2","text":"gamma"}\n' |
-    ai-embed -m openai/e1 --base-url "$URL" --no-cache --log "$L" >/dev/null
+    AI_PRICES=$T/prices.tsv ai-embed -m openai/e1 --base-url "$URL" \
+    --no-cache --log "$L" >/dev/null
 printf '{"id":"q1","prompt":"hello there"}\n' >"$T/q.jsonl"
 # The first request fails with 500 and is retried: two attempts.
 ai-gen -m openai/gpt-4o-mini --base-url "$URL" --log "$L" <"$T/q.jsonl" \
@@ -106,8 +109,18 @@ cost=$(jq -r '.usage.cost_usd' "$T/gen1.jsonl")
 is "$(jq -r '.summary.groups.values["ai-gen/openai/gpt-4o-mini"].cost_usd' \
     "$T/r.json")" "$cost" "the report's cost is what ai-gen charged"
 is "$(jq -c '.summary.groups.values["ai-embed/openai/e1"] |
-    [.calls, .cost_usd, .unpriced, .tokens_in > 0]' "$T/r.json")" \
-    "[1,null,1,true]" "ai-embed's call: tokens, no price"
+    [.calls, .unpriced, .tokens_in > 0, .cost_usd == .tokens_in * 0.5 / 1e6]' \
+    "$T/r.json")" "[1,0,true,true]" "ai-embed's call: its tokens at its price"
+printf '{"id":"d3","text":"delta"}\n' |
+    ai-embed -m openai/e1 --base-url "$URL" --no-cache --log "$T/e.log" >/dev/null
+ok "a model without a price: the cost is unknown" \
+    grep -q '"cached":false,"error":null,"cost_usd":null' "$T/e.log"
+printf '{"id":"d4","text":"epsilon"}\n' >"$T/d4.jsonl"
+ok "an unreadable price table does not stop ai-embed" sh -c \
+    'AI_PRICES=$1/none.tsv ai-embed -m openai/e1 --base-url "$2" --no-cache \
+    --log "$1/e.log" <"$1/d4.jsonl" >/dev/null' sh "$T" "$URL"
+grep -q "^ai-embed: price table: .*none.tsv" "$T/.err" &&
+    _tap 1 "... it says so" || _tap 0 "... it says so"
 ok "every request waited for the fake provider's latency" \
     jq -e '.summary.figures.p50_latency_ms >= 20' "$T/r.json"
 # Two runs under one W3C trace: -g trace_id puts their calls together.
