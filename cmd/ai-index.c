@@ -836,6 +836,8 @@ main(int argc, char *argv[])
 		store_close(r.st);
 		return cli_finish(&r.cli);
 	}
+	if (store_checkpoint_behind(r.st) == -1)
+		cli_fatal(1, "%s", store_errmsg(r.st));
 	r.metric = store_metric(r.st);
 	sidecar_start(&r, ann);
 	store_on_insert(r.st, on_insert, &r);

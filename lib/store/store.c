@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,7 @@ struct store {
 	int		 busy_ms;
 	sqlite3_stmt	*st[ST_N];
 	struct stage	*stage;		/* new chunks not yet inserted */
+	struct ckpt	*ckpt;		/* store_checkpoint_behind */
 	char		 model[256];
 	size_t		 dim;
 	enum vec_metric	 metric;
@@ -163,6 +165,8 @@ store_generation(const struct store *s)
 {
 	return s->generation;
 }
+
+static void	ckpt_stop(struct store *);
 
 static int
 exec(struct store *s, const char *sql)
@@ -578,6 +582,7 @@ store_close(struct store *s)
 		return;
 	for (i = 0; i < ST_N; i++)
 		sqlite3_finalize(s->st[i]);
+	ckpt_stop(s);
 	if (s->db != NULL) {
 		if (s->in_txn)
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -590,6 +595,114 @@ store_close(struct store *s)
 	free(s->walkvec);
 	free(s->path);
 	free(s);
+}
+
+/* ---------------------------------------------------------------- */
+/* Checkpoints on a thread of their own (store_checkpoint_behind) */
+
+#define CKPT_FRAMES	1000	/* SQLite's own autocheckpoint threshold */
+#define CKPT_FRAMES_MAX	16000	/* past this the writer checkpoints too */
+
+struct ckpt {
+	sqlite3		*db;		/* the thread's own connection */
+	pthread_t	 tid;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 pending, stop;
+};
+
+static void *
+ckpt_main(void *arg)
+{
+	struct ckpt *ck = arg;
+
+	pthread_mutex_lock(&ck->mu);
+	for (;;) {
+		while (!ck->pending && !ck->stop)
+			pthread_cond_wait(&ck->cv, &ck->mu);
+		if (ck->stop)
+			break;
+		ck->pending = 0;
+		pthread_mutex_unlock(&ck->mu);
+		/* PASSIVE: copies what it can, never waits for the writer. */
+		sqlite3_wal_checkpoint_v2(ck->db, "main",
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&ck->mu);
+	}
+	pthread_mutex_unlock(&ck->mu);
+	return NULL;
+}
+
+/* After each commit, with the WAL's length in frames. */
+static int
+ckpt_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct ckpt *ck = arg;
+
+	if (frames >= CKPT_FRAMES_MAX)	/* the thread is falling behind */
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL);
+	else if (frames >= CKPT_FRAMES) {
+		pthread_mutex_lock(&ck->mu);
+		ck->pending = 1;
+		pthread_cond_signal(&ck->cv);
+		pthread_mutex_unlock(&ck->mu);
+	}
+	return SQLITE_OK;
+}
+
+int
+store_checkpoint_behind(struct store *s)
+{
+	struct ckpt *ck;
+
+	if (s->readonly || s->ckpt != NULL)
+		return 0;
+	if ((ck = calloc(1, sizeof(*ck))) == NULL)
+		return fail(s, "out of memory");
+	/* A read of the schema makes the connection see the WAL. */
+	if (sqlite3_open_v2(s->path, &ck->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	    sqlite3_exec(ck->db, "PRAGMA schema_version", NULL, NULL,
+	    NULL) != SQLITE_OK) {
+		sqlite3_close(ck->db);
+		free(ck);
+		return 0;	/* the writer checkpoints, as before */
+	}
+	pthread_mutex_init(&ck->mu, NULL);
+	pthread_cond_init(&ck->cv, NULL);
+	if (pthread_create(&ck->tid, NULL, ckpt_main, ck) != 0) {
+		pthread_mutex_destroy(&ck->mu);
+		pthread_cond_destroy(&ck->cv);
+		sqlite3_close(ck->db);
+		free(ck);
+		return 0;
+	}
+	s->ckpt = ck;
+	/* Replaces the automatic checkpoint, which ran on this thread. */
+	sqlite3_wal_hook(s->db, ckpt_hook, ck);
+	return 0;
+}
+
+/* Stop the thread; the writer's close then checkpoints what is left. */
+static void
+ckpt_stop(struct store *s)
+{
+	struct ckpt *ck = s->ckpt;
+
+	if (ck == NULL)
+		return;
+	sqlite3_wal_hook(s->db, NULL, NULL);
+	pthread_mutex_lock(&ck->mu);
+	ck->stop = 1;
+	pthread_cond_signal(&ck->cv);
+	pthread_mutex_unlock(&ck->mu);
+	pthread_join(ck->tid, NULL);
+	sqlite3_close(ck->db);
+	pthread_mutex_destroy(&ck->mu);
+	pthread_cond_destroy(&ck->cv);
+	free(ck);
+	s->ckpt = NULL;
 }
 
 /* ---------------------------------------------------------------- */

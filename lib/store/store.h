@@ -108,6 +108,18 @@ int	store_set_meta_int(struct store *, const char *key, int64_t v);
 
 /* --- writing ----------------------------------------------------- */
 
+/*
+ * Checkpoint the WAL on a thread of its own, with a connection of its
+ * own, instead of on the writer's thread after a commit: copying the
+ * WAL's pages into the database and syncing them is a third of a bulk
+ * writer's time, and this way it overlaps the writing.  The checkpoints
+ * are SQLite's passive ones (crash-safe, never blocking the writer);
+ * should they fall far behind, the writer checkpoints too.  Stopped by
+ * store_close.  0, or -1 when out of memory; a store that cannot start
+ * the thread checkpoints as before.
+ */
+int	store_checkpoint_behind(struct store *);
+
 int	store_begin(struct store *);
 /* Commit; bumps the generation when the transaction changed vectors. */
 int	store_commit(struct store *);

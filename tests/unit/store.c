@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -439,6 +440,74 @@ test_batch(const char *dir)
 	    "but not under dot");
 }
 
+/*
+ * store_checkpoint_behind: the WAL is copied into the database by the
+ * thread, while the writer stays open (SQLite's own checkpoint after a
+ * commit is off), and a reader sees everything.
+ */
+static void
+test_checkpoint(const char *dir)
+{
+	struct store_opts o = { 0, 1, 100, NULL, VEC_DOT };
+	struct store_chunk c = { 0 };
+	enum store_status status;
+	struct store *s, *r;
+	struct stat sb;
+	char path[512], err[512], id[32];
+	static float v[512];
+	off_t before;
+	size_t i, t;
+	int bad = 0, waited;
+
+	snprintf(path, sizeof(path), "%s/ckpt.db", dir);
+	if ((s = store_open(path, &o, err, sizeof(err))) == NULL) {
+		ok(0, "open: %s", err);
+		return;
+	}
+	ok(store_checkpoint_behind(s) == 0, "checkpoints behind the writer");
+	stat(path, &sb);
+	before = sb.st_size;
+	c.text = "a chunk";
+	c.text_len = 7;
+	c.vec = v;
+	c.dim = 512;
+	c.seq = c.start = c.end = -1;
+	for (t = 0; t < 6; t++) {	/* ~3,000 pages of WAL */
+		store_begin(s);
+		for (i = 0; i < 1000; i++) {
+			snprintf(id, sizeof(id), "c%zu", t * 1000 + i);
+			c.id = id;
+			v[i % 512] = (float)(t + 1);
+			bad += store_upsert(s, &c, &status) != 0;
+		}
+		bad += store_commit(s) != 0;
+	}
+	is_int(bad, 0, "6,000 chunks in six transactions");
+	for (waited = 0; waited < 100; waited++) {
+		stat(path, &sb);
+		if (sb.st_size > before + 4 * 1024 * 1024)
+			break;
+		usleep(100000);
+	}
+	ok(sb.st_size > before + 4 * 1024 * 1024, "the database file grew"
+	    " while the writer is open (%lld bytes, from %lld)",
+	    (long long)sb.st_size, (long long)before);
+	o.readonly = 1;
+	r = store_open(path, &o, err, sizeof(err));
+	{
+		struct store_stats st;
+
+		ok(r != NULL && store_stats(r, &st) == 0 && st.chunks == 6000,
+		    "a reader sees every chunk");
+	}
+	store_close(r);
+	store_close(s);
+	o.readonly = 0;
+	s = store_open(path, &o, err, sizeof(err));
+	ok(s != NULL && store_check(s) == 0, "closed, reopened, intact");
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -452,6 +521,7 @@ main(void)
 		return 1;
 	test_store(dir);
 	test_batch(dir);
+	test_checkpoint(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		ok(0, "clean up");
