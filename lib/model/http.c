@@ -504,7 +504,13 @@ attempt_start(struct http *h, struct http_req *r)
 	cu.easy_setopt(e, CURLOPT_USERAGENT, "ai-tools/0.1");
 	cu.easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	cu.easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	cu.easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
+	/* Over TLS, wait for a connection being made to the same server and
+	 * multiplex on it if ALPN says h2 (known at the handshake).  Never
+	 * over plain http://: there libcurl learns that a connection cannot
+	 * multiplex only from its first answer, so every other transfer of
+	 * the first round would wait a whole server latency for nothing. */
+	if (strncasecmp(r->url, "https://", 8) == 0)
+		cu.easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	cu.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, h->o.connect_ms);
 	cu.easy_setopt(e, CURLOPT_TIMEOUT_MS,
 	    h->o.timeout_ms > 0 ? h->o.timeout_ms : 0L);

@@ -112,4 +112,16 @@ is "$?" 0 "ai-embed over plain HTTP"
 is "$(jq -r .http_version "$T/calls1" | sort -u)" 1.1 "the call log says 1.1"
 n=$(jq -r .conn "$T/fake.log" | sort -u | wc -l | tr -d ' ')
 ok "32 requests on at most 4 connections ($n)" test "$n" -le 4
+
+# Over plain http:// nothing waits to learn whether a connection can
+# multiplex (libcurl would know only from its first answer): while the
+# first request hangs, the others are answered on their own connections.
+printf '{"prompt":"[[fake:hang]]"}\n{"prompt":"a"}\n{"prompt":"b"}\n{"prompt":"c"}\n' |
+    ai-gen --no-cache -m openai/x --base-url "http://127.0.0.1:$FP/v1" -j 4 \
+    --retries 0 --idle-timeout 5 --on-error=emit --log "$T/hang" \
+    >"$T/hout" 2>/dev/null
+is "$(jq -r '.output // "failed"' "$T/hout" | tr '\n' ' ')" \
+    "failed echo: a echo: b echo: c " "the hanging request fails, the others are answered"
+is "$(jq -r 'select(.error == null and .latency_ms < 5000) | .status' "$T/hang" | wc -l | tr -d ' ')" \
+    3 "without waiting for the hanging one's answer"
 done_testing
