@@ -475,6 +475,10 @@ string_end(const char *p, const char *end, int *plain)
 	const char *q;
 
 	*plain = 1;
+	if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
+		return NULL;
+	if (memchr(p, '\\', (size_t)(q - p)) == NULL)
+		return q;		/* the common case, found by memchr */
 	for (q = p; q < end; q++) {
 		if (*q == '"')
 			return q;
