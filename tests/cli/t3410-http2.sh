@@ -97,6 +97,20 @@ same_file "$T/answers" "$T/want" "every answer whole and in order"
 is "$(jq -r .http_version "$T/gcalls" | sort -u)" 2 "the calls used HTTP/2"
 is "$(conns "$T/access.log")" 1 "24 streams over one connection"
 
+# The idle timer over HTTP/2: a stalled stream is reset and retried, the
+# streams beside it and the connection carry on.
+: >"$T/access.log"
+printf '{"prompt":"[[fake:stall]]"}\n{"prompt":"a"}\n{"prompt":"b"}\n{"prompt":"c"}\n' |
+    CURL_CA_BUNDLE=$T/ca.pem ai-gen --no-cache -m openai/x \
+    --base-url "$URL/v1" -j 4 --retries 1 --idle-timeout 1 --on-error=emit \
+    >"$T/sout" 2>"$T/serr"
+is "$(jq -r '.output // "failed"' "$T/sout" | tr '\n' ' ')" \
+    "failed echo: a echo: b echo: c " \
+    "a stalled stream fails its record after its retry, the others answer"
+ok "as a timeout" grep -q 'timed out (nothing received for 1 s) (after 2 attempts)' "$T/serr"
+is "$(wc -l <"$T/access.log" | tr -d ' ')/$(conns "$T/access.log")" 5/1 \
+    "five requests, one connection: only the stream was reset"
+
 # Verification stays on: without the CA the server is refused.
 ai-gen --no-cache -m openai/x --base-url "$URL/v1" --retries 0 \
     <"$T/prompts" >"$T/nout" 2>"$T/nerr"
