@@ -217,6 +217,68 @@ damage(struct buf *b)
 	}
 }
 
+/*
+ * ndjson_next_dom against ndjson_next over the same stream: the same
+ * codes, line numbers and messages, and records that print the same.
+ * Returns the number of records both read.
+ */
+static int
+same_stream(const char *text)
+{
+	FILE *a = tmpfile(), *b = tmpfile();
+	struct ndjson x, y;
+	struct jdom d;
+	struct buf p = BUF_INIT(0), q = BUF_INIT(0);
+	int n = 0, rx, ry;
+
+	fputs(text, a);
+	fputs(text, b);
+	rewind(a);
+	rewind(b);
+	jdom_init(&d);
+	ndjson_init_fd(&x, fileno(a), "x", 0);
+	ndjson_init_fd(&y, fileno(b), "y", 0);
+	for (;;) {
+		const struct jval *v;
+		json_t *j;
+
+		rx = ndjson_next(&x, &j);
+		ry = ndjson_next_dom(&y, &d, &v);
+		if (rx != ry || x.lineno != y.lineno) {
+			n = -1;
+			break;
+		}
+		if (rx == 0)
+			break;
+		if (rx == -1) {
+			if (strcmp(x.errmsg, y.errmsg) != 0) {
+				printf("# '%s' against '%s'\n", x.errmsg, y.errmsg);
+				n = -1;
+				break;
+			}
+			continue;
+		}
+		buf_reset(&p);
+		buf_reset(&q);
+		ndjson_dump(&p, j);
+		jdom_dump(&q, v);
+		json_decref(j);
+		if (p.len != q.len || memcmp(p.data, q.data, p.len) != 0) {
+			n = -1;
+			break;
+		}
+		n++;
+	}
+	ndjson_close(&x);
+	ndjson_close(&y);
+	jdom_release(&d);
+	buf_release(&p);
+	buf_release(&q);
+	fclose(a);
+	fclose(b);
+	return n;
+}
+
 int
 main(void)
 {
@@ -298,6 +360,19 @@ main(void)
 	jdom_dump_int(&b, -9223372036854775807LL - 1);
 	is_str(b.data, "-9223372036854775808", "the smallest integer prints");
 	jdom_release(&d);
+
+	/* The record reader: fast, fallen back to jansson, or refused. */
+	buf_reset(&b);
+	buf_puts(&b, "{\"a\":1}\n\n  {\"b\":[true,{\"c\":\"\\u00e9\"}]}\r\n");
+	buf_puts(&b, "{\"deep\":");
+	for (i = 0; i < JDOM_MAX_DEPTH + 10; i++)
+		buf_putc(&b, '[');
+	for (i = 0; i < JDOM_MAX_DEPTH + 10; i++)
+		buf_putc(&b, ']');
+	buf_puts(&b, "}\n[1]\n{\"x\":1e400}\n{\"bad\":\"\xff\"}\nnot json\n");
+	buf_puts(&b, "{\"last\":\"\\ud800\"}\n{\"ok\":null}");
+	is_int(same_stream(b.data), 4, "ndjson_next_dom reads what ndjson_next "
+	    "reads, nesting past the limit included, with the same messages");
 
 	/* Random documents, valid ones and likely invalid ones. */
 	for (i = 0; i < 20000; i++) {
