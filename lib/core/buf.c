@@ -260,6 +260,7 @@ spread_init(void)
 {
 	int m, i, k;
 
+	__builtin_cpu_init();	/* may run before libgcc's own constructor */
 	if (!__builtin_cpu_supports("ssse3") ||
 	    !__builtin_cpu_supports("popcnt"))
 		return;
