@@ -43,6 +43,15 @@ const char *tokenizer_for_model(const char *model);
 size_t	tokenizer_count(const struct tokenizer *, const char *s, size_t len);
 
 /*
+ * The way the approximate counter counts ASCII: with slower 0 the
+ * fastest the CPU allows ("avx512bw", "avx2" or "sse2": 64 bytes a step),
+ * each step up one level slower, down to "scalar" (the plain walker, any
+ * CPU; the only way on other machines).  Same counts on every level.
+ * Return its name.  For tests and benchmarks; not thread-safe.
+ */
+const char *tokenizer_approx_impl(int slower);
+
+/*
  * Token boundaries: store in *ends (a new array, caller frees) the byte
  * offset where each token of s ends, and their number in *n.  Offsets
  * are moved forward to the next UTF-8 boundary where a token ends inside
