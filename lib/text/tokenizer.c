@@ -319,7 +319,6 @@ name(const unsigned char *p, size_t j)					\
 }
 
 /* Fill m from 64 ASCII bytes: AVX-512BW compares straight to masks. */
-
 __attribute__((target("avx512f,avx512bw,popcnt")))
 static inline void
 classify_avx512(const unsigned char *p, struct cmask *m)
