@@ -77,7 +77,7 @@ console.log([which, bytes, n, wall.toFixed(3), cpu.toFixed(3),
     process.resourceUsage().maxRSS].join(' '));
 EOF
 
-bytes=$(find "$corpus" -type f ! -name '.*' -printf '%s\n' |
+bytes=$(find "$corpus/" -type f ! -name '.*' -printf '%s\n' |
     awk '{ n += $1 } END { print n }')
 
 # --- the helpers: cputime (time(1) to the microsecond), chunkparts
@@ -122,7 +122,7 @@ load() {	# the one-minute load average, as a run ends
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo |
     sed 's/.*: //'), $(uname -sr), node $(node --version)," \
     "load average now $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "corpus: $corpus, $(find "$corpus" -type f ! -name '.*' | wc -l) files," \
+echo "corpus: $corpus, $(find "$corpus/" -type f ! -name '.*' | wc -l) files," \
     "$bytes bytes"
 awk '
 	{ name[NR] = $1; b[NR] = $2; n[NR] = $3; w[NR] = $4; c[NR] = $5;
@@ -144,14 +144,14 @@ awk '
 echo
 echo "parts of ai-chunk-chars, each alone (CPU time, best of three," \
     "load average $(cut -d' ' -f1 /proc/loadavg)):"
-find "$corpus" -type f ! -name '.*' | sort |
+find "$corpus/" -type f ! -name '.*' | sort |
     "$work/chunkparts" "$(cat "$work/outbytes-ai-chunk-chars")" \
     "$work/parts.out"
 
 # --- a stream of small documents: peak memory must not grow with it
 if [ "$stream_mb" -gt 0 ]; then
 	# One copy: each corpus file cut into records of ~4 KB at line ends.
-	find "$corpus" -type f ! -name '.*' | sort | xargs cat |
+	find "$corpus/" -type f ! -name '.*' | sort | xargs cat |
 	    perl -MJSON::PP -e '
 		my $js = JSON::PP->new->utf8->canonical; my ($cur, $n) = ("", 0);
 		binmode STDIN, ":encoding(UTF-8)";
