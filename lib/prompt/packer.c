@@ -177,12 +177,30 @@ same_doc(const char *a, size_t alen, const char *b, size_t blen)
 	    memcmp(a, b, alen) == 0;
 }
 
+/*
+ * Whether text[0..e-s), at offset s of document doc, may merge into p:
+ * the same document, the two overlap or touch, and where they overlap
+ * their bytes are the same.  Both texts are valid UTF-8 and each one's
+ * offsets span its bytes, so the union is valid UTF-8 too: the overlap
+ * is a prefix of the text that starts later, so it begins with a lead
+ * byte, which in the other text is a character boundary.  Texts that
+ * disagree (offsets from another version or encoding of the document)
+ * stay apart; gluing them could cut a character and would put text the
+ * document may not have in the prompt.
+ */
 static int
 touches(const struct passage *p, const char *doc, size_t doclen,
-    long long s, long long e)
+    const char *text, long long s, long long e)
 {
-	return p->start >= 0 && same_doc(p->doc_id, p->doc_len, doc,
-	    doclen) && s <= p->end && e >= p->start;
+	long long lo, hi;
+
+	if (p->start < 0 || s < 0 || !same_doc(p->doc_id, p->doc_len, doc,
+	    doclen) || s > p->end || e < p->start)
+		return 0;
+	lo = s > p->start ? s : p->start;
+	hi = e < p->end ? e : p->end;
+	return hi <= lo || memcmp(text + (lo - s), p->text + (lo - p->start),
+	    hi - lo) == 0;
 }
 
 /* Widen p to cover text[0..e-s) at offset s of the same document. */
@@ -237,8 +255,8 @@ absorb(struct packer *pk, size_t pi)
 
 	while (j < pk->nps) {
 		q = &pk->ps[j];
-		if (j == pi || !touches(p, q->doc_id, q->doc_len, q->start,
-		    q->end)) {
+		if (j == pi || !touches(p, q->doc_id, q->doc_len, q->text,
+		    q->start, q->end)) {
 			j++;
 			continue;
 		}
@@ -270,7 +288,7 @@ offsets(const struct jval *hit, long long *s, long long *e)
 		b = jdom_get(meta, "end");
 	}
 	if (a == NULL || b == NULL || a->type != JV_INT || b->type != JV_INT ||
-	    a->u.i < 0)
+	    a->u.i < 0 || b->u.i < a->u.i)
 		return -1;
 	*s = a->u.i;
 	*e = b->u.i;
@@ -333,9 +351,10 @@ packer_collect(struct packer *pk, const struct jval *hits)
 				return pk_error(pk, "oom", "out of memory");
 			continue;
 		}
-		/* Overlapping or adjacent chunks of one document merge. */
+		/* Chunks of one document that overlap with the same bytes,
+		 * or touch, merge. */
 		for (j = 0; s >= 0 && j < pk->nps; j++)
-			if (touches(&pk->ps[j], doc, doclen, s, e))
+			if (touches(&pk->ps[j], doc, doclen, text->u.s, s, e))
 				break;
 		if (s >= 0 && j < pk->nps) {
 			if (widen(&pk->ps[j], text->u.s, s, e) == -1 ||

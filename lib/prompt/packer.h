@@ -3,12 +3,16 @@
  *
  * From a query's hits (best first) the packer makes passages: chunks of
  * one document that overlap or touch (by their byte offsets) become one
- * passage, and a chunk whose text equals that of an earlier chunk joins
- * the earlier chunk's passage instead of repeating it.  It then takes passages in rank order while
- * the whole prompt, measured exactly by a callback, stays within the
- * budget; the first passage that does not fit is cut at a token boundary
- * (with truncate) or left out, and so is everything after it.  Finally
- * it puts the chosen passages in the order asked for.
+ * passage when the offsets fit the texts (end - start is the text's
+ * length, and where two overlap their bytes are the same), so a merged
+ * passage is valid UTF-8 and never glues text the document does not
+ * have; a chunk whose text equals that of an earlier chunk joins the
+ * earlier chunk's passage instead of repeating it.  It then takes
+ * passages in rank order while the whole prompt, measured exactly by a
+ * callback, stays within the budget; the first passage that does not fit
+ * is cut at a token boundary (with truncate) or left out, and so is
+ * everything after it.  Finally it puts the chosen passages in the order
+ * asked for.
  */
 #ifndef AI_PACKER_H
 #define AI_PACKER_H

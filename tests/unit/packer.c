@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/jdom.h"
+#include "core/utf8.h"
 #include "prompt/packer.h"
 #include "text/tokenizer.h"
 #include "tap.h"
@@ -63,6 +64,129 @@ ids(const struct packer *pk)
 	return out;
 }
 
+/* A packer holding the passages of hits json, with no budget. */
+static void
+collect(struct packer *pk, const struct tokenizer *tok, const char *json)
+{
+	packer_init(pk, tok, 100000);
+	packer_collect(pk, hits(json));
+}
+
+/* Whether passage i exists and holds text, from nids chunks. */
+static int
+is_passage(const struct packer *pk, size_t i, const char *text, size_t nids)
+{
+	return i < pk->nps && pk->ps[i].len == strlen(text) &&
+	    memcmp(pk->ps[i].text, text, pk->ps[i].len) == 0 &&
+	    pk->ps[i].nids == nids;
+}
+
+/* The characters of a test document: one of each UTF-8 length. */
+static const char *const glyphs[] = { "a", " ", "\xc3\xa9", "\xe6\x97\xa5",
+	"\xf0\x9f\x99\x82" };
+
+static unsigned long rnd_state = 1;
+
+static size_t
+rnd(size_t n)
+{
+	rnd_state = rnd_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (size_t)(rnd_state >> 33) % n;
+}
+
+/*
+ * Random hits over a random document, with byte offsets, character
+ * offsets, shifted offsets, or from an edited copy of the document.
+ * Every passage, cut to a budget or not, must be valid UTF-8; with byte
+ * offsets only, every passage is the document's bytes at its offsets,
+ * and no two touch.
+ */
+static void
+merge_props(const struct tokenizer *tok, struct fake *f)
+{
+	char doc[2][512], json[16384];
+	size_t glyph[2][64], off[2][65], nch = 64, round, i, k;
+	size_t bad = 0, wrong = 0, apart = 0;
+	struct packer pk;
+
+	for (round = 0; round < 300; round++) {
+		int exact = round % 2 == 0;
+		size_t n = 0, dl[2];
+
+		for (i = 0; i < nch; i++)
+			glyph[0][i] = glyph[1][i] = rnd(5);
+		for (i = 0; i < nch; i += 1 + rnd(8))	/* the edited copy */
+			glyph[1][i] = rnd(5);
+		for (k = 0; k < 2; k++) {
+			dl[k] = 0;
+			for (i = 0; i < nch; i++) {
+				const char *g = glyphs[glyph[k][i]];
+
+				off[k][i] = dl[k];
+				memcpy(doc[k] + dl[k], g, strlen(g));
+				dl[k] += strlen(g);
+			}
+			off[k][nch] = dl[k];
+		}
+		n += snprintf(json + n, sizeof(json) - n, "[");
+		for (i = 0; i < 12; i++) {
+			size_t a = rnd(nch), b = a + 1 + rnd(nch - a), v = 0;
+			long long s, e;
+			int how = exact ? 0 : (int)rnd(4);
+
+			if (how == 3)
+				v = 1;		/* the edited copy */
+			s = (long long)off[v][a];
+			e = (long long)off[v][b];
+			if (how == 1) {		/* in characters */
+				s = (long long)a;
+				e = (long long)b;
+			} else if (how == 2) {	/* shifted, length right */
+				long long d = (long long)rnd(5) - 2;
+
+				if (s + d >= 0) {
+					s += d;
+					e += d;
+				}
+			}
+			n += snprintf(json + n, sizeof(json) - n, "%s{\"id\":\"%zu\","
+			    "\"doc_id\":\"D\",\"text\":\"%.*s\",\"start\":%lld,"
+			    "\"end\":%lld}", i ? "," : "", i,
+			    (int)(off[v][b] - off[v][a]), doc[v] + off[v][a], s, e);
+		}
+		snprintf(json + n, sizeof(json) - n, "]");
+		packer_init(&pk, tok, 100 + rnd(600));	/* cuts some */
+		pk.truncate = 1;
+		pk.min_cut = 1;
+		if (packer_collect(&pk, hits(json)) == -1 ||
+		    packer_fill(&pk, measure, f) == -1) {
+			bad++;
+			packer_release(&pk);
+			continue;
+		}
+		for (i = 0; i < pk.nps; i++) {
+			const struct passage *p = &pk.ps[i];
+
+			if (utf8_valid_prefix(p->text, p->len) != p->len)
+				bad++;
+			if (!exact)
+				continue;
+			if (p->start < 0 || p->end != p->start + (long long)p->len ||
+			    (size_t)p->end > dl[0] ||
+			    memcmp(p->text, doc[0] + p->start, p->len) != 0)
+				wrong++;
+			for (k = 0; k < pk.nps; k++)
+				if (k != i && pk.ps[k].start <= p->end &&
+				    pk.ps[k].end >= p->start)
+					apart++;
+		}
+		packer_release(&pk);
+	}
+	is_int(bad, 0, "300 random packs: every passage is valid UTF-8");
+	is_int(wrong, 0, "with byte offsets, a passage is the document's bytes");
+	is_int(apart, 0, "with byte offsets, every touching chunk merged");
+}
+
 int
 main(void)
 {
@@ -108,6 +232,40 @@ main(void)
 	packer_collect(&pk, h);
 	is_int(pk.nps, 2, "no merge when end - start is not the text's length");
 	packer_release(&pk);
+
+	/*
+	 * Offsets must also agree where chunks overlap.  "ab" at 0 and "éz"
+	 * at 1 claim different bytes at 1: glued, the é would lose its lead
+	 * byte.  "bX" at 1 agrees with "ab" and joins it; "éz" still
+	 * disagrees with "abX", so the passage that grew does not absorb it.
+	 */
+	collect(&pk, tok, "[{\"id\":\"a\",\"doc_id\":\"D\",\"text\":\"ab\",\"start\":0,\"end\":2},"
+	    "{\"id\":\"b\",\"doc_id\":\"D\",\"text\":\"\xc3\xa9z\",\"start\":1,\"end\":4},"
+	    "{\"id\":\"c\",\"doc_id\":\"D\",\"text\":\"bX\",\"start\":1,\"end\":3}]");
+	is_int(pk.nps, 2, "no merge when the overlapping bytes differ");
+	ok(is_passage(&pk, 0, "abX", 2), "an agreeing overlap still merges");
+	ok(is_passage(&pk, 1, "\xc3\xa9z", 1) && pk.ps[1].start == 1,
+	    "the other keeps its text and offsets");
+	packer_release(&pk);
+
+	/* A contained chunk whose bytes differ is not swallowed either. */
+	collect(&pk, tok, "[{\"id\":\"a\",\"doc_id\":\"D\",\"text\":\"abcdef\",\"start\":0,\"end\":6},"
+	    "{\"id\":\"b\",\"doc_id\":\"D\",\"text\":\"cXe\",\"start\":2,\"end\":5},"
+	    "{\"id\":\"c\",\"doc_id\":\"D\",\"text\":\"cde\",\"start\":2,\"end\":5}]");
+	ok(pk.nps == 2 && is_passage(&pk, 0, "abcdef", 2) &&
+	    is_passage(&pk, 1, "cXe", 1),
+	    "inside a passage: merged when equal, apart when not");
+	packer_release(&pk);
+
+	/* Multibyte chunks with byte offsets merge exactly. */
+	collect(&pk, tok, "[{\"id\":\"a\",\"doc_id\":\"D\",\"text\":\"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\",\"start\":0,\"end\":9},"
+	    "{\"id\":\"b\",\"doc_id\":\"D\",\"text\":\"\xe8\xaa\x9e\xf0\x9f\x99\x82\",\"start\":6,\"end\":13}]");
+	ok(pk.nps == 1 && is_passage(&pk, 0,
+	    "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xf0\x9f\x99\x82", 2),
+	    "multibyte chunks that agree merge");
+	packer_release(&pk);
+
+	merge_props(tok, &f);
 
 	/* Bad hits. */
 	packer_init(&pk, tok, 100);
