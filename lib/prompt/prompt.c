@@ -568,8 +568,9 @@ prompt_build_into(struct prompt *pr, json_t *rec, json_t *out)
 	if (prompt_build_dom(pr, v) == -1)
 		return -1;
 	/*
-	 * The messages as rendered (a merge of chunks whose offsets lie
-	 * may cut a sequence; jansson would refuse to read that back).
+	 * The messages as rendered.  They are valid UTF-8 (every piece
+	 * is, merges take only agreeing bytes, cuts fall on character
+	 * boundaries), so jansson's second check is skipped.
 	 */
 	m = &pr->slot[pr->cur].m;
 	f[0] = json_array();
