@@ -23,6 +23,7 @@
 
 #include "core/buf.h"
 #include "core/cli.h"
+#include "core/jdom.h"
 #include "core/ndjson.h"
 #include "core/sha256.h"
 #include "core/utf8.h"
@@ -217,20 +218,8 @@ flush_out(struct run *r)
 	(memcpy((b)->data + (b)->len, (p), (n)), (b)->len += (n))
 #define PUT_LIT(b, lit)	PUT(b, lit, sizeof(lit) - 1)
 
-/* Append the decimal form of v (room for 20 bytes is reserved). */
-static void
-put_num(struct buf *b, size_t v)
-{
-	char *o = b->data + b->len;
-	size_t n = 1, t;
-
-	for (t = v; t >= 10; t /= 10)
-		n++;
-	b->len += n;
-	do
-		o[--n] = (char)('0' + v % 10);
-	while ((v /= 10) > 0);
-}
+/* Append the decimal form of v: jdom's writer, into reserved room. */
+#define put_num(b, v)	((void)jdom_dump_int((b), (long long)(v)))
 
 static void
 put_span(struct buf *b, const char *s, struct chunk_span sp)
