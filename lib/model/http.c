@@ -691,9 +691,12 @@ attempt_done(struct http *h, struct http_req *r, CURLcode rc)
 		if (rc == CURLE_PEER_FAILED_VERIFICATION ||
 		    rc == CURLE_COULDNT_RESOLVE_HOST)
 			r->err = HTTP_EOTHER;
+		/* libcurl times out only on --timeout (the idle timer is
+		 * idle_sweep's, which sets its own message). */
 		if (r->err == HTTP_ETIMEOUT)
 			snprintf(r->errmsg, sizeof(r->errmsg), "timed out (%s)",
-			    status > 0 ? "no data for too long" : "no answer");
+			    status > 0 ? "answer not finished in time" :
+			    "no answer");
 	} else if (r->err == HTTP_ETOOBIG) {
 		snprintf(r->errmsg, sizeof(r->errmsg),
 		    "answer larger than %zu bytes", h->o.max_body);

@@ -157,6 +157,14 @@ main(int argc, char *argv[])
 	http_perform(h, r);
 	is_int(r->err, HTTP_ETIMEOUT, "a request that hangs times out");
 	http_req_free(r);
+	url = start("--script stall");
+	r = embed_req(url, "a");
+	http_perform(h, r);
+	is_int(r->err, HTTP_ETIMEOUT, "an answer that stalls past --timeout"
+	    " times out");
+	ok(strstr(r->errmsg, "not finished in time") != NULL,
+	    "the whole-attempt limit, not an idle one: %s", r->errmsg);
+	http_req_free(r);
 	http_free(h);
 
 	/* The idle timer: no whole-request timeout, nothing received for
