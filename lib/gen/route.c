@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/ndjson.h"
 #include "gen/route.h"
 
 /* ---- acceptance checks ---- */
@@ -602,34 +603,10 @@ route_rules_load(struct route_rules *rs, const char *path)
 	return rc;
 }
 
-/* The value at a dotted path in rec, or NULL. */
-static const json_t *
-field_at(const json_t *rec, const char *path)
-{
-	const char *p = path, *dot;
-	char key[256];
-	size_t n;
-
-	while (rec != NULL) {
-		dot = strchr(p, '.');
-		n = dot != NULL ? (size_t)(dot - p) : strlen(p);
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, p, n);
-		key[n] = '\0';
-		rec = json_object_get(rec, key);
-		if (dot == NULL)
-			return rec;
-		p = dot + 1;
-	}
-	return NULL;
-}
-
 /* Does v spell text: the string itself, or the number or boolean? */
 static int
 value_is(const json_t *v, const char *text)
 {
-	char tmp[64];
 	char *end;
 	double d;
 
@@ -643,7 +620,6 @@ value_is(const json_t *v, const char *text)
 		d = strtod(text, &end);
 		if (end == text || *end != '\0')
 			return 0;
-		snprintf(tmp, sizeof(tmp), "%s", text);
 		return json_number_value(v) == d;
 	}
 	return 0;
@@ -674,14 +650,14 @@ rule_holds(const struct route_rule *r, const json_t *rec, long tokens)
 		return json_is_string(t) &&
 		    strcmp(json_string_value(t), r->value) == 0;
 	case RULE_FIELD_EXISTS:
-		v = field_at(rec, r->field);
+		v = ndjson_lookup(rec, r->field);
 		return v != NULL && !json_is_null(v);
 	case RULE_FIELD_EQ:
-		return value_is(field_at(rec, r->field), r->value);
+		return value_is(ndjson_lookup(rec, r->field), r->value);
 	case RULE_FIELD_NE:
-		return !value_is(field_at(rec, r->field), r->value);
+		return !value_is(ndjson_lookup(rec, r->field), r->value);
 	case RULE_FIELD_RE:
-		v = field_at(rec, r->field);
+		v = ndjson_lookup(rec, r->field);
 		return json_is_string(v) &&
 		    regexec(&r->re, json_string_value(v), 0, NULL, 0) == 0;
 	}

@@ -29,7 +29,8 @@
  * Conditions:
  *
  *   tokens OP N          the prompt's tokens; OP is < <= > >= = !=
- *   field NAME = TEXT    the record's field NAME (a.b for nested) is the
+ *   field NAME = TEXT    the record's field NAME (a dotted path, a.b or
+ *                        a.0 for an array element, as ndjson_lookup) is the
  *                        string TEXT, or the number or boolean it spells
  *   field NAME != TEXT   ... is not (a missing field is not TEXT)
  *   field NAME ~ REGEX   ... is a string that matches the POSIX extended

@@ -215,6 +215,13 @@ main(void)
 	route_rules_release(&rs);
 
 	route_rules_init(&rs);
+	ok(route_rules_parse(&rs, "a/h field hits.0.id = d1\n", 25, "r") == 0 &&
+	    which(&rs, "{\"hits\":[{\"id\":\"d1\"}]}", 5)[0] == 'a' &&
+	    which(&rs, "{\"hits\":[{\"id\":\"d2\"}]}", 5)[0] == '-',
+	    "a path indexes an array, as elsewhere in the tools");
+	route_rules_release(&rs);
+
+	route_rules_init(&rs);
 	ok(route_rules_parse(&rs, "a/x tokens <= 10\n", 17, "r") == 0 &&
 	    which(&rs, "{}", 10)[0] == 'a' && which(&rs, "{}", 11)[0] == '-',
 	    "no rule matches: NULL");
