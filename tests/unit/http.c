@@ -48,6 +48,17 @@ embed_req(const char *url, const char *text)
 	return r;
 }
 
+/* Send embed_req(url, "a") through h and check only how it ended. */
+static void
+expect_err(struct http *h, const char *url, int want, const char *name)
+{
+	struct http_req *r = embed_req(url, "a");
+
+	http_perform(h, r);
+	is_int(r->err, want, "%s", name);
+	http_req_free(r);
+}
+
 static size_t streamed;
 static int resets;
 
@@ -152,11 +163,8 @@ main(int argc, char *argv[])
 	o.retries = 0;
 	o.timeout_ms = 300;
 	h = http_new(&o);
-	url = start("--script hang");
-	r = embed_req(url, "a");
-	http_perform(h, r);
-	is_int(r->err, HTTP_ETIMEOUT, "a request that hangs times out");
-	http_req_free(r);
+	expect_err(h, start("--script hang"), HTTP_ETIMEOUT,
+	    "a request that hangs times out");
 	url = start("--script stall");
 	r = embed_req(url, "a");
 	http_perform(h, r);
@@ -183,26 +191,17 @@ main(int argc, char *argv[])
 	ok(r->latency_ms >= 500 && r->latency_ms < 20000,
 	    "two idle limits, not minutes (%.0f ms)", r->latency_ms);
 	http_req_free(r);
-	r = embed_req(url, "a");
-	http_perform(h, r);
-	is_int(r->err, HTTP_OK, "the next answer is whole");
-	http_req_free(r);
-	url = start("--script hang,hang");
-	r = embed_req(url, "a");
-	http_perform(h, r);
-	is_int(r->err, HTTP_ETIMEOUT, "a server that never answers idles out");
-	http_req_free(r);
+	expect_err(h, url, HTTP_OK, "the next answer is whole");
+	expect_err(h, start("--script hang,hang"), HTTP_ETIMEOUT,
+	    "a server that never answers idles out");
 	http_free(h);
 	o.idle_ms = 60000;
 
 	o.timeout_ms = 0;
 	o.max_body = 100;
 	h = http_new(&o);
-	url = start("--dim 64");
-	r = embed_req(url, "a");
-	http_perform(h, r);
-	is_int(r->err, HTTP_ETOOBIG, "an answer over the cap fails");
-	http_req_free(r);
+	expect_err(h, start("--dim 64"), HTTP_ETOOBIG,
+	    "an answer over the cap fails");
 	http_free(h);
 
 	/* Hooks: streaming and checking. */
