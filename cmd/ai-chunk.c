@@ -221,10 +221,10 @@ flush_out(struct run *r)
 /* Append the decimal form of v: jdom's writer, into reserved room. */
 #define put_num(b, v)	((void)jdom_dump_int((b), (long long)(v)))
 
-static void
+static int
 put_span(struct buf *b, const char *s, struct chunk_span sp)
 {
-	buf_json_str(b, s + sp.off, sp.len);
+	return buf_json_str(b, s + sp.off, sp.len);
 }
 
 static int
@@ -235,7 +235,7 @@ emit_chunk(void *arg, const struct chunk *ch)
 	const char *t = r->text + ch->start;
 	size_t n = ch->end - ch->start, i, first, last;
 	char hex[65];
-	int comma = r->meta.len > 0;
+	int comma = r->meta.len > 0, err = 0;
 
 	if (ch->cut_word && !r->warned_cut && !r->cli.quiet) {
 		cli_warn("%s: chunk %lu: no white space within the size,"
@@ -283,26 +283,28 @@ emit_chunk(void *arg, const struct chunk *ch)
 		comma = 1;
 	}
 	b->data[b->len] = '\0';
+	/* Headings and titles are not in the reservation: check each. */
 	if (r->co.by == CHUNK_MARKDOWN) {
 		if (ch->title.len > 0 && !r->doc_title) {
-			buf_puts(b, comma ? ",\"title\":" : "\"title\":");
-			put_span(b, r->text, ch->title);
+			err |= buf_puts(b, comma ? ",\"title\":" : "\"title\":");
+			err |= put_span(b, r->text, ch->title);
 			comma = 1;
 		}
-		buf_puts(b, comma ? ",\"headings\":[" : "\"headings\":[");
+		err |= buf_puts(b, comma ? ",\"headings\":[" : "\"headings\":[");
 		for (i = 0; i < ch->nheadings; i++) {
 			if (i > 0)
-				buf_putc(b, ',');
-			put_span(b, r->text, ch->headings[i]);
+				err |= buf_putc(b, ',');
+			err |= put_span(b, r->text, ch->headings[i]);
 		}
-		buf_putc(b, ']');
+		err |= buf_putc(b, ']');
 		comma = 1;
 	}
 	if (r->write_lang) {
-		buf_printf(b, "%s\"language\":\"%s\"", comma ? "," : "", r->lang);
+		err |= buf_printf(b, "%s\"language\":\"%s\"", comma ? "," : "",
+		    r->lang);
 		comma = 1;
 	}
-	if (buf_reserve(b, 80) == -1)
+	if (err != 0 || buf_reserve(b, 80) == -1)
 		cli_fatal(1, "out of memory");
 	if (r->source != NULL) {
 		lines_of(r, ch->start, ch->end, &first, &last);
