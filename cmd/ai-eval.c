@@ -96,8 +96,6 @@ static const struct cli_opt opts[] = {
 	{ "max", OPT_MAX, required_argument, "METRIC=X", NULL,
 	  "gate: fail unless the metric's mean (or METRIC.p95 ...; --calls:"
 	  " a figure, p95_latency_ms) is <= X" },
-	{ "score", 'M', required_argument, "LIST", NULL,
-	  "metrics to compute (default: every one the record has input for)" },
 	{ "min", OPT_MIN, required_argument, "METRIC=X", NULL,
 	  "gate: fail unless the metric's mean (or METRIC.p50 ...; --calls:"
 	  " a figure, cache_hit_rate) is >= X" },
@@ -107,6 +105,8 @@ static const struct cli_opt opts[] = {
 	  "least grade that counts as relevant (default 1)" },
 	{ "schema", OPT_SCHEMA, required_argument, "FILE", NULL,
 	  "JSON Schema every output must meet (else 'expected_schema')" },
+	{ "score", 'M', required_argument, "LIST", NULL,
+	  "metrics to compute (default: every one the record has input for)" },
 	{ "seed", OPT_SEED, required_argument, "N", NULL,
 	  "seed of the resampling (default 1)" },
 	{ "since", OPT_SINCE, required_argument, "TIME", NULL,
