@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/cli.h"
 #include "core/ndjson.h"
 #include "gen/prices.h"
@@ -450,14 +451,6 @@ run(const char *path)
 	ndjson_close(&nd);
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * Price the calls in the call log from ai-gen's price table (its input
@@ -487,7 +480,7 @@ main(int argc, char *argv[])
 	struct embed_stats st;
 	char err[1024];
 	const char *e;
-	double t0 = now(), timeout;
+	double t0 = mono_seconds(), timeout;
 	size_t i;
 	int ch;
 
@@ -623,7 +616,7 @@ main(int argc, char *argv[])
 		cli_warn("%lu records, %lu embedded, %lu from the cache, %lu"
 		    " requests (%lu retries), %lu tokens, %lu cut, %.2f s",
 		    g.records, st.inputs, st.cache_hits, st.requests,
-		    st.retries, st.tokens, st.truncated, now() - t0);
+		    st.retries, st.tokens, st.truncated, mono_seconds() - t0);
 	}
 	return cli_finish(&g.c);
 }

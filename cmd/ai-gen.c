@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/cli.h"
 #include "core/jsonschema.h"
 #include "core/models.h"
@@ -318,14 +319,6 @@ job_target(const struct job *j)
 	return &chain[j->judging ? judge_at : j->target];
 }
 
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void __attribute__((format(printf, 3, 4)))
 job_fail(struct job *j, const char *code, const char *fmt, ...)
@@ -630,7 +623,7 @@ static struct endpoint *
 pick_endpoint(struct target *t, unsigned tried)
 {
 	struct endpoint *best = NULL, *e;
-	double now = now_s();
+	double now = mono_seconds();
 	size_t i;
 
 	for (i = 0; i < t->neps; i++) {
@@ -1228,7 +1221,7 @@ finished(struct http_req *r)
 	if (trouble)
 		j->tried |= 1u << (j->ep - t->eps);
 	if (trouble && ++j->ep->fails >= COOL_FAILS) {
-		j->ep->cool_until = now_s() + COOL_SECONDS;
+		j->ep->cool_until = mono_seconds() + COOL_SECONDS;
 		j->ep->fails = 0;
 		if (cli.verbose && !cli.quiet && t->neps > 1)
 			cli_warn("%s: cooling down for %.0f s after %d"
@@ -1344,14 +1337,14 @@ start(struct job *j)
 		json_decref(msgs);
 		return;
 	}
-	t0 = now_s();
+	t0 = mono_seconds();
 	if (j->judging)
 		local_reply(&j->res, j->jmsgs, t, 0);
 	else {
 		j->cached = 0;
 		run_local(j, t);
 	}
-	j->latency_ms += (now_s() - t0) * 1000;
+	j->latency_ms += (mono_seconds() - t0) * 1000;
 	j->attempts++;
 	answered(j, t, 0);
 }

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "clock.h"
 #include "ndjson.h"
 #include "obs/metrics.h"
 #include "obs/trace.h"
@@ -585,14 +586,6 @@ cli_write_raw(struct cli *c, const void *p, size_t len)
 		write_failed(c);
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 void
 cli_progress(struct cli *c, const char *what)
@@ -602,7 +595,7 @@ cli_progress(struct cli *c, const char *what)
 
 	if (!c->progress || c->quiet)
 		return;
-	t = now();
+	t = mono_seconds();
 	if (t - last < 0.25)
 		return;
 	last = t;

@@ -36,6 +36,7 @@
 
 #include <curl/curl.h>
 
+#include "core/clock.h"
 #include "http.h"
 
 /* ------------------------------------------------------------------ */
@@ -149,14 +150,6 @@ struct http {
 	char			 errmsg[256];
 };
 
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static double
 rnd(struct http *h)	/* uniform in [0, 1) */
@@ -175,7 +168,7 @@ bucket_init(struct bucket *b, double per_minute)
 	b->rate = per_minute / 60.0;
 	b->cap = b->rate < 1 ? 1 : b->rate;
 	b->level = b->cap;
-	b->t = mono();
+	b->t = mono_seconds();
 }
 
 static void
@@ -396,7 +389,7 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	char line[256], *v;
 	double w;
 
-	r->t_last = mono();
+	r->t_last = mono_seconds();
 	nl = len < sizeof(line) - 1 ? len : sizeof(line) - 1;
 	memcpy(line, p, nl);
 	line[nl] = '\0';
@@ -436,7 +429,7 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 	long status = 0;
 
-	r->t_last = mono();
+	r->t_last = mono_seconds();
 	cu.easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (r->on_write != NULL && status >= 200 && status <= 299) {
 		if (r->on_write(r, p, len, r->hook_arg) == -1) {
@@ -530,7 +523,7 @@ attempt_start(struct http *h, struct http_req *r)
 	r->next = h->run_head;
 	h->run_head = r;
 	h->nrun++;
-	r->t_last = mono();
+	r->t_last = mono_seconds();
 	r->up_last = 0;
 	if (h->o.idle_ms > 0 && (h->idle_check == 0 ||
 	    r->t_last + h->o.idle_ms / 1000.0 < h->idle_check))
@@ -557,7 +550,7 @@ done_push(struct http *h, struct http_req *r)
 		h->done_head = r;
 	h->done_tail = r;
 	h->ndone++;
-	r->latency_ms = (mono() - r->t_submit) * 1000;
+	r->latency_ms = (mono_seconds() - r->t_submit) * 1000;
 	if (r->err != HTTP_OK)
 		h->st.failed++;
 }
@@ -568,7 +561,7 @@ static double
 start_ready(struct http *h)
 {
 	struct http_req **pp, *r;
-	double now = mono(), next = 1, w;
+	double now = mono_seconds(), next = 1, w;
 
 	if (h->pause_until > now)
 		return h->pause_until - now;
@@ -666,7 +659,7 @@ static void
 attempt_done(struct http *h, struct http_req *r, CURLcode rc)
 {
 	struct http_req **pp;
-	double now = mono(), wait;
+	double now = mono_seconds(), wait;
 	int transient, verdict;
 	long status = 0;
 
@@ -832,7 +825,7 @@ http_submit(struct http *h, struct http_req *r)
 	if (ensure_multi(h) == -1)
 		return -1;
 	r->attempts = 0;
-	r->t_submit = mono();
+	r->t_submit = mono_seconds();
 	r->t_notbefore = 0;
 	r->err = HTTP_OK;
 	wait_insert(h, r);
@@ -862,7 +855,7 @@ pump(struct http *h, double max_wait)
 		cu.easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, &priv);
 		attempt_done(h, priv, m->data.result);
 	}
-	now = mono();
+	now = mono_seconds();
 	idle_sweep(h, now);
 	if (h->ndone > 0)
 		return 0;

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/ndjson.h"
 #include "core/utf8.h"
 #include "metrics.h"
@@ -437,14 +438,6 @@ static char *out_path;
 static double t_start;
 static int cache_used;
 
-static double
-clock_now(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * The last success written in the file a failed run is about to replace,
@@ -514,7 +507,7 @@ metrics_start(const char *path, const char *tool, const char *job)
 	free(out_path);
 	reg = mreg_new(base);
 	out_path = buf_detach(&b, NULL);
-	t_start = clock_now(CLOCK_MONOTONIC);
+	t_start = clock_seconds(CLOCK_MONOTONIC);
 	cache_used = 0;
 	if (reg == NULL || out_path == NULL) {
 		mreg_free(reg);
@@ -604,9 +597,9 @@ metrics_finish(int status, unsigned long nin, unsigned long nout,
 	mreg_set(reg, &f_written, NULL, (double)nout);
 	mreg_set(reg, &f_failed, NULL, (double)nfailed);
 	mreg_set(reg, &f_duration, NULL,
-	    clock_now(CLOCK_MONOTONIC) - t_start);
+	    clock_seconds(CLOCK_MONOTONIC) - t_start);
 	mreg_set(reg, &f_status, NULL, status);
-	now = clock_now(CLOCK_REALTIME);
+	now = clock_seconds(CLOCK_REALTIME);
 	mreg_set(reg, &f_last, NULL, now);
 	if (status != 0)
 		now = last_success(out_path, reg->base);
