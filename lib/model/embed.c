@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "core/base64.h"
 #include "cache.h"
 #include "calllog.h"
 #include "embed.h"
@@ -391,57 +392,25 @@ embedder_lookup(struct embedder *e, const char *s, size_t len, float **out)
 /* ------------------------------------------------------------------ */
 /* Answers                                                             */
 
-/* Base64 digits (both alphabets) to their values; 0xff for others. */
-static unsigned char b64tab[256];
-
-static void
-b64_init(void)
-{
-	static const char *const alpha[] = {
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" };
-	int i, k;
-
-	if (b64tab['B'] == 1)
-		return;
-	memset(b64tab, 0xff, sizeof(b64tab));
-	for (k = 0; k < 2; k++)
-		for (i = 0; i < 64; i++)
-			b64tab[(unsigned char)alpha[k][i]] = (unsigned char)i;
-}
-
 /* Decode base64 little-endian float32s; return how many, or -1. */
 static long
 b64_floats(const char *s, size_t len, float *out, size_t max)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned char bytes[4];
-	size_t i, nb = 0, nf = 0;
-	uint32_t acc = 0, u;
-	int bits = 0, v;
+	long n = base64_decode(s, len, (unsigned char *)out,
+	    max * sizeof(float));
 
-	b64_init();
-	while (len > 0 && p[len - 1] == '=')
-		len--;
-	for (i = 0; i < len; i++) {
-		if ((v = b64tab[p[i]]) == 0xff)
-			return -1;
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits < 8)
-			continue;
-		bits -= 8;
-		bytes[nb++] = (unsigned char)(acc >> bits);
-		if (nb < 4)
-			continue;
-		if (nf >= max)
-			return -1;
-		u = (uint32_t)bytes[0] | (uint32_t)bytes[1] << 8 |
-		    (uint32_t)bytes[2] << 16 | (uint32_t)bytes[3] << 24;
-		memcpy(&out[nf++], &u, 4);
-		nb = 0;
+	if (n < 0 || n % 4 != 0)
+		return -1;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	for (long i = 0; i < n / 4; i++) {
+		uint32_t u;
+
+		memcpy(&u, &out[i], 4);
+		u = __builtin_bswap32(u);
+		memcpy(&out[i], &u, 4);
 	}
-	return nb == 0 ? (long)nf : -1;
+#endif
+	return n / 4;
 }
 
 /*
@@ -512,7 +481,6 @@ b64_lift(const char *p, const char *end, struct buf *out,
 	struct b64span *nv;
 	int plain;
 
-	b64_init();
 	while ((q = memchr(p, '"', (size_t)(end - p))) != NULL) {
 		if ((k = string_end(q + 1, end, &plain)) == NULL)
 			break;
@@ -526,7 +494,7 @@ b64_lift(const char *p, const char *end, struct buf *out,
 		if (v == end || *v != '"' ||
 		    (w = string_end(v + 1, end, &plain)) == NULL || !plain)
 			continue;
-		for (x = v + 1; x < w && b64tab[(unsigned char)*x] != 0xff; x++)
+		for (x = v + 1; x < w && base64_digit((unsigned char)*x) >= 0; x++)
 			;
 		while (x < w && *x == '=')
 			x++;

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../core/base64.h"
 #include "../core/buf.h"
 #include "../core/datadir.h"
 #include "../core/utf8.h"
@@ -190,45 +191,6 @@ pair(const struct bpe *b, const unsigned char *p)
 
 /* ---------------------------------------------------------------- load */
 
-static const signed char b64[256] = {
-	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6,
-	['G'] = 7, ['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12,
-	['M'] = 13, ['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17,
-	['R'] = 18, ['S'] = 19, ['T'] = 20, ['U'] = 21, ['V'] = 22,
-	['W'] = 23, ['X'] = 24, ['Y'] = 25, ['Z'] = 26, ['a'] = 27,
-	['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31, ['f'] = 32,
-	['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37,
-	['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42,
-	['q'] = 43, ['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47,
-	['v'] = 48, ['w'] = 49, ['x'] = 50, ['y'] = 51, ['z'] = 52,
-	['0'] = 53, ['1'] = 54, ['2'] = 55, ['3'] = 56, ['4'] = 57,
-	['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61, ['9'] = 62,
-	['+'] = 63, ['/'] = 64,		/* value + 1; 0 is not base64 */
-};
-
-/* Decode base64 s[0..len) to out; its length, or -1. */
-static long
-unbase64(const unsigned char *s, size_t len, unsigned char *out)
-{
-	uint32_t acc = 0;
-	size_t i, bits = 0;
-	long n = 0;
-
-	while (len > 0 && s[len - 1] == '=')
-		len--;
-	for (i = 0; i < len; i++) {
-		if (b64[s[i]] == 0)
-			return -1;
-		acc = acc << 6 | (uint32_t)(b64[s[i]] - 1);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = (unsigned char)(acc >> bits);
-		}
-	}
-	return n;
-}
-
 static int
 read_file(const char *path, unsigned char **data, size_t *len)
 {
@@ -287,7 +249,8 @@ parse(struct bpe *b, const unsigned char *t, size_t len, char *err,
 			rank = rank * 10 + (uint32_t)(*e - '0');
 		if (e == sp + 1 || e != nl || rank != r || r >= want)
 			goto bad;
-		if ((n = unbase64(line, (size_t)(sp - line), b->bytes + at)) <= 0)
+		if ((n = base64_decode((const char *)line, (size_t)(sp - line),
+		    b->bytes + at, (size_t)(sp - line))) <= 0)
 			goto bad;
 		b->off[r] = (uint32_t)at;
 		at += (size_t)n;
