@@ -17,10 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
 #include "core/buf.h"
 #include "core/cli.h"
 #include "core/jdom.h"
@@ -117,7 +113,6 @@ struct run {
 	struct buf		 src;		/* "source":PATH, or empty */
 	int			 doc_title;	/* it has a title: keep it */
 	unsigned long		 seq;
-	size_t			 epos, eline;	/* lines_of's cursor */
 	int			 warned_cut;
 
 	struct buf		 out;		/* the output line */
@@ -127,69 +122,6 @@ struct run {
 };
 
 /* ---------------------------------------------------------------- output */
-
-/* Number of '\n' in s[0..n): sixteen bytes at a time with SSE2. */
-static size_t
-count_nl(const char *s, size_t n)
-{
-	const uint64_t ones = 0x0101010101010101ULL;
-	size_t k = 0, i = 0;
-	uint64_t w, t;
-
-#ifdef __SSE2__
-	const __m128i nl = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
-
-	while (n - i >= 16) {
-		/* Count in bytes (cmpeq is -1) for up to 255 rounds, then
-		 * add the bytes up with sad. */
-		__m128i acc = zero, sum;
-		size_t r = 0;
-
-		for (; r < 255 && n - i >= 16; r++, i += 16)
-			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(
-			    _mm_loadu_si128((const __m128i *)(s + i)), nl));
-		sum = _mm_sad_epu8(acc, zero);
-		k += (size_t)_mm_cvtsi128_si32(sum) +
-		    (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
-	}
-#endif
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, s + i, 8);
-		t = w ^ (ones * '\n');
-		/* The high bit of each byte that was '\n', exactly. */
-		t = ~(((t & ~(ones * 0x80)) + ones * 0x7f) | t) & (ones * 0x80);
-		k += (size_t)((t >> 7) * ones >> 56);	/* sum of the bytes */
-	}
-	for (; i < n; i++)
-		k += s[i] == '\n';
-	return k;
-}
-
-/*
- * The lines a chunk spans.  One cursor (the last chunk's last byte and
- * its line) moves forward through the document; a chunk's start, which
- * lies in the overlap behind it, is counted back from there, so each
- * byte is counted about once.
- */
-static void
-lines_of(struct run *r, size_t start, size_t end, size_t *first,
-    size_t *last)
-{
-	const char *s = r->text;
-
-	if (start <= r->epos)
-		*first = r->eline - count_nl(s + start, r->epos - start);
-	else
-		*first = r->eline + count_nl(s + r->epos, start - r->epos);
-	if (end - 1 >= r->epos) {
-		r->eline += count_nl(s + r->epos, end - 1 - r->epos);
-		r->epos = end - 1;
-	} else {			/* never happens; stay correct */
-		r->eline = 1 + count_nl(s, end - 1);
-		r->epos = end - 1;
-	}
-	*last = r->eline;
-}
 
 /*
  * Chunk lines collect in r->out and go out in batches of OUT_BATCH
@@ -233,7 +165,7 @@ emit_chunk(void *arg, const struct chunk *ch)
 	struct run *r = arg;
 	struct buf *b = &r->out;
 	const char *t = r->text + ch->start;
-	size_t n = ch->end - ch->start, i, first, last;
+	size_t n = ch->end - ch->start, i;
 	char hex[65];
 	int comma = r->meta.len > 0, err = 0;
 
@@ -307,13 +239,12 @@ emit_chunk(void *arg, const struct chunk *ch)
 	if (err != 0 || buf_reserve(b, 80) == -1)
 		cli_fatal(1, "out of memory");
 	if (r->source != NULL) {
-		lines_of(r, ch->start, ch->end, &first, &last);
 		if (comma)
 			PUT_LIT(b, ",");
 		PUT_LIT(b, "\"lines\":[");
-		put_num(b, first);
+		put_num(b, ch->lines[0]);
 		PUT_LIT(b, ",");
-		put_num(b, last);
+		put_num(b, ch->lines[1]);
 		PUT_LIT(b, "]");
 	}
 	PUT_LIT(b, "}}\n");
@@ -361,8 +292,6 @@ begin_doc(struct run *r, const char *where, const char *id, size_t idlen,
 	}
 	r->doc_title = meta != NULL && json_object_get(meta, "title") != NULL;
 	r->seq = 0;
-	r->epos = 0;
-	r->eline = 1;
 	r->warned_cut = 0;
 }
 

@@ -14,11 +14,23 @@
  * find_end looks at the window from its end backwards: first the line
  * starts (each strategy ranks them), then sentence ends, then spaces,
  * and only then cuts between two characters (or two tokens).  Units are
- * counted with struct units: code points walked in the bytes, or the
- * document's token boundaries found once and searched by bisection.
+ * counted with struct units: code points, or the document's token
+ * boundaries found once and searched by bisection.
+ *
+ * One pass over the document first marks its line feeds and its UTF-8
+ * continuation bytes, a bit a byte (struct marks): counting code points
+ * and lines is then popcounts over words, a line start is found by
+ * scanning set bits, and a document without continuation bytes counts
+ * code points by subtraction.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__x86_64__) && defined(__SSE2__)
+#define AI_MARKS_SIMD 1
+#include <immintrin.h>
+#endif
 
 #include "../core/utf8.h"
 #include "chunker.h"
@@ -27,9 +39,235 @@
 #include "sentences.h"
 #include "tokenizer.h"
 
-#ifdef __SSE2__
-#include <emmintrin.h>
+/* ---------------------------------------------------------------- marks */
+
+/*
+ * Bit i of nl (of cont) is set when byte i of the document is '\n' (a
+ * UTF-8 continuation byte, 10xxxxxx); cont is NULL when the document
+ * has none, that is when it is ASCII.
+ */
+struct marks {
+	uint64_t	*nl, *cont;
+	size_t		 nwords;
+};
+
+static int
+is_cont(unsigned char c)
+{
+	return (c & 0xC0) == 0x80;
+}
+
+/* Mark n blocks of 64 bytes; return the OR of their cont words. */
+typedef uint64_t marks_fn(const char *, size_t, uint64_t *, uint64_t *);
+
+static uint64_t
+marks_plain(const char *s, size_t n, uint64_t *nl, uint64_t *cont)
+{
+	uint64_t any = 0, a, b;
+	size_t i, j;
+
+	for (i = 0; i < n; i++, s += 64) {
+		for (a = b = 0, j = 0; j < 64; j++) {
+			a |= (uint64_t)(s[j] == '\n') << j;
+			b |= (uint64_t)is_cont((unsigned char)s[j]) << j;
+		}
+		nl[i] = a;
+		any |= cont[i] = b;
+	}
+	return any;
+}
+
+#ifdef AI_MARKS_SIMD
+/* Continuation bytes are those below -64 as signed bytes. */
+__attribute__((target("avx512f,avx512bw")))
+static uint64_t
+marks_avx512(const char *s, size_t n, uint64_t *nl, uint64_t *cont)
+{
+	const __m512i lf = _mm512_set1_epi8('\n'), c0 = _mm512_set1_epi8(-64);
+	uint64_t any = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++, s += 64) {
+		__m512i v = _mm512_loadu_si512((const void *)s);
+
+		nl[i] = _mm512_cmpeq_epi8_mask(v, lf);
+		any |= cont[i] = _mm512_cmplt_epi8_mask(v, c0);
+	}
+	return any;
+}
+
+__attribute__((target("avx2")))
+static uint64_t
+marks_avx2(const char *s, size_t n, uint64_t *nl, uint64_t *cont)
+{
+	const __m256i lf = _mm256_set1_epi8('\n'), c0 = _mm256_set1_epi8(-64);
+	uint64_t any = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++, s += 64) {
+		__m256i lo = _mm256_loadu_si256((const __m256i *)s);
+		__m256i hi = _mm256_loadu_si256((const __m256i *)(s + 32));
+
+		nl[i] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo,
+		    lf)) | (uint64_t)(uint32_t)_mm256_movemask_epi8(
+		    _mm256_cmpeq_epi8(hi, lf)) << 32;
+		any |= cont[i] = (uint32_t)_mm256_movemask_epi8(
+		    _mm256_cmpgt_epi8(c0, lo)) | (uint64_t)(uint32_t)
+		    _mm256_movemask_epi8(_mm256_cmpgt_epi8(c0, hi)) << 32;
+	}
+	return any;
+}
+
+static uint64_t
+marks_sse2(const char *s, size_t n, uint64_t *nl, uint64_t *cont)
+{
+	const __m128i lf = _mm_set1_epi8('\n'), c0 = _mm_set1_epi8(-64);
+	uint64_t any = 0, a, b;
+	size_t i;
+	int q;
+
+	for (i = 0; i < n; i++, s += 64) {
+		for (a = b = 0, q = 0; q < 4; q++) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(s + 16 * q));
+
+			a |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+			    _mm_cmpeq_epi8(v, lf)) << 16 * q;
+			b |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+			    _mm_cmpgt_epi8(c0, v)) << 16 * q;
+		}
+		nl[i] = a;
+		any |= cont[i] = b;
+	}
+	return any;
+}
+
 #endif
+
+/* The levels, fastest last; marks_level is the one in use. */
+static marks_fn *const marks_fns[] = { marks_plain,
+#ifdef AI_MARKS_SIMD
+	marks_sse2, marks_avx2, marks_avx512
+#endif
+};
+static const char *const marks_names[] = { "plain", "sse2", "avx2",
+	"avx512bw" };
+static int marks_best, marks_level, have_popcnt;
+
+#ifdef AI_MARKS_SIMD
+__attribute__((constructor))
+static void
+marks_cpu(void)
+{
+	__builtin_cpu_init();	/* may run before libgcc's own constructor */
+	marks_best = 1;
+	if (__builtin_cpu_supports("avx2"))
+		marks_best = 2;
+	if (__builtin_cpu_supports("avx512f") &&
+	    __builtin_cpu_supports("avx512bw"))
+		marks_best = 3;
+	marks_level = marks_best;
+	have_popcnt = __builtin_cpu_supports("popcnt");
+}
+#endif
+
+const char *
+chunker_marks_impl(int slower)
+{
+	marks_level = slower < 0 ? marks_best :
+	    slower >= marks_best ? 0 : marks_best - slower;
+	return marks_names[marks_level];
+}
+
+/* Set bits of m in the bit range [a, b). */
+static inline __attribute__((always_inline)) size_t
+bits_body(const uint64_t *m, size_t a, size_t b)
+{
+	size_t wa = a >> 6, wb = b >> 6, i, n;
+	uint64_t head, tail;
+
+	if (a >= b)
+		return 0;
+	head = ~(uint64_t)0 << (a & 63);
+	tail = (b & 63) ? ~(uint64_t)0 >> (64 - (b & 63)) : 0;
+	if (wa == wb)
+		return (size_t)__builtin_popcountll(m[wa] & head & tail);
+	n = (size_t)__builtin_popcountll(m[wa] & head);
+	for (i = wa + 1; i < wb; i++)
+		n += (size_t)__builtin_popcountll(m[i]);
+	if (tail != 0)
+		n += (size_t)__builtin_popcountll(m[wb] & tail);
+	return n;
+}
+
+#ifdef AI_MARKS_SIMD
+__attribute__((target("popcnt")))
+static size_t
+bits_popcnt(const uint64_t *m, size_t a, size_t b)
+{
+	return bits_body(m, a, b);
+}
+#endif
+
+static size_t
+bits(const uint64_t *m, size_t a, size_t b)
+{
+#ifdef AI_MARKS_SIMD
+	if (have_popcnt)
+		return bits_popcnt(m, a, b);
+#endif
+	return bits_body(m, a, b);
+}
+
+static int
+bit(const uint64_t *m, size_t i)
+{
+	return (int)(m[i >> 6] >> (i & 63) & 1);
+}
+
+/* The highest set bit of m in [a, b), or SIZE_MAX. */
+static size_t
+last_bit(const uint64_t *m, size_t a, size_t b)
+{
+	size_t w, wa = a >> 6;
+	uint64_t x;
+
+	if (a >= b)
+		return SIZE_MAX;
+	w = (b - 1) >> 6;
+	x = m[w] & (~(uint64_t)0 >> (63 - ((b - 1) & 63)));
+	for (;;) {
+		if (w == wa)
+			x &= ~(uint64_t)0 << (a & 63);
+		if (x != 0)
+			return w * 64 + 63 - (size_t)__builtin_clzll(x);
+		if (w == wa)
+			return SIZE_MAX;
+		x = m[--w];
+	}
+}
+
+static int
+marks_init(struct marks *mk, const char *s, size_t len)
+{
+	unsigned char tail[64];
+	size_t full = len / 64;
+	uint64_t any;
+
+	mk->nwords = (len + 63) / 64;
+	if ((mk->nl = malloc(2 * (mk->nwords + 1) * sizeof(uint64_t))) == NULL)
+		return -1;
+	mk->cont = mk->nl + mk->nwords + 1;
+	any = marks_fns[marks_level](s, full, mk->nl, mk->cont);
+	if (full < mk->nwords) {	/* the tail, padded with zeros */
+		memset(tail, 0, sizeof(tail));
+		memcpy(tail, s + 64 * full, len - 64 * full);
+		any |= marks_fns[marks_level]((const char *)tail, 1,
+		    mk->nl + full, mk->cont + full);
+	}
+	if (any == 0)
+		mk->cont = NULL;
+	return 0;
+}
 
 /* ---------------------------------------------------------------- units */
 
@@ -39,36 +277,9 @@ struct units {
 	int		 tokens;	/* else code points */
 	size_t		*ends;		/* token ends, strictly increasing */
 	size_t		 n;
+	const uint64_t	*cont;		/* code points: the continuation
+					   bytes, NULL when there are none */
 };
-
-static int
-is_cont(unsigned char c)
-{
-	return (c & 0xC0) == 0x80;
-}
-
-/* Are the eight bytes at p all ASCII? */
-static int
-ascii8(const char *p)
-{
-	uint64_t w;
-
-	memcpy(&w, p, 8);
-	return (w & 0x8080808080808080ULL) == 0;
-}
-
-#ifdef __SSE2__
-/* Are the 64 bytes at p all ASCII?  One test for four vectors. */
-static int
-ascii64(const char *p)
-{
-	const __m128i *v = (const __m128i *)p;
-
-	return _mm_movemask_epi8(_mm_or_si128(
-	    _mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
-	    _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3)))) == 0;
-}
-#endif
 
 /* Number of token ends <= x. */
 static size_t
@@ -90,8 +301,7 @@ tokpos(const struct units *u, size_t x)
 static size_t
 u_fwd(const struct units *u, size_t a, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)u->s;
-	size_t p = a, k;
+	size_t p = a, q, k;
 
 	if (u->tokens) {
 		if (n == 0)
@@ -99,26 +309,17 @@ u_fwd(const struct units *u, size_t a, size_t n)
 		k = tokpos(u, a) + n - 1;
 		return k < u->n ? u->ends[k] : u->len;
 	}
-#ifdef __SSE2__
-	while (n >= 64 && p + 64 <= u->len && ascii64(u->s + p)) {
-		p += 64;
-		n -= 64;
+	if (u->cont == NULL)
+		return n < u->len - a ? a + n : u->len;
+	/* n bytes hold at most n characters: take them, then as many
+	 * more as there were continuation bytes among them. */
+	while (n > 0 && p < u->len) {
+		q = n < u->len - p ? p + n : u->len;
+		n -= q - p - bits(u->cont, p, q);
+		p = q;
 	}
-	while (n >= 16 && p + 16 <= u->len && _mm_movemask_epi8(
-	    _mm_loadu_si128((const __m128i *)(u->s + p))) == 0) {
-		p += 16;
-		n -= 16;
-	}
-#endif
-	while (n >= 8 && p + 8 <= u->len && ascii8(u->s + p)) {
-		p += 8;
-		n -= 8;
-	}
-	for (; n > 0 && p < u->len; n--) {
+	while (p < u->len && bit(u->cont, p))
 		p++;
-		while (p < u->len && is_cont(s[p]))
-			p++;
-	}
 	return p;
 }
 
@@ -126,8 +327,7 @@ u_fwd(const struct units *u, size_t a, size_t n)
 static size_t
 u_bwd(const struct units *u, size_t e, size_t n)
 {
-	const unsigned char *s = (const unsigned char *)u->s;
-	size_t p = e, k;
+	size_t p = e, q, k;
 
 	if (u->tokens) {
 		k = tokpos(u, e);
@@ -135,21 +335,16 @@ u_bwd(const struct units *u, size_t e, size_t n)
 			return e;
 		return k >= n + 1 ? u->ends[k - n - 1] : 0;
 	}
-#ifdef __SSE2__
-	while (n >= 64 && p >= 64 && ascii64(u->s + p - 64)) {
-		p -= 64;
-		n -= 64;
+	if (u->cont == NULL)
+		return e > n ? e - n : 0;
+	while (n > 0 && p > 0) {
+		q = p > n ? p - n : 0;
+		n -= p - q - bits(u->cont, q, p);
+		p = q;
 	}
-#endif
-	while (n >= 8 && p >= 8 && ascii8(u->s + p - 8)) {
-		p -= 8;
-		n -= 8;
-	}
-	for (; n > 0 && p > 0; n--) {
-		p--;
-		while (p > 0 && is_cont(s[p]))
-			p--;
-	}
+	/* [p, e) holds the n characters, p perhaps inside the first. */
+	while (n == 0 && p < e && bit(u->cont, p))
+		p++;
 	return p;
 }
 
@@ -171,7 +366,7 @@ u_next(const struct units *u, size_t a)
 
 static int
 units_init(struct units *u, const struct chunker_opts *o, const char *s,
-    size_t len)
+    size_t len, const struct marks *mk)
 {
 	size_t i, k;
 
@@ -179,6 +374,7 @@ units_init(struct units *u, const struct chunker_opts *o, const char *s,
 	u->s = s;
 	u->len = len;
 	u->tokens = o->unit == CHUNK_UNIT_TOKENS;
+	u->cont = mk->cont;
 	if (!u->tokens)
 		return 0;
 	if (tokenizer_ends(o->tok, s, len, &u->ends, &u->n) == -1)
@@ -197,6 +393,9 @@ struct ctx {
 	const char			*s;
 	size_t				 len;
 	struct units			 u;
+	struct marks			 mk;
+	size_t				 lpos, line;	/* byte lpos is on
+							   line 'line' */
 	const struct code_lang		*lang;
 	const struct md_outline		*md;	/* CHUNK_MARKDOWN */
 };
@@ -265,16 +464,13 @@ line_level(const struct ctx *c, size_t p)
 static size_t
 find_line(const struct ctx *c, size_t lo, size_t hi, int guard)
 {
-	size_t best[NLEVELS] = { 0 }, p, i;
-	const char *nl;
+	size_t best[NLEVELS] = { 0 }, p, i, nl;
 	int lv;
 
 	p = hi;
 	while (p > lo + 1 &&
-	    (nl = memrchr(c->s + lo, '\n', p - 1 - lo)) != NULL) {
-		p = (size_t)(nl - c->s) + 1;	/* a line starts at p */
-		if (p <= lo)
-			break;
+	    (nl = last_bit(c->mk.nl, lo, p - 1)) != SIZE_MAX) {
+		p = nl + 1;			/* a line starts at p */
 		if (guard && protected(c, p))
 			continue;
 		lv = line_level(c, p);
@@ -390,6 +586,22 @@ skip_space(const char *s, size_t a, size_t b)
 }
 
 /*
+ * The line of byte p, counted from the last one asked for: chunks move
+ * forward, and a chunk's start lies in the overlap behind the last
+ * one's end, so each line feed is counted about once.
+ */
+static size_t
+line_of(struct ctx *c, size_t p)
+{
+	if (p >= c->lpos)
+		c->line += bits(c->mk.nl, c->lpos, p);
+	else
+		c->line -= bits(c->mk.nl, p, c->lpos);
+	c->lpos = p;
+	return c->line;
+}
+
+/*
  * Chunk the segment [a, b) of the document.  ch carries the heading
  * fields; start, end, tokens and cut_word are set here.
  */
@@ -469,6 +681,8 @@ split_segment(struct ctx *c, size_t a, size_t b, struct chunk *ch,
 		}
 		ch->start = s;
 		ch->end = et;
+		ch->lines[0] = line_of(c, s);
+		ch->lines[1] = line_of(c, et > s ? et - 1 : s);
 		ch->tokens = ntok;
 		ch->cut_word = cut;
 		ch->oversize = over;
@@ -504,29 +718,30 @@ chunker_split(const struct chunker_opts *o, const char *text, size_t len,
 	c.o = o;
 	c.s = text;
 	c.len = len;
+	c.line = 1;
 	if (o->by == CHUNK_CODE && o->language != NULL)
 		c.lang = code_lang(o->language);
-	if (units_init(&c.u, o, text, len) == -1)
+	if (marks_init(&c.mk, text, len) == -1)
 		return -1;
+	if (units_init(&c.u, o, text, len, &c.mk) == -1) {
+		free(c.mk.nl);
+		return -1;
+	}
 	if (o->by != CHUNK_MARKDOWN) {
 		rc = split_segment(&c, 0, len, &ch, fn, arg);
-		free(c.u.ends);
-		return rc;
+	} else if ((rc = md_outline(&md, text, len)) == 0) {
+		c.md = &md;
+		ch.title = md.title;
+		for (i = 0; i < md.nsec && rc == 0; i++) {
+			ch.nheadings = md.sec[i].nheadings;
+			memcpy(ch.headings, md.sec[i].headings,
+			    ch.nheadings * sizeof(ch.headings[0]));
+			rc = split_segment(&c, md.sec[i].start, md.sec[i].end,
+			    &ch, fn, arg);
+		}
+		md_outline_release(&md);
 	}
-	if (md_outline(&md, text, len) == -1) {
-		free(c.u.ends);
-		return -1;
-	}
-	c.md = &md;
-	ch.title = md.title;
-	for (i = 0; i < md.nsec && rc == 0; i++) {
-		ch.nheadings = md.sec[i].nheadings;
-		memcpy(ch.headings, md.sec[i].headings,
-		    ch.nheadings * sizeof(ch.headings[0]));
-		rc = split_segment(&c, md.sec[i].start, md.sec[i].end, &ch, fn,
-		    arg);
-	}
-	md_outline_release(&md);
 	free(c.u.ends);
+	free(c.mk.nl);
 	return rc;
 }

@@ -68,6 +68,8 @@ struct chunk_span {
 struct chunk {
 	size_t			 start, end;	/* bytes of the document */
 	size_t			 tokens;	/* tokenizer_count of the text */
+	size_t			 lines[2];	/* the lines (from 1) of its
+						   first and last bytes */
 	int			 cut_word;	/* cut inside a word: no better
 						   place within SIZE */
 	int			 oversize;	/* over SIZE tokens: it cannot
@@ -88,5 +90,12 @@ typedef int chunk_fn(void *arg, const struct chunk *);
  */
 int	chunker_split(const struct chunker_opts *, const char *text,
 	    size_t len, chunk_fn *fn, void *arg);
+
+/*
+ * The code marking line feeds and UTF-8 continuation bytes: the fastest
+ * this CPU has (slower < 0), or one slower levels below it, for tests.
+ * Returns its name ("plain", "sse2", "avx2", "avx512bw").
+ */
+const char	*chunker_marks_impl(int slower);
 
 #endif

@@ -77,6 +77,16 @@ text_of(const struct got *g, size_t i, const char *s)
 	return out;
 }
 
+static size_t
+line_at(const char *s, size_t p)		/* the line of byte p */
+{
+	size_t n = 1, i;
+
+	for (i = 0; i < p; i++)
+		n += s[i] == '\n';
+	return n;
+}
+
 /* The properties, checked for one split of s. */
 static int
 props(const struct got *g, const char *s, size_t size, size_t overlap,
@@ -93,6 +103,11 @@ props(const struct got *g, const char *s, size_t size, size_t overlap,
 		if (utf8_valid_prefix(s + c->start, c->end - c->start) !=
 		    c->end - c->start)
 			return 0;
+		if (c->lines[0] != line_at(s, c->start) ||
+		    c->lines[1] != line_at(s, c->end - 1))
+			return printf("# chunk %zu: lines %zu-%zu, not %zu-%zu\n",
+			    i, c->lines[0], c->lines[1], line_at(s, c->start),
+			    line_at(s, c->end - 1)), 0;
 		if (chars && cps(s, c->start, c->end) > size)
 			return printf("# chunk %zu: %zu chars\n", i,
 			    cps(s, c->start, c->end)), 0;
@@ -353,6 +368,8 @@ int
 main(void)
 {
 	char err[256];
+	const char *impl;
+	int slower;
 
 	approx = tokenizer_open("approx", NULL, err, sizeof(err));
 	ok(approx != NULL, "approx tokenizer");
@@ -362,6 +379,17 @@ main(void)
 	test_properties();
 	test_markdown();
 	test_code();
+	/* Each way of marking line feeds and continuation bytes this CPU
+	 * has, down to the plain loop, gives the same chunks. */
+	for (slower = 1;; slower++) {
+		impl = chunker_marks_impl(slower);
+		printf("# marks: %s\n", impl);
+		test_utf8();
+		test_properties();
+		if (strcmp(impl, "plain") == 0)
+			break;
+	}
+	chunker_marks_impl(-1);
 	tokenizer_free(approx);
 
 	/* The same properties with an exact encoding, when it is built. */
