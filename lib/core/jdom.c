@@ -813,19 +813,45 @@ jdom_equal(const struct jval *a, const struct jval *b)
 /* ------------------------------------------------------------------ */
 /* Printing */
 
+/*
+ * Integers are written straight into the buffer, two digits a step from
+ * a table: ai-chunk writes six of them a chunk.
+ */
 int
 jdom_dump_int(struct buf *b, long long i)
 {
-	char tmp[24], *p = tmp + sizeof(tmp);
+	static const char pairs[] =
+	    "00010203040506070809101112131415161718192021222324"
+	    "25262728293031323334353637383940414243444546474849"
+	    "50515253545556575859606162636465666768697071727374"
+	    "75767778798081828384858687888990919293949596979899";
 	unsigned long long u = i < 0 ? 0 - (unsigned long long)i :
-	    (unsigned long long)i;
+	    (unsigned long long)i, t = 10;
+	size_t n = 1;
+	char *p;
 
-	do
-		*--p = '0' + u % 10;
-	while ((u /= 10) != 0);
+	while (n < 20 && u >= t) {	/* 10^19 is the last power that fits */
+		n++;
+		t *= 10;
+	}
+	n += i < 0;
+	if (buf_reserve(b, n) == -1)
+		return -1;
+	p = b->data + b->len + n;
+	*p = '\0';
+	for (; u >= 100; u /= 100) {
+		p -= 2;
+		memcpy(p, pairs + 2 * (u % 100), 2);
+	}
+	if (u >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * u, 2);
+	} else
+		*--p = (char)('0' + u);
 	if (i < 0)
 		*--p = '-';
-	return buf_append(b, p, tmp + sizeof(tmp) - p);
+	b->len += n;
+	return 0;
 }
 
 int

@@ -359,6 +359,32 @@ main(void)
 	buf_reset(&b);
 	jdom_dump_int(&b, -9223372036854775807LL - 1);
 	is_str(b.data, "-9223372036854775808", "the smallest integer prints");
+	{
+		/* Every length of every sign, against printf. */
+		long long x, vals[] = { 0, 9, 10, 99, 100, 101, 999999,
+			1000000, 9223372036854775807LL, 1000000000000000000LL,
+			999999999999999999LL };
+		char want[32];
+		size_t k;
+		int same = 1;
+
+		for (k = 0; k < sizeof(vals) / sizeof(vals[0]) * 2; k++) {
+			x = k % 2 ? -vals[k / 2] : vals[k / 2];
+			buf_reset(&b);
+			buf_puts(&b, "x");
+			jdom_dump_int(&b, x);
+			snprintf(want, sizeof(want), "x%lld", x);
+			same &= strcmp(b.data, want) == 0 &&
+			    b.len == strlen(want);
+		}
+		for (x = 1; x > 0 && x < 922337203685477580LL; x = x * 10 + 7) {
+			buf_reset(&b);
+			jdom_dump_int(&b, x);
+			snprintf(want, sizeof(want), "%lld", x);
+			same &= strcmp(b.data, want) == 0;
+		}
+		ok(same, "integers of every length print as printf prints them");
+	}
 	jdom_release(&d);
 
 	/* The record reader: fast, fallen back to jansson, or refused. */
