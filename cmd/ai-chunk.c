@@ -464,7 +464,7 @@ file_doc(void *arg, const char *path, const struct stat *st)
 	struct run *r = arg;
 	int fd, rc;
 
-	if ((fd = open(path, O_RDONLY)) == -1)
+	if ((fd = walk_open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return record_error(r, path, 0, NULL, "io", "%s",
 		    strerror(errno));
 	if (read_all(fd, &r->file, (size_t)st->st_size) == -1) {

@@ -3,10 +3,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "walk.h"
@@ -21,6 +23,40 @@ struct walker {
 	struct { dev_t dev; ino_t ino; } stack[PATH_MAX / 2];
 	size_t			 depth;
 };
+
+/* The file fn was handed: its path, and its name in the directory dirfd. */
+static _Thread_local struct {
+	const char	*path, *name;
+	int		 dirfd;
+} handed;
+
+int
+walk_open(const char *path, int flags)
+{
+	int fd;
+
+	if (path != handed.path)
+		return open(path, flags);
+	fd = openat(handed.dirfd, handed.name, flags | O_NOATIME);
+	if (fd == -1 && errno == EPERM)	/* O_NOATIME: not the owner */
+		fd = openat(handed.dirfd, handed.name, flags);
+	return fd;
+}
+
+/* Call fn on the file at path, name in the directory dirfd. */
+static int
+hand(walk_file_fn *fn, void *arg, const char *path, int dirfd,
+    const char *name, const struct stat *st)
+{
+	int rc;
+
+	handed.path = path;
+	handed.name = name;
+	handed.dirfd = dirfd;
+	rc = fn(arg, path, st);
+	handed.path = NULL;
+	return rc;
+}
 
 static int
 match_one(const char *pat, const char *rel)
@@ -70,17 +106,22 @@ inside(struct walker *w, const char *path)
 	return in;
 }
 
-static int walk_dir(struct walker *, const char *path, const struct stat *);
+static int walk_dir(struct walker *, const char *path, int dirfd,
+	    const char *name, const struct stat *);
 
+/*
+ * The entry name of the directory open as dirfd, path from the root:
+ * looked at relative to the directory, not by its whole path again.
+ */
 static int
-walk_entry(struct walker *w, const char *path)
+walk_entry(struct walker *w, const char *path, int dirfd, const char *name)
 {
 	const char *rel = path + w->root_len + 1;
 	struct stat st;
 	size_t i;
 	int in;
 
-	if (lstat(path, &st) == -1) {
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		return w->skip(w->arg, path, 1, strerror(errno));
 	}
 	if (S_ISLNK(st.st_mode)) {
@@ -102,31 +143,38 @@ walk_entry(struct walker *w, const char *path)
 				return w->skip(w->arg, path, 0,
 				    "symbolic link loop");
 			}
-		return walk_dir(w, path, &st);
+		return walk_dir(w, path, dirfd, name, &st);
 	}
 	if (!S_ISREG(st.st_mode)) {
 		return w->skip(w->arg, path, 0, "not a regular file");
 	}
 	if (!walk_match(w->o, rel, 0))
 		return 0;
-	return w->fn(w->arg, path, &st);
+	return hand(w->fn, w->arg, path, dirfd, name, &st);
 }
 
+/* The directory at path, name in the directory at (AT_FDCWD for the root). */
 static int
-walk_dir(struct walker *w, const char *path, const struct stat *st)
+walk_dir(struct walker *w, const char *path, int at, const char *name,
+    const struct stat *st)
 {
 	struct buf sub = BUF_INIT(0);
 	struct dirent *de;
 	char **names = NULL, **nn;
 	size_t n = 0, cap = 0, i;
 	DIR *d;
-	int rc = 0;
+	int rc = 0, fd;
 
 	if (w->depth == sizeof(w->stack) / sizeof(w->stack[0])) {
 		return w->skip(w->arg, path, 1, "directories nested too deep");
 	}
-	if ((d = opendir(path)) == NULL)
-		return w->skip(w->arg, path, 1, strerror(errno));
+	if ((fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+	    -1 || (d = fdopendir(fd)) == NULL) {
+		rc = errno;
+		if (fd != -1)
+			close(fd);
+		return w->skip(w->arg, path, 1, strerror(rc));
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')	/* ., .. and hidden entries */
 			continue;
@@ -153,7 +201,7 @@ walk_dir(struct walker *w, const char *path, const struct stat *st)
 			rc = -1;
 			break;
 		}
-		rc = walk_entry(w, sub.data);
+		rc = walk_entry(w, sub.data, dirfd(d), names[i]);
 	}
 	w->depth--;
 done:
@@ -181,7 +229,7 @@ walk(const struct walk_opts *o, const char *root, walk_file_fn *fn,
 	if (!S_ISDIR(st.st_mode)) {
 		if (!S_ISREG(st.st_mode))
 			return skip(arg, root, 0, "not a regular file");
-		return fn(arg, root, &st);
+		return hand(fn, arg, root, AT_FDCWD, root, &st);
 	}
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return -1;
@@ -200,7 +248,7 @@ walk(const struct walk_opts *o, const char *root, walk_file_fn *fn,
 		return rc;
 	}
 	w->root_len = len;
-	rc = walk_dir(w, r, &st);
+	rc = walk_dir(w, r, AT_FDCWD, r, &st);
 	free(r);
 	free(w->root_real);
 	free(w);

@@ -43,6 +43,14 @@ typedef int walk_skip_fn(void *arg, const char *path, int error,
 int	walk(const struct walk_opts *, const char *root, walk_file_fn *fn,
 	    walk_skip_fn *skip, void *arg);
 
+/*
+ * Open the file a walk_file_fn was handed (path as given to it), as
+ * open(2) would, but relative to its directory (the path is not looked
+ * up again) and without updating its access time where that is
+ * allowed; any other path is opened as it is.
+ */
+int	walk_open(const char *path, int flags);
+
 /* Does path (relative to the root) pass the include and exclude lists? */
 int	walk_match(const struct walk_opts *, const char *rel, int is_dir);
 
