@@ -96,6 +96,25 @@ blank(const char *s, size_t len)
 }
 
 int
+ndjson_buffered(const struct ndjson *r)
+{
+	const char *p, *end, *nl;
+
+	if (r->eof)
+		return 1;
+	if (r->rbuf == NULL)
+		return 0;
+	for (p = r->rbuf + r->rpos, end = r->rbuf + r->rlen; p < end;
+	    p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return 0;
+		if (!blank(p, (size_t)(nl - p)))
+			return 1;
+	}
+	return 0;
+}
+
+int
 ndjson_next_line(struct ndjson *r, const char **line, size_t *len)
 {
 	int toolong = 0;

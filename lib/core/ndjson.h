@@ -62,6 +62,14 @@ void	ndjson_close(struct ndjson *);
 int	ndjson_next_line(struct ndjson *, const char **line, size_t *len);
 
 /*
+ * 1 when the next ndjson_next_line returns without a read(2) that might
+ * wait: a whole non-blank line, or the end of input, is buffered.  A
+ * reader that hands records on in batches hands on what it has before
+ * it would wait for more.
+ */
+int	ndjson_buffered(const struct ndjson *);
+
+/*
  * Read the next record: 1 with a new reference to a JSON object in *out,
  * 0 at end, -1 on error as for ndjson_next_line (invalid JSON, invalid
  * UTF-8 and a line that is not an object are recoverable).  After 1,

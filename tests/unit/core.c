@@ -138,6 +138,18 @@ test_ndjson(void)
 	ok(ndjson_next(&r, &v) == 0, "end of input");
 	ndjson_close(&r);
 
+	reader_from(&r, "{\"a\":1}\n  \r\n{\"b\":2}\n \n{\"c\"", 0);
+	ok(!ndjson_buffered(&r), "nothing buffered before the first read");
+	ok(ndjson_next(&r, &v) == 1, "buffered: first record");
+	json_decref(v);
+	ok(ndjson_buffered(&r), "a whole line after a blank one is buffered");
+	ok(ndjson_next(&r, &v) == 1 && r.lineno == 3, "buffered: second record");
+	json_decref(v);
+	ok(!ndjson_buffered(&r), "a blank line and part of one are not");
+	ok(ndjson_next(&r, &v) == -1 && r.lineno == 5, "the part, at the end");
+	ok(ndjson_buffered(&r), "the end of input is buffered");
+	ndjson_close(&r);
+
 	reader_from(&r, "{\"a\":\"0123456789\"}\n{\"b\":2}\n", 10);
 	ok(ndjson_next(&r, &v) == -1 && r.recoverable &&
 	    strstr(r.errmsg, "longer than 10") != NULL, "over-long line refused");
