@@ -199,26 +199,34 @@ number(const char *p, const char *end, double *out)
 	return p;
 }
 
-/* p at '[': read the numbers into *vec; the byte after ']', or NULL. */
+/*
+ * p at '[': read the numbers into *vec, a buffer of *cap floats grown as
+ * needed; the byte after ']', or NULL (*err set when out of memory).
+ */
 static const char *
-array(const char *p, const char *end, float **vec, size_t *dim)
+array(const char *p, const char *end, float **vec, size_t *cap, size_t *dim,
+    int *err)
 {
-	float *v = NULL, *nv;
-	size_t n = 0, cap = 0;
+	float *v = *vec, *nv;
+	size_t n = 0;
 	double d;
 
 	p = ws(p + 1, end);
 	if (p < end && *p == ']')
-		goto no;		/* empty: the slow path says so */
+		return NULL;		/* empty: the slow path says so */
 	for (;;) {
 		if ((p = number(p, end, &d)) == NULL || !isfinite(d) ||
 		    d > FLT_MAX || d < -FLT_MAX)
-			goto no;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 512;
-			if ((nv = realloc(v, cap * sizeof(*v))) == NULL)
-				goto no;
-			v = nv;
+			return NULL;
+		if (n == *cap) {
+			size_t nc = *cap ? 2 * *cap : 512;
+
+			if ((nv = realloc(v, nc * sizeof(*v))) == NULL) {
+				*err = 1;
+				return NULL;
+			}
+			*vec = v = nv;
+			*cap = nc;
 		}
 		v[n++] = (float)d;
 		p = ws(p, end);
@@ -228,25 +236,19 @@ array(const char *p, const char *end, float **vec, size_t *dim)
 		}
 		if (p < end && *p == ']')
 			break;
-		goto no;
+		return NULL;
 	}
-	*vec = v;
 	*dim = n;
 	return p + 1;
-no:
-	free(v);
-	return NULL;
 }
 
 int
-embjson_cut(const char *line, size_t len, const char *name, float **vec,
-    size_t *dim, struct buf *rest)
+embjson_read(const char *line, size_t len, const char *name, float **vec,
+    size_t *cap, size_t *dim, struct buf *rest)
 {
 	const char *p = line, *end = line + len, *k, *ke, *a = NULL, *ae = NULL;
-	size_t nlen = strlen(name);
-	float *v = NULL;
-	size_t n = 0;
-	int esc;
+	size_t nlen = strlen(name), n = 0;
+	int esc, err = 0;
 
 	p = ws(p, end);
 	if (p == end || *p != '{')
@@ -254,41 +256,51 @@ embjson_cut(const char *line, size_t len, const char *name, float **vec,
 	p = ws(p + 1, end);
 	while (p < end && *p != '}') {
 		if (*p != '"' || (ke = str_end(p, end, &esc)) == NULL)
-			goto no;
+			return 0;
 		if (esc)
-			goto no;	/* an escaped key might be name */
+			return 0;	/* an escaped key might be name */
 		k = p + 1;
 		p = ws(ke, end);
 		if (p == end || *p != ':')
-			goto no;
+			return 0;
 		p = ws(p + 1, end);
 		if ((size_t)(ke - 1 - k) == nlen && memcmp(k, name, nlen) == 0) {
 			/* A second one: leave duplicates to jansson. */
 			if (a != NULL || p == end || *p != '[')
-				goto no;
+				return 0;
 			a = p;
-			if ((p = ae = array(p, end, &v, &n)) == NULL)
-				goto no;
+			if ((p = ae = array(p, end, vec, cap, &n, &err)) == NULL)
+				return err ? -1 : 0;
 		} else if ((p = skip_value(p, end)) == NULL)
-			goto no;
+			return 0;
 		p = ws(p, end);
 		if (p < end && *p == ',')
 			p = ws(p + 1, end);
 		else if (p == end || *p != '}')
-			goto no;
+			return 0;
 	}
 	if (a == NULL)
-		goto no;
+		return 0;
 	if (buf_append(rest, line, (size_t)(a - line)) == -1 ||
 	    buf_putc(rest, '0') == -1 ||
-	    buf_append(rest, ae, (size_t)(end - ae)) == -1) {
-		free(v);
+	    buf_append(rest, ae, (size_t)(end - ae)) == -1)
 		return -1;
-	}
-	*vec = v;
 	*dim = n;
 	return 1;
-no:
+}
+
+int
+embjson_cut(const char *line, size_t len, const char *name, float **vec,
+    size_t *dim, struct buf *rest)
+{
+	float *v = NULL;
+	size_t cap = 0;
+	int rc = embjson_read(line, len, name, &v, &cap, dim, rest);
+
+	if (rc == 1) {
+		*vec = v;
+		return 1;
+	}
 	free(v);
-	return 0;
+	return rc;
 }

@@ -33,4 +33,13 @@ struct buf;
 int	embjson_cut(const char *line, size_t len, const char *name,
 	    float **vec, size_t *dim, struct buf *rest);
 
+/*
+ * The same into a buffer the caller keeps from line to line: *vec holds
+ * *cap floats (NULL and 0 at first) and is grown with realloc as needed,
+ * also when the line is then declined; the caller frees it at the end.
+ * On 1 the values are (*vec)[0..*dim).
+ */
+int	embjson_read(const char *line, size_t len, const char *name,
+	    float **vec, size_t *cap, size_t *dim, struct buf *rest);
+
 #endif
