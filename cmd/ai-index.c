@@ -10,13 +10,16 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include "core/buf.h"
 #include "core/cli.h"
+#include "core/jdom.h"
 #include "core/ndjson.h"
 #include "store/embjson.h"
 #include "store/store.h"
@@ -190,43 +193,162 @@ delete_doc(struct run *r, const char *doc_id)
 	return 0;
 }
 
-/* Read the vector in v into a new *out; NULL message on success. */
-static const char *
-read_vec(struct run *r, const json_t *v, float **out, size_t *dim,
-    char *err, size_t errlen)
+/*
+ * Reading and parsing run on a thread of their own, ahead of the one
+ * that writes to SQLite, and so does all the work on a record that
+ * needs no database: its fields checked, meta serialised, the vector
+ * read, checked and normalised, the content hash.  Records pass to the
+ * writer in input order, each with what to do with it (or why it is
+ * refused, reported by the writer in its turn, after the records before
+ * it are committed); the reader stops at the end of input, at an error
+ * it cannot read past, or when told to.
+ *
+ * They pass in batches.  A batch holds its items and one arena for
+ * their strings and vectors; the reader fills it and hands it on when
+ * it is full, or before a read(2) that might wait (on a pipe; on a
+ * file, only when the writer is waiting), and reuses it once the writer
+ * is done with it.  So the two threads meet once a batch, not once a
+ * record, and memory is allocated and freed by the reader alone: the
+ * writer never frees what the reader allocated, which would make the
+ * two contend for the allocator's locks.  The batches in flight let the
+ * reader run on while the writer inserts a staged batch into SQLite.
+ */
+#define BATCH_RECS	256		/* records in a batch, at most */
+#define BATCH_BYTES	((size_t)1 << 20) /* or bytes in its arena */
+#define NBATCH		64		/* batches in flight, at most */
+
+enum kind { K_UPSERT, K_DELETE_ID, K_DELETE_DOC, K_BAD };
+
+struct item {
+	int		 rc;		/* 1 record, 0 end, -1 error */
+	unsigned long	 lineno;
+	int		 recoverable;
+	enum kind	 kind;
+	const char	*code;		/* K_BAD: the error code */
+	const char	*errmsg;	/* K_BAD, or rc -1 */
+	json_t		*rec;		/* K_BAD: the record as written */
+	struct store_chunk c;		/* strings in the batch's arena */
+	char		 hash[65];
+};
+
+struct batch {
+	struct jdom	 arena;
+	size_t		 n, bytes;
+	struct item	 items[BATCH_RECS];
+};
+
+/*
+ * Each side sleeps only when there is no batch for it: the writer when
+ * none is full, the reader when all NBATCH are in flight; the reader is
+ * woken when half of them are free again.
+ */
+struct reader {
+	struct run	*r;
+	struct ndjson	 nd;
+	int		 regular;	/* the input is a regular file */
+	struct buf	 rest;		/* a line with its vector cut out */
+	float		*vec;		/* the record's vector, reused */
+	size_t		 vcap;
+	char		*meta;		/* its meta serialised, reused */
+	size_t		 mcap;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 full, room;
+	atomic_int	 wwait;		/* the writer sleeps */
+	int		 rwait;		/* the reader sleeps */
+	struct batch	*ring[NBATCH];
+	size_t		 head, tail;	/* batches done, handed on */
+	int		 locked;	/* the reader holds mu */
+	double		 cpu;		/* its CPU seconds, at the end */
+};
+
+/* n bytes of the batch's arena; out of memory is fatal. */
+static void *
+batch_alloc(struct batch *b, size_t n)
 {
+	void *p;
+
+	if ((p = jdom_alloc(&b->arena, n)) == NULL)
+		cli_fatal(1, "out of memory");
+	b->bytes += n;
+	return p;
+}
+
+static const char *
+batch_str(struct batch *b, const char *s, size_t len)
+{
+	char *p = batch_alloc(b, len + 1);
+
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+/* Forget a batch's records (the reader's side, or after the join). */
+static void
+batch_clear(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		json_decref(b->items[i].rec);
+	jdom_reset(&b->arena);
+	b->n = b->bytes = 0;
+}
+
+static int
+refuse(struct batch *b, struct item *it, const char *code, const char *msg)
+{
+	it->kind = K_BAD;
+	it->code = code;
+	it->errmsg = batch_str(b, msg, strlen(msg));
+	return -1;
+}
+
+/* Read the vector in v into rd->vec; NULL message on success. */
+static const char *
+read_vec(struct reader *rd, const json_t *v, size_t *dim, char *err,
+    size_t errlen)
+{
+	const char *field = rd->r->field;
 	size_t i, n;
 	json_t *x;
 	double d;
 
 	if (!json_is_array(v)) {
-		snprintf(err, errlen, "field '%s' is not an array", r->field);
+		snprintf(err, errlen, "field '%s' is not an array", field);
 		return err;
 	}
 	n = json_array_size(v);
-	if ((*out = malloc(n * sizeof(float) + 1)) == NULL)
-		cli_fatal(1, "out of memory");
+	if (n > rd->vcap) {
+		float *nv = realloc(rd->vec, n * sizeof(float));
+
+		if (nv == NULL)
+			cli_fatal(1, "out of memory");
+		rd->vec = nv;
+		rd->vcap = n;
+	}
 	json_array_foreach(v, i, x) {
 		if (!json_is_number(x)) {
 			snprintf(err, errlen, "field '%s' has a value at index"
-			    " %zu that is not a number", r->field, i);
+			    " %zu that is not a number", field, i);
 			return err;
 		}
 		d = json_number_value(x);
 		if (d > 3.4028234663852886e38 || d < -3.4028234663852886e38) {
 			snprintf(err, errlen, "field '%s' has a value at index"
-			    " %zu out of float range", r->field, i);
+			    " %zu out of float range", field, i);
 			return err;
 		}
-		(*out)[i] = (float)d;
+		rd->vec[i] = (float)d;
 	}
 	*dim = n;
 	return NULL;
 }
 
+/* A string field, copied into the batch; NULL message on success. */
 static const char *
-opt_string(json_t *rec, const char *name, const char **out, char *err,
-    size_t errlen)
+opt_string(struct batch *b, json_t *rec, const char *name, const char **out,
+    char *err, size_t errlen)
 {
 	json_t *v = json_object_get(rec, name);
 
@@ -237,7 +359,7 @@ opt_string(json_t *rec, const char *name, const char **out, char *err,
 		snprintf(err, errlen, "field '%s' is not a string", name);
 		return err;
 	}
-	*out = json_string_value(v);
+	*out = batch_str(b, json_string_value(v), json_string_length(v));
 	return NULL;
 }
 
@@ -251,83 +373,58 @@ place(const json_t *rec, const char *name)
 	    (int64_t)json_integer_value(v) : -1;
 }
 
-/*
- * Reading and parsing run on a thread of their own, ahead of the one
- * that writes to SQLite, and so does all the work on a record that
- * needs no database: its fields checked, meta serialised, the vector
- * read, checked and normalised, the content hash.  Records pass through
- * a bounded ring in input order, each with what to do with it (or why
- * it is refused, reported by the writer in its turn, after the records
- * before it are committed); the reader stops at the end of input, at an
- * error it cannot read past, or when told to.
- */
-#define RING	256
-
-enum kind { K_UPSERT, K_DELETE_ID, K_DELETE_DOC, K_BAD };
-
-struct item {
-	int		 rc;		/* 1 record, 0 end, -1 error */
-	json_t		*rec;
-	float		*fvec;
-	unsigned long	 lineno;
-	int		 recoverable;
-	enum kind	 kind;
-	const char	*code;		/* K_BAD: the error code */
-	struct store_chunk c;		/* strings borrowed from rec */
-	char		*metastr;
-	char		 hash[65];
-	char		 errmsg[512];	/* K_BAD, or rc -1 */
-};
-
-static void
-item_release(struct item *it)
+/* meta serialised as before (jansson's compact form), into the batch. */
+static const char *
+meta_str(struct reader *rd, struct batch *b, const json_t *meta)
 {
-	json_decref(it->rec);
-	free(it->fvec);
-	free(it->metastr);
-	it->rec = NULL;
-	it->fvec = NULL;
-	it->metastr = NULL;
-}
+	size_t n;
 
-static int
-refuse(struct item *it, const char *code, const char *msg)
-{
-	it->kind = K_BAD;
-	it->code = code;
-	if (msg != it->errmsg)
-		snprintf(it->errmsg, sizeof(it->errmsg), "%s", msg);
-	return -1;
+	while ((n = json_dumpb(meta, rd->meta, rd->mcap, JSON_COMPACT |
+	    JSON_ENCODE_ANY)) > rd->mcap) {
+		char *nm = realloc(rd->meta, n);
+
+		if (nm == NULL)
+			cli_fatal(1, "out of memory");
+		rd->meta = nm;
+		rd->mcap = n;
+	}
+	if (n == 0)
+		cli_fatal(1, "out of memory");
+	return batch_str(b, rd->meta, n);
 }
 
 /*
- * Work out what to do with the record in it (the reader's side): 0, or
- * -1 when it is refused (it->kind K_BAD).
+ * Work out what to do with rec (the reader's side), its vector already
+ * in rd->vec when fdim > 0: 0, or -1 when it is refused (it->kind K_BAD).
  */
 static int
-prepare(struct run *r, struct item *it, size_t fdim)
+prepare(struct reader *rd, struct batch *b, struct item *it, json_t *rec,
+    size_t fdim)
 {
+	struct run *r = rd->r;
 	struct store_chunk *c = &it->c;
-	json_t *rec = it->rec, *v, *meta;
-	char *err = it->errmsg;
-	size_t errlen = sizeof(it->errmsg);
+	json_t *v, *meta;
+	char err[512];
+	float *fv;
 
 	memset(c, 0, sizeof(*c));
 	v = json_object_get(rec, "id");
 	if (v == NULL && r->delete && json_is_string(json_object_get(rec,
 	    "doc_id"))) {
 		it->kind = K_DELETE_DOC;
-		c->doc_id = json_string_value(json_object_get(rec, "doc_id"));
+		v = json_object_get(rec, "doc_id");
+		c->doc_id = batch_str(b, json_string_value(v),
+		    json_string_length(v));
 		return 0;
 	}
 	if (v == NULL)
-		return refuse(it, "missing_field", "field 'id' is missing");
+		return refuse(b, it, "missing_field", "field 'id' is missing");
 	if (!json_is_string(v) || json_string_length(v) == 0)
-		return refuse(it, "bad_field",
+		return refuse(b, it, "bad_field",
 		    "field 'id' is not a non-empty string");
-	c->id = json_string_value(v);
-	if (opt_string(rec, "doc_id", &c->doc_id, err, errlen))
-		return refuse(it, "bad_field", err);
+	c->id = batch_str(b, json_string_value(v), json_string_length(v));
+	if (opt_string(b, rec, "doc_id", &c->doc_id, err, sizeof(err)))
+		return refuse(b, it, "bad_field", err);
 	if (r->delete) {
 		it->kind = K_DELETE_ID;
 		return 0;
@@ -335,41 +432,210 @@ prepare(struct run *r, struct item *it, size_t fdim)
 
 	v = json_object_get(rec, "text");
 	if (v == NULL)
-		return refuse(it, "missing_field", "field 'text' is missing");
+		return refuse(b, it, "missing_field", "field 'text' is missing");
 	if (!json_is_string(v))
-		return refuse(it, "bad_field", "field 'text' is not a string");
-	c->text = json_string_value(v);
+		return refuse(b, it, "bad_field", "field 'text' is not a string");
 	c->text_len = json_string_length(v);
+	c->text = batch_str(b, json_string_value(v), c->text_len);
 	c->seq = place(rec, "seq");
 	c->start = place(rec, "start");
 	c->end = place(rec, "end");
 	meta = json_object_get(rec, "meta");
 	if (meta != NULL && !json_is_null(meta)) {
 		if (!json_is_object(meta))
-			return refuse(it, "bad_field",
+			return refuse(b, it, "bad_field",
 			    "field 'meta' is not an object");
-		if ((it->metastr = json_dumps(meta, JSON_COMPACT |
-		    JSON_ENCODE_ANY)) == NULL)
-			cli_fatal(1, "out of memory");
-		c->meta = it->metastr;
+		c->meta = meta_str(rd, b, meta);
 	}
 	v = json_object_get(rec, r->field);
-	if (it->fvec == NULL && v != NULL && !json_is_null(v) &&
-	    read_vec(r, v, &it->fvec, &fdim, err, errlen) != NULL)
-		return refuse(it, "bad_field", err);
-	if (it->fvec != NULL) {
-		if (opt_string(rec, "embedding_model", &c->model, err, errlen))
-			return refuse(it, "bad_field", err);
-		c->vec = it->fvec;
+	if (fdim == 0 && v != NULL && !json_is_null(v) &&
+	    read_vec(rd, v, &fdim, err, sizeof(err)) != NULL)
+		return refuse(b, it, "bad_field", err);
+	if (fdim > 0 || (v != NULL && !json_is_null(v))) {
+		if (opt_string(b, rec, "embedding_model", &c->model, err,
+		    sizeof(err)))
+			return refuse(b, it, "bad_field", err);
+		if (store_vec_prepare(r->metric, rd->vec, fdim, err,
+		    sizeof(err)) == -1)
+			return refuse(b, it, "index", err);
+		fv = batch_alloc(b, fdim * sizeof(float));
+		memcpy(fv, rd->vec, fdim * sizeof(float));
+		c->vec = fv;
 		c->dim = fdim;
-		if (store_vec_prepare(r->metric, it->fvec, fdim, err,
-		    errlen) == -1)
-			return refuse(it, "index", err);
 		c->vec_ready = 1;
 	}
 	store_chunk_hash(c, it->hash);
+	c->hash = it->hash;
 	it->kind = K_UPSERT;
 	return 0;
+}
+
+/*
+ * Read the next line of the input into a new item of b.  A vector is
+ * read by the fast path when it can be, and jansson parses the rest.
+ */
+static struct item *
+read_one(struct reader *rd, struct batch *b)
+{
+	struct item *it = &b->items[b->n++];
+	const char *line;
+	json_t *rec = NULL;
+	size_t len, fdim = 0;
+	int rc, fast;
+
+	memset(it, 0, sizeof(*it));
+	it->rc = rc = ndjson_next_line(&rd->nd, &line, &len);
+	it->lineno = rd->nd.lineno;
+	if (rc == 1) {
+		buf_reset(&rd->rest);
+		fast = embjson_read(line, len, rd->r->field, &rd->vec,
+		    &rd->vcap, &fdim, &rd->rest);
+		if (fast == -1)
+			cli_fatal(1, "out of memory");
+		if (fast == 1 && ndjson_parse(&rd->nd, rd->rest.data,
+		    rd->rest.len, &rec) != 1)
+			fast = 0;	/* say what is wrong with the line */
+		if (!fast) {
+			fdim = 0;
+			it->rc = rc = ndjson_parse(&rd->nd, line, len, &rec);
+		}
+	}
+	if (rc == -1) {
+		it->recoverable = rd->nd.recoverable;
+		it->errmsg = batch_str(b, rd->nd.errmsg, strlen(rd->nd.errmsg));
+		return it;
+	}
+	if (rc == 0)
+		return it;
+	if (prepare(rd, b, it, rec, fdim) == 0) {
+		json_decref(rec);
+		return it;
+	}
+	/* Refused: --on-error emit writes the record as it came. */
+	if (fast) {
+		json_decref(rec);
+		if (ndjson_parse(&rd->nd, line, len, &rec) != 1)
+			rec = NULL;
+	}
+	it->rec = rec;
+	return it;
+}
+
+/* Cancelled (a stop): release the lock if it was held. */
+static void
+reader_cleanup(void *arg)
+{
+	struct reader *rd = arg;
+
+	if (rd->locked) {
+		rd->locked = 0;
+		pthread_mutex_unlock(&rd->mu);
+	}
+}
+
+static double
+thread_cpu(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == -1)
+		return 0;
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The next batch to fill: wait for one the writer is done with. */
+static struct batch *
+batch_get(struct reader *rd)
+{
+	struct batch **slot;
+
+	pthread_mutex_lock(&rd->mu);
+	rd->locked = 1;
+	while (rd->tail - rd->head == NBATCH) {
+		rd->rwait = 1;
+		pthread_cond_wait(&rd->room, &rd->mu);
+		rd->rwait = 0;
+	}
+	rd->locked = 0;
+	pthread_mutex_unlock(&rd->mu);
+	slot = &rd->ring[rd->tail % NBATCH];
+	if (*slot == NULL) {
+		if ((*slot = calloc(1, sizeof(**slot))) == NULL)
+			cli_fatal(1, "out of memory");
+		jdom_init(&(*slot)->arena);
+	} else
+		batch_clear(*slot);
+	return *slot;
+}
+
+static void
+batch_put(struct reader *rd)
+{
+	pthread_mutex_lock(&rd->mu);
+	rd->tail++;
+	if (atomic_load(&rd->wwait))
+		pthread_cond_signal(&rd->full);
+	pthread_mutex_unlock(&rd->mu);
+}
+
+static void
+reader_loop(struct reader *rd)
+{
+	struct batch *b = NULL;
+	struct item *it;
+	int more = 1;
+
+	while (more) {
+		if (b == NULL)
+			b = batch_get(rd);
+		it = read_one(rd, b);
+		more = it->rc == 1 || (it->rc == -1 && it->recoverable);
+		if (!more || b->n == BATCH_RECS || b->bytes >= BATCH_BYTES ||
+		    ((!rd->regular || atomic_load(&rd->wwait)) &&
+		    !ndjson_buffered(&rd->nd))) {
+			batch_put(rd);
+			b = NULL;
+		}
+	}
+}
+
+static void *
+reader_main(void *arg)
+{
+	struct reader *rd = arg;
+
+	pthread_cleanup_push(reader_cleanup, rd);
+	reader_loop(rd);
+	pthread_cleanup_pop(0);
+	rd->cpu = thread_cpu();
+	return NULL;
+}
+
+/* The writer's side: the next full batch, and handing it back. */
+static struct batch *
+batch_take(struct reader *rd)
+{
+	struct batch *b;
+
+	pthread_mutex_lock(&rd->mu);
+	while (rd->tail == rd->head) {
+		atomic_store(&rd->wwait, 1);
+		pthread_cond_wait(&rd->full, &rd->mu);
+		atomic_store(&rd->wwait, 0);
+	}
+	b = rd->ring[rd->head % NBATCH];
+	pthread_mutex_unlock(&rd->mu);
+	return b;
+}
+
+static void
+batch_done(struct reader *rd)
+{
+	pthread_mutex_lock(&rd->mu);
+	rd->head++;
+	if (rd->rwait && rd->tail - rd->head <= NBATCH / 2)
+		pthread_cond_signal(&rd->room);
+	pthread_mutex_unlock(&rd->mu);
 }
 
 /* Handle one prepared record (the writer's side): 0 to go on, -1 to stop. */
@@ -396,7 +662,6 @@ one(struct run *r, const struct where *nd, struct item *it)
 	case K_UPSERT:
 		break;
 	}
-	c->hash = it->hash;	/* the item was copied through the ring */
 	begin(r);
 	rc = store_upsert(r->st, c, &s);
 	if (rc == AI_STORE_BUSY)
@@ -412,132 +677,34 @@ one(struct run *r, const struct where *nd, struct item *it)
 	return 0;
 }
 
-/*
- * The next record of nd: like ndjson_next, but a vector is read by the
- * fast path when it can be (*fvec, a new array, or NULL).
- */
+/* The writer's loop over one batch: 1 at the end of input, -1 to stop. */
 static int
-next_record(struct buf *rest, const char *field, struct ndjson *nd,
-    json_t **rec, float **fvec, size_t *fdim)
+write_batch(struct run *r, struct where *w, struct batch *b)
 {
-	const char *line;
-	size_t len;
-	int rc;
+	struct item *it;
+	size_t i;
 
-	*fvec = NULL;
-	if ((rc = ndjson_next_line(nd, &line, &len)) != 1)
-		return rc;
-	buf_reset(rest);
-	rc = embjson_cut(line, len, field, fvec, fdim, rest);
-	if (rc == -1)
-		cli_fatal(1, "out of memory");
-	if (rc == 1) {
-		if (ndjson_parse(nd, rest->data, rest->len, rec) == 1)
+	for (i = 0; i < b->n; i++) {
+		it = &b->items[i];
+		w->lineno = it->lineno;
+		if (it->rc == 0)
 			return 1;
-		/* Say what is wrong with the line as it was written. */
-		free(*fvec);
-		*fvec = NULL;
-	}
-	return ndjson_parse(nd, line, len, rec);
-}
-
-/*
- * Each side sleeps only when the ring is empty (the writer) or full (the
- * reader), and is woken only when it sleeps: the reader when the ring
- * has half emptied, so that a writer that is the slower side does not
- * pay a wake-up per record.
- */
-struct reader {
-	struct run	*r;
-	struct ndjson	 nd;
-	struct buf	 rest;		/* a line with its vector cut out */
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 items, room;
-	int		 wwait, rwait;	/* the writer, the reader sleeps */
-	struct item	 ring[RING];
-	size_t		 head, tail;	/* tail - head items are waiting */
-	struct item	 cur;		/* the reader's record in hand */
-	int		 locked;	/* the reader holds mu */
-	double		 cpu;		/* its CPU seconds, at the end */
-};
-
-/* Cancelled (a stop): drop the record in hand, release the lock. */
-static void
-reader_cleanup(void *arg)
-{
-	struct reader *rd = arg;
-
-	item_release(&rd->cur);
-	if (rd->locked) {
-		rd->locked = 0;
-		pthread_mutex_unlock(&rd->mu);
-	}
-}
-
-static double
-thread_cpu(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == -1)
-		return 0;
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void *
-reader_main(void *arg)
-{
-	struct reader *rd = arg;
-	struct item *it = &rd->cur;
-	size_t fdim;
-	int rc;
-
-	pthread_cleanup_push(reader_cleanup, rd);
-	do {
-		memset(it, 0, sizeof(*it));
-		it->rc = rc = next_record(&rd->rest, rd->r->field, &rd->nd,
-		    &it->rec, &it->fvec, &fdim);
-		it->lineno = rd->nd.lineno;
-		if (rc == -1) {
-			it->recoverable = rd->nd.recoverable;
-			snprintf(it->errmsg, sizeof(it->errmsg), "%s",
-			    rd->nd.errmsg);
-		} else if (rc == 1)
-			prepare(rd->r, it, fdim);
-		pthread_mutex_lock(&rd->mu);
-		rd->locked = 1;
-		while (rd->tail - rd->head == RING) {
-			rd->rwait = 1;
-			pthread_cond_wait(&rd->room, &rd->mu);
-			rd->rwait = 0;
+		if (it->rc == -1) {
+			flush(r);
+			if (cli_record_error(&r->cli, w->name, w->lineno, NULL,
+			    "bad_record", "%s", it->errmsg) == -1 ||
+			    !it->recoverable)
+				return -1;
+			continue;
 		}
-		rd->ring[rd->tail++ % RING] = *it;
-		it->rec = NULL;
-		it->fvec = NULL;
-		it->metastr = NULL;
-		if (rd->wwait)
-			pthread_cond_signal(&rd->items);
-		rd->locked = 0;
-		pthread_mutex_unlock(&rd->mu);
-	} while (rc == 1 || (rc == -1 && it->recoverable));
-	pthread_cleanup_pop(0);
-	rd->cpu = thread_cpu();
-	return NULL;
-}
-
-static void
-reader_take(struct reader *rd, struct item *out)
-{
-	pthread_mutex_lock(&rd->mu);
-	while (rd->tail == rd->head) {
-		rd->wwait = 1;
-		pthread_cond_wait(&rd->items, &rd->mu);
-		rd->wwait = 0;
+		r->cli.nin++;
+		if (one(r, w, it) == -1)
+			return -1;
+		if (r->pending >= r->batch)
+			flush(r);
+		cli_progress(&r->cli, "records");
 	}
-	*out = rd->ring[rd->head++ % RING];
-	if (rd->rwait && rd->tail - rd->head <= RING / 2)
-		pthread_cond_signal(&rd->room);
-	pthread_mutex_unlock(&rd->mu);
+	return 0;
 }
 
 static int
@@ -545,66 +712,53 @@ index_input(struct run *r, const char *path)
 {
 	struct reader *rd;
 	struct where w;
-	struct item it;
+	struct stat sb;
 	pthread_t tid;
-	int stop = 0;
+	size_t i;
+	int rc;
 
 	if ((rd = calloc(1, sizeof(*rd))) == NULL)
 		cli_fatal(1, "out of memory");
 	rd->r = r;
 	if (ndjson_open(&rd->nd, path, r->cli.max_record) == -1)
 		cli_fatal(1, "%s: %s", path, strerror(errno));
+	rd->regular = fstat(rd->nd.fd, &sb) == 0 && S_ISREG(sb.st_mode);
 	buf_init(&rd->rest, 0);
+	atomic_init(&rd->wwait, 0);
 	pthread_mutex_init(&rd->mu, NULL);
-	pthread_cond_init(&rd->items, NULL);
+	pthread_cond_init(&rd->full, NULL);
 	pthread_cond_init(&rd->room, NULL);
 	if (pthread_create(&tid, NULL, reader_main, rd) != 0)
 		cli_fatal(1, "cannot start a thread");
 	w.name = rd->nd.name;
-	for (;;) {
-		reader_take(rd, &it);
-		w.lineno = it.lineno;
-		if (it.rc == 0)
-			break;
-		if (it.rc == -1) {
-			flush(r);
-			if (cli_record_error(&r->cli, w.name, w.lineno, NULL,
-			    "bad_record", "%s", it.errmsg) == -1 ||
-			    !it.recoverable) {
-				stop = 1;
-				break;
-			}
-			continue;
-		}
-		r->cli.nin++;
-		stop = one(r, &w, &it) == -1;
-		item_release(&it);
-		if (stop)
-			break;
-		if (r->pending >= r->batch)
-			flush(r);
-		cli_progress(&r->cli, "records");
-	}
-	if (stop) {
+	do {
+		rc = write_batch(r, &w, batch_take(rd));
+		batch_done(rd);
+	} while (rc == 0);
+	if (rc == -1) {
 		/*
 		 * The reader may be waiting for room, or blocked reading a
 		 * pipe that will not end soon: cancel it (both are
 		 * cancellation points) and drop what it read ahead.
 		 */
 		pthread_cancel(tid);
-		pthread_join(tid, NULL);
-		for (; rd->head != rd->tail; rd->head++)
-			item_release(&rd->ring[rd->head % RING]);
-	} else
-		pthread_join(tid, NULL);
+	}
+	pthread_join(tid, NULL);
 	r->read_cpu += rd->cpu;
+	for (i = 0; i < NBATCH && rd->ring[i] != NULL; i++) {
+		batch_clear(rd->ring[i]);
+		jdom_release(&rd->ring[i]->arena);
+		free(rd->ring[i]);
+	}
 	ndjson_close(&rd->nd);
 	pthread_mutex_destroy(&rd->mu);
-	pthread_cond_destroy(&rd->items);
+	pthread_cond_destroy(&rd->full);
 	pthread_cond_destroy(&rd->room);
 	buf_release(&rd->rest);
+	free(rd->vec);
+	free(rd->meta);
 	free(rd);
-	return stop ? -1 : 0;
+	return rc == -1 ? -1 : 0;
 }
 
 /*

@@ -92,6 +92,43 @@ is "$(jq -r .status "$T/.out" | sort | uniq -c | tr -s ' ')" " 592 inserted" \
     "every other record stored"
 is "$(jq -r .id "$T/.out" | sed -n '7p;8p')" "s6
 s8" "status records in input order, the refused ones left out"
+# A refused record is emitted as it came, its vector too.
+printf '%s\n' '{"id":"em","embedding":[1,2,3],"embedding_model":"local/t"}' >"$T/emit"
+fails 1 "a refused record, emitted" ai-index --db "$T/kb.db" --on-error=emit -q "$T/emit"
+is "$(jq -c '[.embedding, .error.code, .error.line]' "$T/.out")" '[[1,2,3],"missing_field",1]' \
+    "with its embedding as written and the error"
+# Records reach the writer in batches: a line that cannot be read, deep
+# in a long input, stops the run with every record before it stored and
+# reported, and none after it.
+awk 'BEGIN { for (i = 0; i < 5000; i++) {
+	if (i == 3210) { print "{\"id\":\"t" i "\",\"text\":"; continue }
+	printf "{\"id\":\"t%d\",\"doc_id\":\"td\",\"text\":\"batch test %d\",\"embedding\":[1,%d,2],\"embedding_model\":\"local/t\"}\n", i, i, i } }' >"$T/late"
+fails 1 "a bad line deep in the input stops the run" ai-index --db "$T/kb.db" "$T/late"
+is "$(sed "s|$T/||" "$T/.err")" \
+    "ai-index: late:3211: invalid JSON at column 21: unexpected token near end of file" \
+    "naming its line"
+is "$(wc -l <"$T/.out" | tr -d ' '):$(jq -r .id "$T/.out" | tail -1)" "3210:t3209" \
+    "every record before it reported, the last one last"
+is "$(sqlite3 "$T/kb.db" "SELECT count(*), max(CAST(substr(id, 2) AS INT)) FROM chunks WHERE doc_id = 'td'")" \
+    "3210|3209" "and stored, nothing after it"
+# From a pipe, a record is stored when it arrives, not when a batch of
+# them has.
+mkfifo "$T/fifo"
+ai-index --db "$T/kb.db" --batch 1 <"$T/fifo" >"$T/live" 2>&1 &
+live=$!
+exec 3>"$T/fifo"
+printf '%s\n' '{"id":"live1","text":"first of a slow stream"}' >&3
+i=0
+while [ "$i" -lt 200 ] && [ "$(sqlite3 "$T/kb.db" \
+    "SELECT count(*) FROM chunks WHERE id = 'live1'")" != 1 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+is "$(sqlite3 "$T/kb.db" "SELECT text FROM chunks WHERE id = 'live1'")" \
+    "first of a slow stream" "a record from a pipe is stored while the pipe stays open"
+exec 3>&-
+wait $live
+is "$(cat "$T/live")" '{"id":"live1","status":"inserted"}' "and reported"
 printf '%s\n' '{"id":1,"text":"x"}' >"$T/idnum"
 fails 1 "id not a string" ai-index --db "$T/kb.db" "$T/idnum"
 printf '%s\n' 'not json' >"$T/junk"
