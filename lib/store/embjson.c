@@ -114,11 +114,107 @@ digits8(uint64_t v)
 }
 
 /*
+ * How many of p[0..8) are ASCII digits before the first that is not
+ * (0 to 8), and in *v the value of those digits.  As in eight_digits, a
+ * byte is a digit when its high nibble is 3 and adding 6 keeps it so; a
+ * carry out of a byte that is no digit only spoils the bytes after it.
+ * The digits, shifted to the top of the word, read as a number with
+ * leading zeros.
+ */
+static inline int
+digit_run(const char *p, uint64_t *v)
+{
+	uint64_t x, m;
+	int n;
+
+	memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	m = ((x & UINT64_C(0xF0F0F0F0F0F0F0F0)) ^ UINT64_C(0x3030303030303030)) |
+	    (((x + UINT64_C(0x0606060606060606)) & UINT64_C(0xF0F0F0F0F0F0F0F0)) ^
+	    UINT64_C(0x3030303030303030));
+	n = m == 0 ? 8 : __builtin_ctzll(m) >> 3;
+	if (n == 0)
+		return 0;
+	x = (x - UINT64_C(0x3030303030303030)) << (8 * (8 - n));
+	x = x * 10 + (x >> 8);		/* pairs of digits */
+	x = ((x & UINT64_C(0x000000FF000000FF)) *
+	    (100 + (UINT64_C(1000000) << 32)) +
+	    ((x >> 16) & UINT64_C(0x000000FF000000FF)) *
+	    (1 + (UINT64_C(10000) << 32))) >> 32;
+	*v = x;
+	return n;
+}
+
+static const char *number_slow(const char *, const char *, double *);
+
+/* The doubles nearest 10^-k. */
+static const double inv10tab[17] = {
+	1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10,
+	1e-11, 1e-12, 1e-13, 1e-14, 1e-15, 1e-16
+};
+
+/*
  * Read a JSON number at p into *out; the byte after it, or NULL when it
- * is not a plain number.
+ * is not a plain number.  The common shape of a vector's element, an
+ * optional minus, up to seven integer digits, a fraction of up to
+ * sixteen and no exponent, is read a word at a time; all else goes to
+ * number_slow.
+ *
+ * Its value m / 10^k (m < 2^53) is wanted as (float)strtod would give
+ * it.  Clinger's division m / 10^k is the correctly rounded double D,
+ * but a division is slow; m * (1 / 10^k) is within 3 units in the last
+ * place of D.  The float D rounds to can differ from the one the
+ * product rounds to only if a midpoint between two floats (25
+ * significant bits, so a double) lies within those 3 units: then, and
+ * only then, the 29 bits a float drops are near half their range, and
+ * the division decides.
  */
 static const char *
 number(const char *p, const char *end, double *out)
+{
+	const char *q = p;
+	uint64_t ip, fp, f2, bits;
+	int neg, ni, nf, n2;
+	double d;
+
+	if (end - p < 27)		/* room to read words */
+		return number_slow(p, end, out);
+	neg = *q == '-';
+	q += neg;
+	if (q[0] == '0' && q[1] == '.') {
+		ni = 1;
+		ip = 0;
+	} else if ((ni = digit_run(q, &ip)) == 0 || ni == 8 || *q == '0' ||
+	    q[ni] != '.')
+		return number_slow(p, end, out);
+	q += ni + 1;
+	if ((nf = digit_run(q, &fp)) == 0)
+		return number_slow(p, end, out);
+	if (nf == 8 && (n2 = digit_run(q + 8, &f2)) > 0) {
+		if (n2 == 8)
+			return number_slow(p, end, out);
+		fp = fp * (uint64_t)pow10tab[n2] + f2;
+		nf += n2;
+	}
+	q += nf;
+	if (*q == 'e' || *q == 'E' || ni + nf > 19)
+		return number_slow(p, end, out);
+	fp += ip * (uint64_t)pow10tab[nf];
+	if (fp > (UINT64_C(1) << 53))
+		return number_slow(p, end, out);
+	d = (double)fp * inv10tab[nf];
+	memcpy(&bits, &d, sizeof(bits));
+	if (((bits - UINT64_C(0x10000000) + 4) & UINT64_C(0x1FFFFFFF)) <= 8)
+		d = (double)fp / pow10tab[nf];
+	*out = neg ? -d : d;
+	return q;
+}
+
+/* number() for every JSON number. */
+static const char *
+number_slow(const char *p, const char *end, double *out)
 {
 	const char *start = p;
 	uint64_t mant = 0, v8;

@@ -2,6 +2,8 @@
  * store_embjson.c - unit tests for the embedding fast path (embjson.h)
  * and ndjson_parse, which the fast path hands the rest of a line to.
  */
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +108,117 @@ test_numbers(void)
 	buf_release(&rest);
 }
 
+/* A random JSON number of the shape k picks, written into tmp. */
+static void
+random_number(char *tmp, size_t len, unsigned long *x, int k)
+{
+	static const char *const edge[] = { "-0", "-0.0", "0", "0e0", "-0e-5",
+		"4.9e-324", "2.2250738585072014e-308", "1.4e-45", "1.401298464e-45",
+		"7e-46", "1e-46", "1.17549435e-38", "3.4028234e38",
+		"3.40282346638528859811704183484516925440e+38", "9007199254740993",
+		"9007199254740993.0", "0.9007199254740993", "12345678901234567890123",
+		"0.1234567890123456789012", "100000000.5", "99999999.99999999",
+		"0.0000000000000000000001", "1E2", "1e+2", "0.00000001",
+		"0.000000012345678", "1.00000000000000000000000000001" };
+	char *p = tmp;
+	int i, ni, nf;
+
+	*x = *x * 6364136223846793005UL + 1442695040888963407UL;
+	if (k == 0) {
+		snprintf(tmp, len, "%s", edge[(*x >> 33) % (sizeof(edge) /
+		    sizeof(edge[0]))]);
+		return;
+	}
+	if (k == 3) {
+		/*
+		 * Near a midpoint of two floats, where a double off by one
+		 * unit rounds to the other float: a float's midpoint to 15
+		 * or 16 digits.
+		 */
+		float f;
+		uint32_t u = 0x3dcccccd + (uint32_t)((*x >> 30) % 0x0a000000);
+		double m;
+
+		memcpy(&f, &u, 4);
+		m = (double)f + (double)(nextafterf(f, INFINITY) - f) / 2;
+		snprintf(tmp, len, "%s%.*g", (*x >> 29) & 1 ? "-" : "",
+		    15 + (int)((*x >> 27) & 1), m);
+		return;
+	}
+	/* Digits: 1 to 10 before the point, 0 to 24 after, maybe an exponent. */
+	ni = 1 + (int)((*x >> 20) % 10);
+	nf = (int)((*x >> 28) % 25);
+	if ((*x >> 40) & 1)
+		*p++ = '-';
+	for (i = 0; i < ni; i++) {
+		*x = *x * 6364136223846793005UL + 1442695040888963407UL;
+		*p++ = (char)('0' + (i == 0 && ni > 1 ? 1 + (*x >> 33) % 9 :
+		    (i == 0 && (*x >> 50) % 3 == 0) ? 0 : (*x >> 33) % 10));
+	}
+	if (nf > 0) {
+		*p++ = '.';
+		for (i = 0; i < nf; i++) {
+			*x = *x * 6364136223846793005UL + 1442695040888963407UL;
+			/* runs of zeros now and then, as in 0.000123 */
+			*p++ = (char)('0' + ((*x >> 45) % 4 == 0 ? 0 :
+			    (*x >> 33) % 10));
+		}
+	}
+	if (k == 2)
+		p += snprintf(p, 8, "e%d", (int)((*x >> 35) % 90) - 60);
+	*p = '\0';
+}
+
+/*
+ * The word-at-a-time reader against strtod then (float), bit for bit
+ * (so -0 too), on random numbers of many shapes and the edge cases, each
+ * at every distance from the end of the line.
+ */
+static void
+test_numbers_differential(void)
+{
+	struct buf line = BUF_INIT(0), rest = BUF_INIT(0);
+	float *v = NULL, want;
+	size_t cap = 0, n, total = 0, declined = 0, bad = 0;
+	unsigned long x = 987654321;
+	char tmp[96];
+	int i, k, pad;
+
+	for (i = 0; i < 60000; i++) {
+		k = i % 7 == 0 ? 0 : i % 5 == 0 ? 3 : i % 3 == 0 ? 2 : 1;
+		random_number(tmp, sizeof(tmp), &x, k);
+		want = (float)strtod(tmp, NULL);
+		pad = i % 40;
+		buf_reset(&line);
+		buf_printf(&line, "{\"embedding\":[%s%s]%*s}", tmp,
+		    i % 2 ? "" : " ", pad, "");
+		buf_reset(&rest);
+		if (embjson_read(line.data, line.len, "embedding", &v, &cap,
+		    &n, &rest) != 1) {
+			double d = strtod(tmp, NULL);
+
+			/* Only a value beyond float range may be declined. */
+			if (!(d > 3.4028234663852886e38 || d <
+			    -3.4028234663852886e38) && bad++ < 5)
+				printf("# declined %s\n", tmp);
+			declined++;
+			continue;
+		}
+		total++;
+		if (n != 1 || memcmp(&v[0], &want, sizeof(want)) != 0) {
+			if (bad++ < 5)
+				printf("# %s read as %.9g, strtod %.9g\n", tmp,
+				    n ? v[0] : 0.0f, want);
+		}
+	}
+	is_int(bad, 0, "%zu random and edge numbers read bit for bit as"
+	    " (float)strtod (%zu beyond float range declined)", total,
+	    declined);
+	free(v);
+	buf_release(&line);
+	buf_release(&rest);
+}
+
 static void
 test_parse(void)
 {
@@ -132,6 +245,7 @@ main(void)
 {
 	test_cut();
 	test_numbers();
+	test_numbers_differential();
 	test_parse();
 	return done_testing();
 }
