@@ -151,7 +151,8 @@ flush_out(struct run *r)
 #define PUT_LIT(b, lit)	PUT(b, lit, sizeof(lit) - 1)
 
 /* Append the decimal form of v: jdom's writer, into reserved room. */
-#define put_num(b, v)	((void)jdom_dump_int((b), (long long)(v)))
+#define put_num(b, v) \
+	((b)->len += jdom_format_int((b)->data + (b)->len, (long long)(v)))
 
 static int
 put_span(struct buf *b, const char *s, struct chunk_span sp)

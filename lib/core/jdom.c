@@ -813,12 +813,9 @@ jdom_equal(const struct jval *a, const struct jval *b)
 /* ------------------------------------------------------------------ */
 /* Printing */
 
-/*
- * Integers are written straight into the buffer, two digits a step from
- * a table: ai-chunk writes six of them a chunk.
- */
-int
-jdom_dump_int(struct buf *b, long long i)
+/* Integers are written backwards from a table of digit pairs. */
+size_t
+jdom_format_int(char *out, long long i)
 {
 	static const char pairs[] =
 	    "00010203040506070809101112131415161718192021222324"
@@ -835,10 +832,7 @@ jdom_dump_int(struct buf *b, long long i)
 		t *= 10;
 	}
 	n += i < 0;
-	if (buf_reserve(b, n) == -1)
-		return -1;
-	p = b->data + b->len + n;
-	*p = '\0';
+	p = out + n;
 	for (; u >= 100; u /= 100) {
 		p -= 2;
 		memcpy(p, pairs + 2 * (u % 100), 2);
@@ -850,7 +844,16 @@ jdom_dump_int(struct buf *b, long long i)
 		*--p = (char)('0' + u);
 	if (i < 0)
 		*--p = '-';
-	b->len += n;
+	return n;
+}
+
+int
+jdom_dump_int(struct buf *b, long long i)
+{
+	if (buf_reserve(b, JDOM_INT_MAX) == -1)
+		return -1;
+	b->len += jdom_format_int(b->data + b->len, i);
+	b->data[b->len] = '\0';
 	return 0;
 }
 

@@ -131,4 +131,12 @@ int	jdom_dump(struct buf *b, const struct jval *v);
 /* Append an integer in decimal.  0, or -1. */
 int	jdom_dump_int(struct buf *b, long long i);
 
+/*
+ * The same digits written at out, which has room for JDOM_INT_MAX
+ * bytes (no NUL is added): for a writer that reserved room for a whole
+ * record.  Returns their number.
+ */
+#define JDOM_INT_MAX	20
+size_t	jdom_format_int(char *out, long long i);
+
 #endif

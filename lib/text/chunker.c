@@ -44,10 +44,13 @@
 /*
  * Bit i of nl (of cont) is set when byte i of the document is '\n' (a
  * UTF-8 continuation byte, 10xxxxxx); cont is NULL when the document
- * has none, that is when it is ASCII.
+ * has none, that is when it is ASCII.  Bit p of para is set when a
+ * line starts at p after a blank one (only spaces, tabs and CRs): where
+ * a paragraph begins.  One word more than the text needs: a line may
+ * start at its very end.
  */
 struct marks {
-	uint64_t	*nl, *cont;
+	uint64_t	*nl, *cont, *para;
 	size_t		 nwords;
 };
 
@@ -57,22 +60,30 @@ is_cont(unsigned char c)
 	return (c & 0xC0) == 0x80;
 }
 
-/* Mark n blocks of 64 bytes; return the OR of their cont words. */
-typedef uint64_t marks_fn(const char *, size_t, uint64_t *, uint64_t *);
+/*
+ * Mark n blocks of 64 bytes: line feeds, continuation bytes, and in ws
+ * spaces, tabs and CRs.  Return the OR of the cont words.
+ */
+typedef uint64_t marks_fn(const char *, size_t, uint64_t *nl, uint64_t *cont,
+	    uint64_t *ws);
 
 static uint64_t
-marks_plain(const char *s, size_t n, uint64_t *nl, uint64_t *cont)
+marks_plain(const char *s, size_t n, uint64_t *nl, uint64_t *cont,
+    uint64_t *ws)
 {
-	uint64_t any = 0, a, b;
+	uint64_t any = 0, a, b, w;
 	size_t i, j;
 
 	for (i = 0; i < n; i++, s += 64) {
-		for (a = b = 0, j = 0; j < 64; j++) {
+		for (a = b = w = 0, j = 0; j < 64; j++) {
 			a |= (uint64_t)(s[j] == '\n') << j;
 			b |= (uint64_t)is_cont((unsigned char)s[j]) << j;
+			w |= (uint64_t)(s[j] == ' ' || s[j] == '\t' ||
+			    s[j] == '\r') << j;
 		}
 		nl[i] = a;
 		any |= cont[i] = b;
+		ws[i] = w;
 	}
 	return any;
 }
@@ -81,9 +92,12 @@ marks_plain(const char *s, size_t n, uint64_t *nl, uint64_t *cont)
 /* Continuation bytes are those below -64 as signed bytes. */
 __attribute__((target("avx512f,avx512bw")))
 static uint64_t
-marks_avx512(const char *s, size_t n, uint64_t *nl, uint64_t *cont)
+marks_avx512(const char *s, size_t n, uint64_t *nl, uint64_t *cont,
+    uint64_t *ws)
 {
 	const __m512i lf = _mm512_set1_epi8('\n'), c0 = _mm512_set1_epi8(-64);
+	const __m512i sp = _mm512_set1_epi8(' '), tab = _mm512_set1_epi8('\t');
+	const __m512i cr = _mm512_set1_epi8('\r');
 	uint64_t any = 0;
 	size_t i;
 
@@ -92,51 +106,74 @@ marks_avx512(const char *s, size_t n, uint64_t *nl, uint64_t *cont)
 
 		nl[i] = _mm512_cmpeq_epi8_mask(v, lf);
 		any |= cont[i] = _mm512_cmplt_epi8_mask(v, c0);
+		ws[i] = _mm512_cmpeq_epi8_mask(v, sp) |
+		    _mm512_cmpeq_epi8_mask(v, tab) |
+		    _mm512_cmpeq_epi8_mask(v, cr);
 	}
 	return any;
 }
 
+/* The 32 bytes at s matching c, and the 32 after them, as 64 bits. */
+#define AVX2_MASK(lo, hi, cmp) \
+	((uint32_t)_mm256_movemask_epi8(cmp(lo)) | \
+	(uint64_t)(uint32_t)_mm256_movemask_epi8(cmp(hi)) << 32)
+
 __attribute__((target("avx2")))
 static uint64_t
-marks_avx2(const char *s, size_t n, uint64_t *nl, uint64_t *cont)
+marks_avx2(const char *s, size_t n, uint64_t *nl, uint64_t *cont,
+    uint64_t *ws)
 {
 	const __m256i lf = _mm256_set1_epi8('\n'), c0 = _mm256_set1_epi8(-64);
+	const __m256i sp = _mm256_set1_epi8(' '), tab = _mm256_set1_epi8('\t');
+	const __m256i cr = _mm256_set1_epi8('\r');
 	uint64_t any = 0;
 	size_t i;
 
+#define IS_LF(v)	_mm256_cmpeq_epi8(v, lf)
+#define IS_CONT(v)	_mm256_cmpgt_epi8(c0, v)
+#define IS_WS(v)	_mm256_or_si256(_mm256_cmpeq_epi8(v, sp), \
+	_mm256_or_si256(_mm256_cmpeq_epi8(v, tab), _mm256_cmpeq_epi8(v, cr)))
 	for (i = 0; i < n; i++, s += 64) {
 		__m256i lo = _mm256_loadu_si256((const __m256i *)s);
 		__m256i hi = _mm256_loadu_si256((const __m256i *)(s + 32));
 
-		nl[i] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo,
-		    lf)) | (uint64_t)(uint32_t)_mm256_movemask_epi8(
-		    _mm256_cmpeq_epi8(hi, lf)) << 32;
-		any |= cont[i] = (uint32_t)_mm256_movemask_epi8(
-		    _mm256_cmpgt_epi8(c0, lo)) | (uint64_t)(uint32_t)
-		    _mm256_movemask_epi8(_mm256_cmpgt_epi8(c0, hi)) << 32;
+		nl[i] = AVX2_MASK(lo, hi, IS_LF);
+		any |= cont[i] = AVX2_MASK(lo, hi, IS_CONT);
+		ws[i] = AVX2_MASK(lo, hi, IS_WS);
 	}
+#undef IS_LF
+#undef IS_CONT
+#undef IS_WS
 	return any;
 }
 
 static uint64_t
-marks_sse2(const char *s, size_t n, uint64_t *nl, uint64_t *cont)
+marks_sse2(const char *s, size_t n, uint64_t *nl, uint64_t *cont,
+    uint64_t *ws)
 {
 	const __m128i lf = _mm_set1_epi8('\n'), c0 = _mm_set1_epi8(-64);
-	uint64_t any = 0, a, b;
+	const __m128i sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+	const __m128i cr = _mm_set1_epi8('\r');
+	uint64_t any = 0, a, b, w;
 	size_t i;
 	int q;
 
 	for (i = 0; i < n; i++, s += 64) {
-		for (a = b = 0, q = 0; q < 4; q++) {
+		for (a = b = w = 0, q = 0; q < 4; q++) {
 			__m128i v = _mm_loadu_si128((const __m128i *)(s + 16 * q));
 
 			a |= (uint64_t)(uint16_t)_mm_movemask_epi8(
 			    _mm_cmpeq_epi8(v, lf)) << 16 * q;
 			b |= (uint64_t)(uint16_t)_mm_movemask_epi8(
 			    _mm_cmpgt_epi8(c0, v)) << 16 * q;
+			w |= (uint64_t)(uint16_t)_mm_movemask_epi8(_mm_or_si128(
+			    _mm_cmpeq_epi8(v, sp), _mm_or_si128(
+			    _mm_cmpeq_epi8(v, tab), _mm_cmpeq_epi8(v, cr))))
+			    << 16 * q;
 		}
 		nl[i] = a;
 		any |= cont[i] = b;
+		ws[i] = w;
 	}
 	return any;
 }
@@ -246,24 +283,54 @@ last_bit(const uint64_t *m, size_t a, size_t b)
 	}
 }
 
+/*
+ * Turn the white space marks in para into paragraph starts.  A run of
+ * white space that begins a line (just after a '\n', or at the start)
+ * and ends at a '\n' is a blank line, and the line after it starts a
+ * paragraph.  Adding a run's first bit to the run carries to the bit
+ * just past it, across words as the carry goes on.
+ */
+static void
+paragraphs(uint64_t *para, const uint64_t *nl, size_t nwords)
+{
+	uint64_t x, st, sum, end, carry = 0, prevnl = 0, prevend = 0;
+	size_t k;
+
+	for (k = 0; k < nwords; k++) {
+		x = para[k];
+		st = nl[k] << 1 | prevnl >> 63 | (k == 0);	/* line starts */
+		sum = x + (st & x) + carry;
+		carry = sum < x || (carry && sum == x);
+		end = (sum & ~x) | (st & ~x);	/* just past each such run */
+		end &= nl[k];			/* ... when it is a '\n' */
+		para[k] = end << 1 | prevend >> 63;
+		prevnl = nl[k];
+		prevend = end;
+	}
+	para[nwords] = prevend >> 63;
+}
+
 static int
 marks_init(struct marks *mk, const char *s, size_t len)
 {
 	unsigned char tail[64];
-	size_t full = len / 64;
+	size_t full = len / 64, w;
 	uint64_t any;
 
 	mk->nwords = (len + 63) / 64;
-	if ((mk->nl = malloc(2 * (mk->nwords + 1) * sizeof(uint64_t))) == NULL)
+	w = mk->nwords + 1;
+	if ((mk->nl = calloc(3 * w, sizeof(uint64_t))) == NULL)
 		return -1;
-	mk->cont = mk->nl + mk->nwords + 1;
-	any = marks_fns[marks_level](s, full, mk->nl, mk->cont);
+	mk->cont = mk->nl + w;
+	mk->para = mk->nl + 2 * w;
+	any = marks_fns[marks_level](s, full, mk->nl, mk->cont, mk->para);
 	if (full < mk->nwords) {	/* the tail, padded with zeros */
 		memset(tail, 0, sizeof(tail));
 		memcpy(tail, s + 64 * full, len - 64 * full);
 		any |= marks_fns[marks_level]((const char *)tail, 1,
-		    mk->nl + full, mk->cont + full);
+		    mk->nl + full, mk->cont + full, mk->para + full);
 	}
+	paragraphs(mk->para, mk->nl, mk->nwords);
 	if (any == 0)
 		mk->cont = NULL;
 	return 0;
@@ -433,17 +500,6 @@ protected(const struct ctx *c, size_t p)
 	return p > r->off && p < r->off + r->len;
 }
 
-/* Does the line ending just before p (s[p-1] == '\n') follow a blank? */
-static int
-after_blank_line(const char *s, size_t p)
-{
-	size_t i = p - 1;
-
-	while (i > 0 && (s[i - 1] == ' ' || s[i - 1] == '\t' || s[i - 1] == '\r'))
-		i--;
-	return i == 0 || s[i - 1] == '\n';
-}
-
 /* The rank of the line start p for this strategy (lower is better). */
 static int
 line_level(const struct ctx *c, size_t p)
@@ -454,9 +510,9 @@ line_level(const struct ctx *c, size_t p)
 	case CHUNK_CODE:
 		if (c->lang != NULL)
 			return code_line_level(c->lang, c->s, c->len, p);
-		return after_blank_line(c->s, p) ? 1 : 3;
+		return bit(c->mk.para, p) ? 1 : 3;
 	default:
-		return after_blank_line(c->s, p) ? 0 : 1;
+		return bit(c->mk.para, p) ? 0 : 1;
 	}
 }
 
@@ -467,6 +523,19 @@ find_line(const struct ctx *c, size_t lo, size_t hi, int guard)
 	size_t best[NLEVELS] = { 0 }, p, i, nl;
 	int lv;
 
+	/*
+	 * Unless a strategy ranks lines its own way or some are out of
+	 * bounds: the last paragraph start, else the last line start.
+	 */
+	if ((c->o->by != CHUNK_CODE || c->lang == NULL) &&
+	    (!guard || c->md == NULL || c->md->nprotect == 0)) {
+		if ((nl = last_bit(c->mk.nl, lo, hi)) == SIZE_MAX)
+			return 0;
+		if (c->o->by != CHUNK_LINES &&
+		    (p = last_bit(c->mk.para, lo + 1, hi + 1)) != SIZE_MAX)
+			return p;
+		return nl + 1;
+	}
 	p = hi;
 	while (p > lo + 1 &&
 	    (nl = last_bit(c->mk.nl, lo, p - 1)) != SIZE_MAX) {

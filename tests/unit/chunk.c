@@ -241,6 +241,67 @@ test_utf8(void)
 	free(g);
 }
 
+/* Does the line starting at p follow one of white space alone? */
+static int
+para_at(const char *s, size_t p)
+{
+	size_t i;
+
+	if (p == 0 || s[p - 1] != '\n')
+		return 0;
+	for (i = p - 1; i > 0 && strchr(" \t\r", s[i - 1]) != NULL; i--)
+		;
+	return i == 0 || s[i - 1] == '\n';
+}
+
+/*
+ * The recursive splitter cuts at the last paragraph start the size
+ * allows, else at the last line start: on text of spaces, tabs, CRs and
+ * line feeds, checked against a byte-by-byte search for each chunk.
+ */
+static void
+test_paragraphs(void)
+{
+	static const char alpha[] = "aaaaab  \t\r\n\n";
+	struct got *g = calloc(1, sizeof(*g));
+	char s[700];
+	size_t n, k, i, size, p, best, line;
+	int good = 1;
+
+	srand(7);
+	for (k = 0; k < 400 && good; k++) {
+		n = 100 + (size_t)rand() % (sizeof(s) - 101);
+		for (i = 0; i < n; i++)
+			s[i] = alpha[rand() % (sizeof(alpha) - 1)];
+		s[n] = '\0';
+		size = 10 + (size_t)rand() % 120;
+		split(g, CHUNK_RECURSIVE, CHUNK_UNIT_CHARS, size, 0, s);
+		for (i = 0; i + 1 < g->n && good; i++) {
+			if (g->c[i].start + size >= n)
+				break;
+			best = line = 0;
+			for (p = g->c[i].start + 1; p <= g->c[i].start + size; p++) {
+				if (para_at(s, p))
+					best = p;
+				if (s[p - 1] == '\n')
+					line = p;
+			}
+			if (best == 0)
+				best = line;
+			if (best != 0 && (best < g->c[i].end ||
+			    best > g->c[i + 1].start)) {
+				good = 0;
+				printf("# case %zu, chunk %zu [%zu, %zu): the cut"
+				    " should be at %zu\n", k, i, g->c[i].start,
+				    g->c[i].end, best);
+			}
+		}
+	}
+	ok(good, "recursive: the last paragraph start, blank lines of white"
+	    " space too, else the last line start");
+	free(g);
+}
+
 static void
 test_properties(void)
 {
@@ -377,6 +438,7 @@ main(void)
 	test_recursive();
 	test_utf8();
 	test_properties();
+	test_paragraphs();
 	test_markdown();
 	test_code();
 	/* Each way of marking line feeds and continuation bytes this CPU
@@ -386,6 +448,7 @@ main(void)
 		printf("# marks: %s\n", impl);
 		test_utf8();
 		test_properties();
+		test_paragraphs();
 		if (strcmp(impl, "plain") == 0)
 			break;
 	}
