@@ -468,7 +468,7 @@ file_doc(void *arg, const char *path, const struct stat *st)
 	if ((fd = walk_open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return record_error(r, path, 0, NULL, "io", "%s",
 		    strerror(errno));
-	if (read_all(fd, &r->file, (size_t)st->st_size) == -1) {
+	if (read_all(fd, &r->file, st ? (size_t)st->st_size : 0) == -1) {
 		rc = record_error(r, path, 0, NULL, "io", "%s",
 		    strerror(errno));
 		close(fd);
@@ -674,6 +674,7 @@ main(int argc, char *argv[])
 	}
 	r.walk.include = inc;
 	r.walk.exclude = exc;
+	r.walk.no_stat = 1;		/* read_all needs no size */
 	if (size < 0)
 		size = r.co.unit == CHUNK_UNIT_CHARS ? 2000 : 512;
 	if (overlap >= size)

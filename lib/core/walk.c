@@ -84,10 +84,11 @@ walk_match(const struct walk_opts *o, const char *rel, int is_dir)
 	return 0;
 }
 
+/* Directory entries are kept as the d_type byte, then the name. */
 static int
 cmp_names(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(*(char *const *)a + 1, *(char *const *)b + 1);
 }
 
 /* Is the link at path inside the tree?  -1 when it cannot be resolved. */
@@ -114,13 +115,19 @@ static int walk_dir(struct walker *, const char *path, int dirfd,
  * looked at relative to the directory, not by its whole path again.
  */
 static int
-walk_entry(struct walker *w, const char *path, int dirfd, const char *name)
+walk_entry(struct walker *w, const char *path, int dirfd, const char *name,
+    unsigned char type)
 {
 	const char *rel = path + w->root_len + 1;
 	struct stat st;
 	size_t i;
 	int in;
 
+	if (type == DT_REG && w->o->no_stat) {
+		if (!walk_match(w->o, rel, 0))
+			return 0;
+		return hand(w->fn, w->arg, path, dirfd, name, NULL);
+	}
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1) {
 		return w->skip(w->arg, path, 1, strerror(errno));
 	}
@@ -161,7 +168,7 @@ walk_dir(struct walker *w, const char *path, int at, const char *name,
 	struct buf sub = BUF_INIT(0);
 	struct dirent *de;
 	char **names = NULL, **nn;
-	size_t n = 0, cap = 0, i;
+	size_t n = 0, cap = 0, i, len;
 	DIR *d;
 	int rc = 0, fd;
 
@@ -186,10 +193,13 @@ walk_dir(struct walker *w, const char *path, int at, const char *name,
 			}
 			names = nn;
 		}
-		if ((names[n] = strdup(de->d_name)) == NULL) {
+		len = strlen(de->d_name);
+		if ((names[n] = malloc(len + 2)) == NULL) {
 			rc = -1;
 			goto done;
 		}
+		names[n][0] = (char)de->d_type;
+		memcpy(names[n] + 1, de->d_name, len + 1);
 		n++;
 	}
 	qsort(names, n, sizeof(*names), cmp_names);
@@ -197,11 +207,13 @@ walk_dir(struct walker *w, const char *path, int at, const char *name,
 	w->stack[w->depth++].ino = st->st_ino;
 	for (i = 0; i < n && rc == 0; i++) {
 		buf_reset(&sub);
-		if (buf_printf(&sub, "%s/%s", path, names[i]) == -1) {
+		if (buf_puts(&sub, path) == -1 || buf_putc(&sub, '/') == -1 ||
+		    buf_puts(&sub, names[i] + 1) == -1) {
 			rc = -1;
 			break;
 		}
-		rc = walk_entry(w, sub.data, dirfd(d), names[i]);
+		rc = walk_entry(w, sub.data, dirfd(d), names[i] + 1,
+		    (unsigned char)names[i][0]);
 	}
 	w->depth--;
 done:

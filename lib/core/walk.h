@@ -22,9 +22,15 @@ struct walk_opts {
 	const char *const	*exclude;	/* nothing may match any */
 	size_t			 nexclude;
 	int			 follow;	/* follow links out of the tree */
+	int			 no_stat;	/* a file its directory lists as
+						   regular is handed over with
+						   st NULL, not looked at */
 };
 
-/* A regular file: return 0 to go on, -1 to stop the walk. */
+/*
+ * A regular file (st NULL with no_stat when the directory says it is
+ * one): return 0 to go on, -1 to stop the walk.
+ */
 typedef int walk_file_fn(void *arg, const char *path, const struct stat *);
 
 /*
