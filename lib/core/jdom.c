@@ -822,15 +822,21 @@ jdom_format_int(char *out, long long i)
 	    "25262728293031323334353637383940414243444546474849"
 	    "50515253545556575859606162636465666768697071727374"
 	    "75767778798081828384858687888990919293949596979899";
+	static const unsigned long long pow10[20] = { 1ULL, 10ULL, 100ULL,
+		1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL,
+		100000000ULL, 1000000000ULL, 10000000000ULL, 100000000000ULL,
+		1000000000000ULL, 10000000000000ULL, 100000000000000ULL,
+		1000000000000000ULL, 10000000000000000ULL,
+		100000000000000000ULL, 1000000000000000000ULL,
+		10000000000000000000ULL };
 	unsigned long long u = i < 0 ? 0 - (unsigned long long)i :
-	    (unsigned long long)i, t = 10;
-	size_t n = 1;
+	    (unsigned long long)i;
+	/* The digits: log10 from the bit length (1233 / 4096 is just
+	 * over log10(2)), one too few at most. */
+	size_t n = (size_t)(64 - __builtin_clzll(u | 1)) * 1233 >> 12;
 	char *p;
 
-	while (n < 20 && u >= t) {	/* 10^19 is the last power that fits */
-		n++;
-		t *= 10;
-	}
+	n += n < 20 && (u | 1) >= pow10[n];
 	n += i < 0;
 	p = out + n;
 	for (; u >= 100; u /= 100) {

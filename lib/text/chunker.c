@@ -44,13 +44,12 @@
 /*
  * Bit i of nl (of cont) is set when byte i of the document is '\n' (a
  * UTF-8 continuation byte, 10xxxxxx); cont is NULL when the document
- * has none, that is when it is ASCII.  Bit p of para is set when a
- * line starts at p after a blank one (only spaces, tabs and CRs): where
- * a paragraph begins.  One word more than the text needs: a line may
- * start at its very end.
+ * has none, that is when it is ASCII.  Bit i of blank is set when byte
+ * i is the '\n' ending a blank line (nothing but spaces, tabs and CRs
+ * before it on the line): a paragraph begins at i + 1.
  */
 struct marks {
-	uint64_t	*nl, *cont, *para;
+	uint64_t	*nl, *cont, *blank;
 	size_t		 nwords;
 };
 
@@ -284,30 +283,26 @@ last_bit(const uint64_t *m, size_t a, size_t b)
 }
 
 /*
- * Turn the white space marks in para into paragraph starts.  A run of
- * white space that begins a line (just after a '\n', or at the start)
- * and ends at a '\n' is a blank line, and the line after it starts a
- * paragraph.  Adding a run's first bit to the run carries to the bit
- * just past it, across words as the carry goes on.
+ * Turn the white space marks in ws into the ends of blank lines.  A run
+ * of white space that begins a line (just after a '\n', or at the
+ * start) and stops at a '\n' makes a blank line.  Adding a run's first
+ * bit to the run carries to the bit just past it, and on across words.
  */
 static void
-paragraphs(uint64_t *para, const uint64_t *nl, size_t nwords)
+blank_lines(uint64_t *ws, const uint64_t *nl, size_t nwords)
 {
-	uint64_t x, st, sum, end, carry = 0, prevnl = 0, prevend = 0;
+	uint64_t x, st, t, sum, prevnl = (uint64_t)1 << 63;
 	size_t k;
+	int carry = 0;
 
 	for (k = 0; k < nwords; k++) {
-		x = para[k];
-		st = nl[k] << 1 | prevnl >> 63 | (k == 0);	/* line starts */
-		sum = x + (st & x) + carry;
-		carry = sum < x || (carry && sum == x);
-		end = (sum & ~x) | (st & ~x);	/* just past each such run */
-		end &= nl[k];			/* ... when it is a '\n' */
-		para[k] = end << 1 | prevend >> 63;
+		x = ws[k];
+		st = nl[k] << 1 | prevnl >> 63;		/* line starts */
+		carry = __builtin_add_overflow(x, st & x, &t) |
+		    __builtin_add_overflow(t, (uint64_t)carry, &sum);
+		ws[k] = (sum | st) & ~x & nl[k];
 		prevnl = nl[k];
-		prevend = end;
 	}
-	para[nwords] = prevend >> 63;
 }
 
 static int
@@ -317,20 +312,19 @@ marks_init(struct marks *mk, const char *s, size_t len)
 	size_t full = len / 64, w;
 	uint64_t any;
 
-	mk->nwords = (len + 63) / 64;
-	w = mk->nwords + 1;
-	if ((mk->nl = calloc(3 * w, sizeof(uint64_t))) == NULL)
+	mk->nwords = w = (len + 63) / 64;
+	if ((mk->nl = malloc((3 * w + 1) * sizeof(uint64_t))) == NULL)
 		return -1;
 	mk->cont = mk->nl + w;
-	mk->para = mk->nl + 2 * w;
-	any = marks_fns[marks_level](s, full, mk->nl, mk->cont, mk->para);
-	if (full < mk->nwords) {	/* the tail, padded with zeros */
+	mk->blank = mk->nl + 2 * w;
+	any = marks_fns[marks_level](s, full, mk->nl, mk->cont, mk->blank);
+	if (full < w) {			/* the tail, padded with zeros */
 		memset(tail, 0, sizeof(tail));
 		memcpy(tail, s + 64 * full, len - 64 * full);
 		any |= marks_fns[marks_level]((const char *)tail, 1,
-		    mk->nl + full, mk->cont + full, mk->para + full);
+		    mk->nl + full, mk->cont + full, mk->blank + full);
 	}
-	paragraphs(mk->para, mk->nl, mk->nwords);
+	blank_lines(mk->blank, mk->nl, w);
 	if (any == 0)
 		mk->cont = NULL;
 	return 0;
@@ -510,9 +504,9 @@ line_level(const struct ctx *c, size_t p)
 	case CHUNK_CODE:
 		if (c->lang != NULL)
 			return code_line_level(c->lang, c->s, c->len, p);
-		return bit(c->mk.para, p) ? 1 : 3;
+		return bit(c->mk.blank, p - 1) ? 1 : 3;
 	default:
-		return bit(c->mk.para, p) ? 0 : 1;
+		return bit(c->mk.blank, p - 1) ? 0 : 1;
 	}
 }
 
@@ -532,8 +526,8 @@ find_line(const struct ctx *c, size_t lo, size_t hi, int guard)
 		if ((nl = last_bit(c->mk.nl, lo, hi)) == SIZE_MAX)
 			return 0;
 		if (c->o->by != CHUNK_LINES &&
-		    (p = last_bit(c->mk.para, lo + 1, hi + 1)) != SIZE_MAX)
-			return p;
+		    (p = last_bit(c->mk.blank, lo, hi)) != SIZE_MAX)
+			return p + 1;
 		return nl + 1;
 	}
 	p = hi;
