@@ -113,6 +113,8 @@ struct run {
 	struct buf		 src;		/* "source":PATH, or empty */
 	int			 doc_title;	/* it has a title: keep it */
 	unsigned long		 seq;
+	struct chunk		 hold;		/* a chunk waiting for the next */
+	int			 held;
 	int			 warned_cut;
 
 	struct buf		 out;		/* the output line */
@@ -160,25 +162,15 @@ put_span(struct buf *b, const char *s, struct chunk_span sp)
 	return buf_json_str(b, s + sp.off, sp.len);
 }
 
-static int
-emit_chunk(void *arg, const struct chunk *ch)
+/* Write the record of chunk ch, whose text hashes to hex. */
+static void
+write_chunk(struct run *r, const struct chunk *ch, const char hex[64])
 {
-	struct run *r = arg;
 	struct buf *b = &r->out;
 	const char *t = r->text + ch->start;
 	size_t n = ch->end - ch->start, i;
-	char hex[65];
 	int comma = r->meta.len > 0, err = 0;
 
-	if (ch->cut_word && !r->warned_cut && !r->cli.quiet) {
-		cli_warn("%s: chunk %lu: no white space within the size,"
-		    " cut inside a word", r->name, r->seq);
-		r->warned_cut = 1;
-	}
-	if (ch->oversize && !r->cli.quiet)
-		cli_warn("%s: chunk %lu: %zu tokens, over the size, but one"
-		    " character cannot be cut", r->name, r->seq, ch->tokens);
-	sha256_hex(t, n, hex);
 	/* The fixed parts, two numbers, the id twice, then the text. */
 	if (buf_reserve(b, 2 * r->id.len + 128) == -1)
 		cli_fatal(1, "out of memory");
@@ -255,7 +247,52 @@ emit_chunk(void *arg, const struct chunk *ch)
 	r->cli.nout++;
 	r->nchunks++;
 	r->seq++;
+}
+
+/*
+ * A chunk from the chunker.  Chunks are written in pairs, their hashes
+ * computed side by side (sha256_hex2), so one waits for the next, or
+ * for the end of its document (flush_chunk).
+ */
+static int
+emit_chunk(void *arg, const struct chunk *ch)
+{
+	struct run *r = arg;
+	unsigned long seq = r->seq + r->held;
+	char hex[2][65];
+
+	if (ch->cut_word && !r->warned_cut && !r->cli.quiet) {
+		cli_warn("%s: chunk %lu: no white space within the size,"
+		    " cut inside a word", r->name, seq);
+		r->warned_cut = 1;
+	}
+	if (ch->oversize && !r->cli.quiet)
+		cli_warn("%s: chunk %lu: %zu tokens, over the size, but one"
+		    " character cannot be cut", r->name, seq, ch->tokens);
+	if (!r->held) {
+		r->hold = *ch;
+		r->held = 1;
+		return 0;
+	}
+	sha256_hex2(r->text + r->hold.start, r->hold.end - r->hold.start,
+	    r->text + ch->start, ch->end - ch->start, hex[0], hex[1]);
+	r->held = 0;
+	write_chunk(r, &r->hold, hex[0]);
+	write_chunk(r, ch, hex[1]);
 	return 0;
+}
+
+/* Write the chunk held back, if there is one. */
+static void
+flush_chunk(struct run *r)
+{
+	char hex[65];
+
+	if (!r->held)
+		return;
+	sha256_hex(r->text + r->hold.start, r->hold.end - r->hold.start, hex);
+	r->held = 0;
+	write_chunk(r, &r->hold, hex);
 }
 
 /*
@@ -338,6 +375,7 @@ chunk_doc(struct run *r)
 	r->cli.nin++;
 	if (chunker_split(&r->co, r->text, r->len, emit_chunk, r) == -1)
 		cli_fatal(1, "out of memory");
+	flush_chunk(r);
 	cli_progress(&r->cli, "documents");
 }
 

@@ -22,6 +22,13 @@ void	sha256_final(struct sha256 *, unsigned char out[32]);
 void	sha256_hex(const void *p, size_t len, char hex[65]);
 
 /*
+ * Hash two messages at once, as sha256_hex each: the SHA extensions
+ * run the two side by side, a quarter faster than one after the other.
+ */
+void	sha256_hex2(const void *pa, size_t na, const void *pb, size_t nb,
+	    char hexa[65], char hexb[65]);
+
+/*
  * The compression function in use: "sha-ni" or "portable".  With
  * portable set, use the portable one from now on (for tests and
  * benchmarks); with it clear, the fastest the CPU allows.
