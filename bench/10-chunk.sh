@@ -22,12 +22,18 @@
 #
 #	BENCH_CHUNK_STREAM_MB=N	size of the stream of small documents
 #				(default 1000; 0 skips it)
+#	BENCH_CHUNK_PART=DIR	chunk only that part of the corpus (a
+#				directory in it: man, python or gcide)
 set -eu
 cd "$(dirname "$0")/.."
 : "${AI_BUILD:=build}"
 chunk=$PWD/$AI_BUILD/bin/ai-chunk
 work=${AI_BENCH_WORK:-$PWD/bench/work}/chunk
 corpus=$(sh bench/corpus.sh | tail -1)
+if [ -n "${BENCH_CHUNK_PART:-}" ]; then
+	corpus=$corpus/$BENCH_CHUNK_PART
+	[ -d "$corpus" ] || { echo "bench/10-chunk.sh: no $corpus" >&2; exit 1; }
+fi
 stream_mb=${BENCH_CHUNK_STREAM_MB:-1000}
 mkdir -p "$work"
 
@@ -91,6 +97,9 @@ run() {		# run NAME ai-chunk-args...: the best of three runs
 	_name=$1
 	shift
 	for _i in 1 2 3; do
+		# A new file each time: ext4 writes back a file truncated
+		# by '>' when it is closed, in the writer's time.
+		rm -f "$work/out"
 		"$work/cputime" -o "$work/time" \
 		    "$chunk" -q "$@" "$corpus" >"$work/out"
 		cat "$work/time"

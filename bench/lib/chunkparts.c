@@ -9,6 +9,8 @@
  *	utf8	utf8_valid_prefix over every file
  *	sha256	sha256_hex over windows of 1000 bytes every 800 (a chunk
  *		and its overlap: 1.25 times the bytes)
+ *	sha256x2 the same windows two at a time (sha256_hex2), as
+ *		ai-chunk hashes them (here pairs run on across files)
  *	escape	buf_json_str over the same windows
  *	approx	tokenizer_count ("approx") over the same windows
  *	write	OUTBYTES bytes to OUTFILE in 256 KiB write(2) calls
@@ -119,6 +121,34 @@ one_approx(const char *p, size_t n)
 	sink += tokenizer_count(tok, p, n);
 }
 
+/* Windows in pairs: the first waits for the second. */
+static const char *held;
+static size_t nheld;
+
+static void
+pair_sha(const char *p, size_t n)
+{
+	char hex[2][65];
+
+	if (held == NULL) {
+		held = p;
+		nheld = n;
+		return;
+	}
+	sha256_hex2(held, nheld, p, n, hex[0], hex[1]);
+	sink += (size_t)hex[0][0] + (size_t)hex[1][0];
+	held = NULL;
+}
+
+static void
+part_sha2(void)
+{
+	windows(pair_sha);
+	if (held != NULL)
+		one_sha(held, nheld);
+	held = NULL;
+}
+
 static void part_sha(void) { windows(one_sha); }
 static void part_escape(void) { windows(one_escape); }
 static void part_approx(void) { windows(one_approx); }
@@ -198,6 +228,7 @@ main(int argc, char *argv[])
 	measure("read", part_read);
 	measure("utf8", part_utf8);
 	measure("sha256", part_sha);
+	measure("sha256x2", part_sha2);
 	measure("escape", part_escape);
 	measure("approx", part_approx);
 	measure("write", part_write);
