@@ -389,19 +389,21 @@ struct msg {
 static void
 msg_init(struct msg *m, const void *p, size_t len)
 {
-	size_t r = len % 64, i;
+	size_t r = len % 64, t;
 	uint64_t bits = (uint64_t)len * 8;
+	unsigned char *end;
+	int i;
 
 	m->p = p;
 	m->whole = len / 64;
-	m->n = m->whole + (r < 56 ? 1 : 2);
-	memset(m->tail, 0, sizeof(m->tail));
+	t = r < 56 ? 64 : 128;		/* the tail's bytes */
+	m->n = m->whole + t / 64;
+	memset(m->tail, 0, t);
 	if (r > 0)
 		memcpy(m->tail, m->p + 64 * m->whole, r);
 	m->tail[r] = 0x80;
-	for (i = 0; i < 8; i++)
-		m->tail[64 * (m->n - m->whole) - 1 - i] =
-		    (unsigned char)(bits >> 8 * i);
+	for (end = m->tail + t, i = 1; i <= 8; i++, bits >>= 8)
+		end[-i] = (unsigned char)bits;
 }
 
 static const unsigned char *
@@ -422,12 +424,47 @@ msg_rest(const struct msg *m, uint32_t h[8], size_t i)
 		sha256_blocks(h, msg_block(m, i), m->n - i);
 }
 
+#if HAVE_SHA_NI
+/* The hex digits of the state, sixteen at a time through a shuffle. */
+__attribute__((target("ssse3")))
+static void
+state_hex_ssse3(const uint32_t h[8], char hex[65])
+{
+	const __m128i digits = _mm_setr_epi8('0', '1', '2', '3', '4', '5',
+	    '6', '7', '8', '9', 'a', 'b', 'c', 'd', 'e', 'f');
+	const __m128i bswap = _mm_setr_epi8(3, 2, 1, 0, 7, 6, 5, 4, 11, 10,
+	    9, 8, 15, 14, 13, 12);
+	const __m128i low = _mm_set1_epi8(0x0f);
+	__m128i v, hi, lo;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		v = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(h + 4 * i)),
+		    bswap);
+		hi = _mm_shuffle_epi8(digits, _mm_and_si128(_mm_srli_epi16(v, 4),
+		    low));
+		lo = _mm_shuffle_epi8(digits, _mm_and_si128(v, low));
+		_mm_storeu_si128((__m128i *)(hex + 32 * i),
+		    _mm_unpacklo_epi8(hi, lo));
+		_mm_storeu_si128((__m128i *)(hex + 32 * i + 16),
+		    _mm_unpackhi_epi8(hi, lo));
+	}
+	hex[64] = '\0';
+}
+#endif
+
 static void
 state_hex(const uint32_t h[8], char hex[65])
 {
 	unsigned char d[32];
 	int i;
 
+#if HAVE_SHA_NI
+	if (sha256_blocks == blocks_shani) {	/* SSSE3 came with it */
+		state_hex_ssse3(h, hex);
+		return;
+	}
+#endif
 	for (i = 0; i < 8; i++) {
 		d[4 * i] = (unsigned char)(h[i] >> 24);
 		d[4 * i + 1] = (unsigned char)(h[i] >> 16);
