@@ -863,6 +863,55 @@ jdom_dump_int(struct buf *b, long long i)
 	return 0;
 }
 
+/* Would jansson escape s[0..len) as buf_json_str does? */
+static int
+same_escapes(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+
+	for (; p < end; p++)
+		if ((*p < 0x20 && *p != '\b' && *p != '\f' && *p != '\n' &&
+		    *p != '\r' && *p != '\t') || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* 1 when jdom_dump writes v as jansson would. */
+static int
+jansson_like(const struct jval *v)
+{
+	size_t i;
+
+	switch (v->type) {
+	case JV_OBJECT:
+		for (i = 0; i < v->len; i++)
+			if (!same_escapes(v->u.members[i].key,
+			    v->u.members[i].klen) ||
+			    !jansson_like(&v->u.members[i].v))
+				return 0;
+		return 1;
+	case JV_ARRAY:
+		for (i = 0; i < v->len; i++)
+			if (!jansson_like(&v->u.items[i]))
+				return 0;
+		return 1;
+	case JV_STRING:
+		return same_escapes(v->u.s, v->len);
+	case JV_REAL:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int
+jdom_dump_jansson(struct buf *b, const struct jval *v)
+{
+	if (!jansson_like(v))
+		return 1;
+	return jdom_dump(b, v);
+}
+
 int
 jdom_dump(struct buf *b, const struct jval *v)
 {

@@ -128,6 +128,16 @@ int	jdom_equal(const struct jval *, const struct jval *);
 /* Append v as compact JSON, as ndjson_dump would.  0, or -1 on a full b. */
 int	jdom_dump(struct buf *b, const struct jval *v);
 
+/*
+ * Append v as jansson's json_dumps(JSON_COMPACT | JSON_ENCODE_ANY) of the
+ * same text writes it, where that is sure to be what jdom_dump writes:
+ * 0; 1 when v holds a real (jansson writes 17 digits) or a string with
+ * U+007F or a control character other than \b \f \n \r \t (jansson
+ * escapes them otherwise), b then unchanged; -1 when b is full.  For a
+ * caller that must store what jansson wrote before.
+ */
+int	jdom_dump_jansson(struct buf *b, const struct jval *v);
+
 /* Append an integer in decimal.  0, or -1. */
 int	jdom_dump_int(struct buf *b, long long i);
 

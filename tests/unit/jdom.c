@@ -279,6 +279,79 @@ same_stream(const char *text)
 	return n;
 }
 
+/*
+ * jdom_dump_jansson against json_dumps(JSON_COMPACT | JSON_ENCODE_ANY):
+ * the same bytes whenever it does not decline, and it declines exactly
+ * the values with a real or an escape jansson writes otherwise.
+ */
+static void
+test_dump_jansson(void)
+{
+	static const struct {
+		const char *in;
+		int rc;
+	} cases[] = {
+		{ "{\"a\":1,\"b\":[true,null,\"x\\ny\\\"\\\\\\/\"],\"a\":-2}", 0 },
+		{ "{\"k\":\"\\u00e9\\b\\f\\r\\t\"}", 0 },
+		{ "{\"k\":0.5}", 1 },
+		{ "{\"k\":[1,2e3]}", 1 },
+		{ "{\"k\":\"a\\u007fb\"}", 1 },
+		{ "{\"k\\u001f\":1}", 1 },
+		{ "{\"k\":\"\\u0000\"}", 1 },
+		{ "{}", 0 },
+	};
+	struct buf b = BUF_INIT(0), doc = BUF_INIT(0);
+	struct jdom d;
+	const struct jval *v;
+	json_t *j;
+	char *want;
+	size_t k;
+	int i, rc, same = 1, took = 0, declined = 0, wrong = 0;
+
+	jdom_init(&d);
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		jdom_reset(&d);
+		buf_reset(&b);
+		v = jdom_parse(&d, cases[k].in, strlen(cases[k].in));
+		j = json_loads(cases[k].in, JSON_ALLOW_NUL, NULL);
+		want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		rc = jdom_dump_jansson(&b, v);
+		ok(v != NULL && rc == cases[k].rc && (rc == 1 ? b.len == 0 :
+		    strcmp(b.data, want) == 0), "jdom_dump_jansson %s: %s",
+		    cases[k].in, rc ? "declined" : b.data);
+		free(want);
+		json_decref(j);
+	}
+	for (i = 0; i < 20000; i++) {
+		buf_reset(&doc);
+		gen(&doc, 0, 0);
+		jdom_reset(&d);
+		if ((v = jdom_parse(&d, doc.data, doc.len)) == NULL ||
+		    (j = json_loadb(doc.data, doc.len, JSON_DECODE_ANY |
+		    JSON_ALLOW_NUL, NULL)) == NULL)
+			continue;
+		want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		buf_reset(&b);
+		if ((rc = jdom_dump_jansson(&b, v)) == 0) {
+			took++;
+			if (strcmp(b.data ? b.data : "", want) != 0 && wrong++ < 3)
+				printf("# %s\n#   jansson %s\n#   jdom    %s\n",
+				    doc.data, want, b.data);
+		} else
+			declined++;
+		same &= rc == 0 ? strcmp(b.data ? b.data : "", want) == 0 :
+		    rc == 1 && b.len == 0;
+		free(want);
+		json_decref(j);
+	}
+	ok(same && took > 1000 && declined > 1000, "jdom_dump_jansson writes"
+	    " what json_dumps writes (%d random documents, %d declined)",
+	    took, declined);
+	jdom_release(&d);
+	buf_release(&b);
+	buf_release(&doc);
+}
+
 int
 main(void)
 {
@@ -426,5 +499,6 @@ main(void)
 	ok(accepted > 10000 && accepted < 20000, "a fair share of each kind "
 	    "(%d of 20000 accepted)", accepted);
 	buf_release(&b);
+	test_dump_jansson();
 	return done_testing();
 }
