@@ -249,8 +249,8 @@ struct reader {
 	struct buf	 rest;		/* a line with its vector cut out */
 	float		*vec;		/* the record's vector, reused */
 	size_t		 vcap;
-	char		*meta;		/* its meta serialised, reused */
-	size_t		 mcap;
+	struct buf	 meta;		/* its meta serialised, reused */
+	struct jdom	 dom;		/* the rest of it, parsed */
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 full, room;
 	atomic_int	 wwait;		/* the writer sleeps */
@@ -306,34 +306,32 @@ refuse(struct batch *b, struct item *it, const char *code, const char *msg)
 
 /* Read the vector in v into rd->vec; NULL message on success. */
 static const char *
-read_vec(struct reader *rd, const json_t *v, size_t *dim, char *err,
+read_vec(struct reader *rd, const struct jval *v, size_t *dim, char *err,
     size_t errlen)
 {
 	const char *field = rd->r->field;
-	size_t i, n;
-	json_t *x;
+	size_t i;
 	double d;
 
-	if (!json_is_array(v)) {
+	if (v->type != JV_ARRAY) {
 		snprintf(err, errlen, "field '%s' is not an array", field);
 		return err;
 	}
-	n = json_array_size(v);
-	if (n > rd->vcap) {
-		float *nv = realloc(rd->vec, n * sizeof(float));
+	if (v->len > rd->vcap) {
+		float *nv = realloc(rd->vec, v->len * sizeof(float));
 
 		if (nv == NULL)
 			cli_fatal(1, "out of memory");
 		rd->vec = nv;
-		rd->vcap = n;
+		rd->vcap = v->len;
 	}
-	json_array_foreach(v, i, x) {
-		if (!json_is_number(x)) {
+	for (i = 0; i < v->len; i++) {
+		if (v->u.items[i].type != JV_INT && v->u.items[i].type != JV_REAL) {
 			snprintf(err, errlen, "field '%s' has a value at index"
 			    " %zu that is not a number", field, i);
 			return err;
 		}
-		d = json_number_value(x);
+		d = jdom_real(&v->u.items[i]);
 		if (d > 3.4028234663852886e38 || d < -3.4028234663852886e38) {
 			snprintf(err, errlen, "field '%s' has a value at index"
 			    " %zu out of float range", field, i);
@@ -341,88 +339,95 @@ read_vec(struct reader *rd, const json_t *v, size_t *dim, char *err,
 		}
 		rd->vec[i] = (float)d;
 	}
-	*dim = n;
+	*dim = v->len;
 	return NULL;
 }
 
 /* A string field, copied into the batch; NULL message on success. */
 static const char *
-opt_string(struct batch *b, json_t *rec, const char *name, const char **out,
-    char *err, size_t errlen)
+opt_string(struct batch *b, const struct jval *rec, const char *name,
+    const char **out, char *err, size_t errlen)
 {
-	json_t *v = json_object_get(rec, name);
+	const struct jval *v = jdom_get(rec, name);
 
 	*out = NULL;
-	if (v == NULL || json_is_null(v))
+	if (v == NULL || v->type == JV_NULL)
 		return NULL;
-	if (!json_is_string(v)) {
+	if (v->type != JV_STRING) {
 		snprintf(err, errlen, "field '%s' is not a string", name);
 		return err;
 	}
-	*out = batch_str(b, json_string_value(v), json_string_length(v));
+	*out = batch_str(b, v->u.s, v->len);
 	return NULL;
 }
 
 /* A chunk's seq, start or end, kept for lineage; -1 when absent. */
 static int64_t
-place(const json_t *rec, const char *name)
+place(const struct jval *rec, const char *name)
 {
-	const json_t *v = json_object_get(rec, name);
+	const struct jval *v = jdom_get(rec, name);
 
-	return json_is_integer(v) && json_integer_value(v) >= 0 ?
-	    (int64_t)json_integer_value(v) : -1;
-}
-
-/* meta serialised as before (jansson's compact form), into the batch. */
-static const char *
-meta_str(struct reader *rd, struct batch *b, const json_t *meta)
-{
-	size_t n;
-
-	while ((n = json_dumpb(meta, rd->meta, rd->mcap, JSON_COMPACT |
-	    JSON_ENCODE_ANY)) > rd->mcap) {
-		char *nm = realloc(rd->meta, n);
-
-		if (nm == NULL)
-			cli_fatal(1, "out of memory");
-		rd->meta = nm;
-		rd->mcap = n;
-	}
-	if (n == 0)
-		cli_fatal(1, "out of memory");
-	return batch_str(b, rd->meta, n);
+	return v != NULL && v->type == JV_INT && v->u.i >= 0 ?
+	    (int64_t)v->u.i : -1;
 }
 
 /*
- * Work out what to do with rec (the reader's side), its vector already
- * in rd->vec when fdim > 0: 0, or -1 when it is refused (it->kind K_BAD).
+ * meta serialised as it always was, by jansson's json_dumps (compact),
+ * into the batch: from jmeta when the record came through jansson, else
+ * by jdom_dump_jansson; NULL when that declines.
+ */
+static const char *
+meta_str(struct reader *rd, struct batch *b, const struct jval *meta,
+    const json_t *jmeta)
+{
+	size_t n;
+	int rc;
+
+	buf_reset(&rd->meta);
+	if (jmeta == NULL) {
+		if ((rc = jdom_dump_jansson(&rd->meta, meta)) == -1)
+			cli_fatal(1, "out of memory");
+		return rc ? NULL : batch_str(b, rd->meta.data, rd->meta.len);
+	}
+	while ((n = json_dumpb(jmeta, rd->meta.data, rd->meta.cap,
+	    JSON_COMPACT | JSON_ENCODE_ANY)) > rd->meta.cap)
+		if (buf_reserve(&rd->meta, n) == -1)
+			cli_fatal(1, "out of memory");
+	if (n == 0)
+		cli_fatal(1, "out of memory");
+	return batch_str(b, rd->meta.data, n);
+}
+
+/*
+ * Work out what to do with rec (the reader's side), read by jdom, or by
+ * jansson (jrec) and converted; its vector already in rd->vec when fdim
+ * > 0.  0, -1 when it is refused (it->kind K_BAD), 1 when only jansson
+ * can say how its meta is stored (jrec NULL).
  */
 static int
-prepare(struct reader *rd, struct batch *b, struct item *it, json_t *rec,
-    size_t fdim)
+prepare(struct reader *rd, struct batch *b, struct item *it,
+    const struct jval *rec, const json_t *jrec, size_t fdim)
 {
 	struct run *r = rd->r;
 	struct store_chunk *c = &it->c;
-	json_t *v, *meta;
+	const struct jval *v, *meta;
 	char err[512];
 	float *fv;
 
 	memset(c, 0, sizeof(*c));
-	v = json_object_get(rec, "id");
-	if (v == NULL && r->delete && json_is_string(json_object_get(rec,
-	    "doc_id"))) {
+	v = jdom_get(rec, "id");
+	meta = jdom_get(rec, "doc_id");
+	if (v == NULL && r->delete && meta != NULL && meta->type == JV_STRING) {
 		it->kind = K_DELETE_DOC;
-		v = json_object_get(rec, "doc_id");
-		c->doc_id = batch_str(b, json_string_value(v),
-		    json_string_length(v));
+		c->doc_id = batch_str(b, meta->u.s, meta->len);
 		return 0;
 	}
 	if (v == NULL)
 		return refuse(b, it, "missing_field", "field 'id' is missing");
-	if (!json_is_string(v) || json_string_length(v) == 0)
+	if (v->type != JV_STRING || v->len == 0)
 		return refuse(b, it, "bad_field",
 		    "field 'id' is not a non-empty string");
-	c->id = batch_str(b, json_string_value(v), json_string_length(v));
+	c->id = batch_str(b, v->u.s, v->len);
 	if (opt_string(b, rec, "doc_id", &c->doc_id, err, sizeof(err)))
 		return refuse(b, it, "bad_field", err);
 	if (r->delete) {
@@ -430,28 +435,30 @@ prepare(struct reader *rd, struct batch *b, struct item *it, json_t *rec,
 		return 0;
 	}
 
-	v = json_object_get(rec, "text");
+	v = jdom_get(rec, "text");
 	if (v == NULL)
 		return refuse(b, it, "missing_field", "field 'text' is missing");
-	if (!json_is_string(v))
+	if (v->type != JV_STRING)
 		return refuse(b, it, "bad_field", "field 'text' is not a string");
-	c->text_len = json_string_length(v);
-	c->text = batch_str(b, json_string_value(v), c->text_len);
+	c->text_len = v->len;
+	c->text = batch_str(b, v->u.s, v->len);
 	c->seq = place(rec, "seq");
 	c->start = place(rec, "start");
 	c->end = place(rec, "end");
-	meta = json_object_get(rec, "meta");
-	if (meta != NULL && !json_is_null(meta)) {
-		if (!json_is_object(meta))
+	meta = jdom_get(rec, "meta");
+	if (meta != NULL && meta->type != JV_NULL) {
+		if (meta->type != JV_OBJECT)
 			return refuse(b, it, "bad_field",
 			    "field 'meta' is not an object");
-		c->meta = meta_str(rd, b, meta);
+		if ((c->meta = meta_str(rd, b, meta, jrec == NULL ? NULL :
+		    json_object_get(jrec, "meta"))) == NULL)
+			return 1;
 	}
-	v = json_object_get(rec, r->field);
-	if (fdim == 0 && v != NULL && !json_is_null(v) &&
+	v = jdom_get(rec, r->field);
+	if (fdim == 0 && v != NULL && v->type != JV_NULL &&
 	    read_vec(rd, v, &fdim, err, sizeof(err)) != NULL)
 		return refuse(b, it, "bad_field", err);
-	if (fdim > 0 || (v != NULL && !json_is_null(v))) {
+	if (fdim > 0 || (v != NULL && v->type != JV_NULL)) {
 		if (opt_string(b, rec, "embedding_model", &c->model, err,
 		    sizeof(err)))
 			return refuse(b, it, "bad_field", err);
@@ -471,13 +478,17 @@ prepare(struct reader *rd, struct batch *b, struct item *it, json_t *rec,
 }
 
 /*
- * Read the next line of the input into a new item of b.  A vector is
- * read by the fast path when it can be, and jansson parses the rest.
+ * Read the next line of the input into a new item of b.  The common
+ * record goes by the fast paths: its vector by embjson, the rest by
+ * jdom.  Anything else, a record they refuse, and a record to refuse
+ * goes through jansson as it always did, for the same messages and so
+ * that --on-error emit writes the record as it came.
  */
 static struct item *
 read_one(struct reader *rd, struct batch *b)
 {
 	struct item *it = &b->items[b->n++];
+	const struct jval *v;
 	const char *line;
 	json_t *rec = NULL;
 	size_t len, fdim = 0;
@@ -492,6 +503,13 @@ read_one(struct reader *rd, struct batch *b)
 		    &rd->vcap, &fdim, &rd->rest);
 		if (fast == -1)
 			cli_fatal(1, "out of memory");
+		if (fast == 1) {
+			jdom_reset(&rd->dom);
+			v = jdom_parse(&rd->dom, rd->rest.data, rd->rest.len);
+			if (v != NULL && v->type == JV_OBJECT &&
+			    prepare(rd, b, it, v, NULL, fdim) == 0)
+				return it;
+		}
 		if (fast == 1 && ndjson_parse(&rd->nd, rd->rest.data,
 		    rd->rest.len, &rec) != 1)
 			fast = 0;	/* say what is wrong with the line */
@@ -507,7 +525,10 @@ read_one(struct reader *rd, struct batch *b)
 	}
 	if (rc == 0)
 		return it;
-	if (prepare(rd, b, it, rec, fdim) == 0) {
+	jdom_reset(&rd->dom);
+	if ((v = jdom_from_json(&rd->dom, rec)) == NULL)
+		cli_fatal(1, "out of memory");
+	if (prepare(rd, b, it, v, rec, fdim) == 0) {
 		json_decref(rec);
 		return it;
 	}
@@ -724,6 +745,8 @@ index_input(struct run *r, const char *path)
 		cli_fatal(1, "%s: %s", path, strerror(errno));
 	rd->regular = fstat(rd->nd.fd, &sb) == 0 && S_ISREG(sb.st_mode);
 	buf_init(&rd->rest, 0);
+	buf_init(&rd->meta, 0);
+	jdom_init(&rd->dom);
 	atomic_init(&rd->wwait, 0);
 	pthread_mutex_init(&rd->mu, NULL);
 	pthread_cond_init(&rd->full, NULL);
@@ -756,7 +779,8 @@ index_input(struct run *r, const char *path)
 	pthread_cond_destroy(&rd->room);
 	buf_release(&rd->rest);
 	free(rd->vec);
-	free(rd->meta);
+	buf_release(&rd->meta);
+	jdom_release(&rd->dom);
 	free(rd);
 	return rc == -1 ? -1 : 0;
 }
