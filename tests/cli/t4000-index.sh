@@ -92,6 +92,19 @@ is "$(jq -r .status "$T/.out" | sort | uniq -c | tr -s ' ')" " 592 inserted" \
     "every other record stored"
 is "$(jq -r .id "$T/.out" | sed -n '7p;8p')" "s6
 s8" "status records in input order, the refused ones left out"
+# meta is stored as jansson's compact dump, whichever parser read the
+# record: reals with 17 digits, upper-case \u escapes, DEL raw, a
+# repeated key in its first place with its last value.
+printf '%s\n' '{"id":"m1","text":"x","meta":{"r":0.1,"n":3},"embedding":[1,2,3],"embedding_model":"local/t"}' \
+    '{"id":"m2","text":"x","meta":{"s":"a\u007fb","k\u001f":1,"d":1,"d":[true,null,{"e":"\u00e9\n"}]},"embedding":[1,2,3],"embedding_model":"local/t"}' \
+    '{"id":"m3","text":"x","meta":{ "s" : "plain" , "i" : -7 },"embedding":[1,2,3],"embedding_model":"local/t"}' \
+    '{"id":"m4","text":"x","meta":{"q":"\"\\\/"}}' >"$T/meta"
+ok "records with meta" ai-index --db "$T/kb.db" "$T/meta"
+printf '%s\n' '{"r":0.10000000000000001,"n":3}' \
+    "$(printf '{"s":"a\177b","k\\u001F":1,"d":[true,null,{"e":"\303\251\\n"}]}')" \
+    '{"s":"plain","i":-7}' '{"q":"\"\\/"}' >"$T/meta.want"
+sqlite3 "$T/kb.db" "SELECT meta FROM chunks WHERE id GLOB 'm[1-4]' ORDER BY id" >"$T/meta.got"
+same_file "$T/meta.got" "$T/meta.want" "meta as jansson writes it"
 # A refused record is emitted as it came, its vector too.
 printf '%s\n' '{"id":"em","embedding":[1,2,3],"embedding_model":"local/t"}' >"$T/emit"
 fails 1 "a refused record, emitted" ai-index --db "$T/kb.db" --on-error=emit -q "$T/emit"
