@@ -1,6 +1,8 @@
 /*
- * core.c - unit tests for lib/core: buf, utf8, ndjson, sha256.
+ * core.c - unit tests for lib/core: buf, utf8, ndjson, sha256, walk.
  */
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +11,7 @@
 #include "core/ndjson.h"
 #include "core/sha256.h"
 #include "core/utf8.h"
+#include "core/walk.h"
 #include "tap.h"
 
 static void
@@ -176,10 +179,93 @@ test_lookup(void)
 	json_decref(v);
 }
 
+/* What a walk saw: "path:stat?:content" for each file, in order. */
+static int
+walk_seen(void *arg, const char *path, const struct stat *st)
+{
+	struct buf *b = arg;
+	char data[64];
+	ssize_t n;
+	int fd;
+
+	if ((fd = walk_open(path, O_RDONLY)) == -1)
+		return -1;
+	n = read(fd, data, sizeof(data));
+	close(fd);
+	buf_printf(b, "%s:%c:%.*s\n", strrchr(path, '/') + 1,
+	    st != NULL ? 's' : '-', (int)(n > 0 ? n : 0), data);
+	return 0;
+}
+
+static int
+walk_skipped(void *arg, const char *path, int error, const char *why)
+{
+	buf_printf(arg, "skipped %s: %d %s\n", path, error, why);
+	return 0;
+}
+
+static void
+test_walk(void)
+{
+	char dir[] = "/tmp/ai-walk-XXXXXX", p[256];
+	static const char *const files[] = { "b.txt", "a.txt", "sub/c.txt",
+		".hidden" };
+	struct walk_opts o;
+	struct buf b1 = BUF_INIT(0), b2 = BUF_INIT(0);
+	size_t i;
+	FILE *fp;
+	int fd;
+
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "a directory to walk");
+		return;
+	}
+	snprintf(p, sizeof(p), "%s/sub", dir);
+	mkdir(p, 0700);
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		if ((fp = fopen(p, "w")) != NULL) {
+			fprintf(fp, "text of %s", files[i]);
+			fclose(fp);
+		}
+	}
+	snprintf(p, sizeof(p), "%s/link", dir);
+	if (symlink("a.txt", p) == -1)
+		ok(0, "a link to walk");
+	memset(&o, 0, sizeof(o));
+	walk(&o, dir, walk_seen, walk_skipped, &b1);
+	is_str(b1.data, "a.txt:s:text of a.txt\nb.txt:s:text of b.txt\n"
+	    "link:s:text of a.txt\nc.txt:s:text of sub/c.txt\n",
+	    "walk: sorted, hidden skipped, links inside followed, each file"
+	    " opened by walk_open");
+	o.no_stat = 1;
+	walk(&o, dir, walk_seen, walk_skipped, &b2);
+	is_str(b2.data, "a.txt:-:text of a.txt\nb.txt:-:text of b.txt\n"
+	    "link:s:text of a.txt\nc.txt:-:text of sub/c.txt\n",
+	    "walk with no_stat: the same files, regular ones without a stat,"
+	    " the link looked at");
+	snprintf(p, sizeof(p), "%s/b.txt", dir);
+	fd = walk_open(p, O_RDONLY);
+	ok(fd >= 0 && close(fd) == 0,
+	    "walk_open outside a walk opens the path as it is");
+	for (i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/link", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/sub", dir);
+	rmdir(p);
+	rmdir(dir);
+	buf_release(&b1);
+	buf_release(&b2);
+}
+
 int
 main(void)
 {
 	test_buf();
+	test_walk();
 	test_utf8();
 	test_sha256();
 	test_ndjson();
