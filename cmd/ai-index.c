@@ -216,6 +216,7 @@ delete_doc(struct run *r, const char *doc_id)
 #define BATCH_RECS	256		/* records in a batch, at most */
 #define BATCH_BYTES	((size_t)1 << 20) /* or bytes in its arena */
 #define NBATCH		64		/* batches in flight, at most */
+#define INFLIGHT_BYTES	((size_t)64 << 20) /* and their bytes, but one */
 
 enum kind { K_UPSERT, K_DELETE_ID, K_DELETE_DOC, K_BAD };
 
@@ -239,8 +240,9 @@ struct batch {
 
 /*
  * Each side sleeps only when there is no batch for it: the writer when
- * none is full, the reader when all NBATCH are in flight; the reader is
- * woken when half of them are free again.
+ * none is full, the reader when all NBATCH are in flight, or more than
+ * one and INFLIGHT_BYTES of them (records can be large); the reader is
+ * woken when half of both are free again.
  */
 struct reader {
 	struct run	*r;
@@ -257,6 +259,7 @@ struct reader {
 	int		 rwait;		/* the reader sleeps */
 	struct batch	*ring[NBATCH];
 	size_t		 head, tail;	/* batches done, handed on */
+	size_t		 inflight;	/* bytes of those in between */
 	int		 locked;	/* the reader holds mu */
 	double		 cpu;		/* its CPU seconds, at the end */
 };
@@ -572,7 +575,8 @@ batch_get(struct reader *rd)
 
 	pthread_mutex_lock(&rd->mu);
 	rd->locked = 1;
-	while (rd->tail - rd->head == NBATCH) {
+	while (rd->tail - rd->head == NBATCH || (rd->tail != rd->head &&
+	    rd->inflight >= INFLIGHT_BYTES)) {
 		rd->rwait = 1;
 		pthread_cond_wait(&rd->room, &rd->mu);
 		rd->rwait = 0;
@@ -590,9 +594,10 @@ batch_get(struct reader *rd)
 }
 
 static void
-batch_put(struct reader *rd)
+batch_put(struct reader *rd, const struct batch *b)
 {
 	pthread_mutex_lock(&rd->mu);
+	rd->inflight += b->bytes;
 	rd->tail++;
 	if (atomic_load(&rd->wwait))
 		pthread_cond_signal(&rd->full);
@@ -614,7 +619,7 @@ reader_loop(struct reader *rd)
 		if (!more || b->n == BATCH_RECS || b->bytes >= BATCH_BYTES ||
 		    ((!rd->regular || atomic_load(&rd->wwait)) &&
 		    !ndjson_buffered(&rd->nd))) {
-			batch_put(rd);
+			batch_put(rd, b);
 			b = NULL;
 		}
 	}
@@ -650,11 +655,13 @@ batch_take(struct reader *rd)
 }
 
 static void
-batch_done(struct reader *rd)
+batch_done(struct reader *rd, const struct batch *b)
 {
 	pthread_mutex_lock(&rd->mu);
+	rd->inflight -= b->bytes;
 	rd->head++;
-	if (rd->rwait && rd->tail - rd->head <= NBATCH / 2)
+	if (rd->rwait && rd->tail - rd->head <= NBATCH / 2 &&
+	    rd->inflight < INFLIGHT_BYTES / 2)
 		pthread_cond_signal(&rd->room);
 	pthread_mutex_unlock(&rd->mu);
 }
@@ -732,6 +739,7 @@ static int
 index_input(struct run *r, const char *path)
 {
 	struct reader *rd;
+	struct batch *b;
 	struct where w;
 	struct stat sb;
 	pthread_t tid;
@@ -755,8 +763,9 @@ index_input(struct run *r, const char *path)
 		cli_fatal(1, "cannot start a thread");
 	w.name = rd->nd.name;
 	do {
-		rc = write_batch(r, &w, batch_take(rd));
-		batch_done(rd);
+		b = batch_take(rd);
+		rc = write_batch(r, &w, b);
+		batch_done(rd, b);
 	} while (rc == 0);
 	if (rc == -1) {
 		/*
