@@ -33,14 +33,18 @@ static _Thread_local struct {
 int
 walk_open(const char *path, int flags)
 {
+	static _Thread_local int atime_ok;	/* O_NOATIME was refused */
 	int fd;
 
 	if (path != handed.path)
 		return open(path, flags);
-	fd = openat(handed.dirfd, handed.name, flags | O_NOATIME);
-	if (fd == -1 && errno == EPERM)	/* O_NOATIME: not the owner */
-		fd = openat(handed.dirfd, handed.name, flags);
-	return fd;
+	if (!atime_ok) {
+		fd = openat(handed.dirfd, handed.name, flags | O_NOATIME);
+		if (fd != -1 || errno != EPERM)
+			return fd;
+		atime_ok = 1;		/* not the owner: stop asking */
+	}
+	return openat(handed.dirfd, handed.name, flags);
 }
 
 /* Call fn on the file at path, name in the directory dirfd. */

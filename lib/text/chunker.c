@@ -187,9 +187,11 @@ static marks_fn *const marks_fns[] = { marks_plain,
 };
 static const char *const marks_names[] = { "plain", "sse2", "avx2",
 	"avx512bw" };
-static int marks_best, marks_level, have_popcnt;
+static int marks_best, marks_level;
 
 #ifdef AI_MARKS_SIMD
+static int have_popcnt;
+
 __attribute__((constructor))
 static void
 marks_cpu(void)
