@@ -17,11 +17,12 @@
  * counted with struct units: code points, or the document's token
  * boundaries found once and searched by bisection.
  *
- * One pass over the document first marks its line feeds and its UTF-8
- * continuation bytes, a bit a byte (struct marks): counting code points
- * and lines is then popcounts over words, a line start is found by
- * scanning set bits, and a document without continuation bytes counts
- * code points by subtraction.
+ * One pass over the document first marks its line feeds, its UTF-8
+ * continuation bytes and the ends of its blank lines, a bit a byte
+ * (struct marks): counting code points and lines is then popcounts over
+ * words, the best line start is the last set bit of one of two maps,
+ * and a document without continuation bytes counts code points by
+ * subtraction.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -112,7 +113,7 @@ marks_avx512(const char *s, size_t n, uint64_t *nl, uint64_t *cont,
 	return any;
 }
 
-/* The 32 bytes at s matching c, and the 32 after them, as 64 bits. */
+/* cmp applied to two halves of 32 bytes, as one mask of 64 bits. */
 #define AVX2_MASK(lo, hi, cmp) \
 	((uint32_t)_mm256_movemask_epi8(cmp(lo)) | \
 	(uint64_t)(uint32_t)_mm256_movemask_epi8(cmp(hi)) << 32)
