@@ -124,6 +124,14 @@ is "$(wc -l <"$T/.out" | tr -d ' '):$(jq -r .id "$T/.out" | tail -1)" "3210:t320
     "every record before it reported, the last one last"
 is "$(sqlite3 "$T/kb.db" "SELECT count(*), max(CAST(substr(id, 2) AS INT)) FROM chunks WHERE doc_id = 'td'")" \
     "3210|3209" "and stored, nothing after it"
+# Large records: a batch per record, and the reader waits on the bytes
+# in flight (64 MB) rather than the count of batches; none is lost.
+awk 'BEGIN { t = "large record text "; while (length(t) < 1100000) t = t t;
+	for (i = 0; i < 72; i++) printf "{\"id\":\"L%d\",\"text\":\"%d %s\"}\n", i, i, t }' >"$T/large"
+ok "72 records of 1.1 MB" ai-index --db "$T/large.db" --no-status "$T/large"
+is "$(sqlite3 "$T/large.db" "SELECT count(*), min(length(text)) > 1100000 FROM chunks")" "72|1" \
+    "all stored whole"
+rm -f "$T/large" "$T/large.db"*
 # From a pipe, a record is stored when it arrives, not when a batch of
 # them has.
 mkfifo "$T/fifo"
