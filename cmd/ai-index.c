@@ -473,6 +473,11 @@ prepare(struct reader *rd, struct batch *b, struct item *it,
 		c->vec = fv;
 		c->dim = fdim;
 		c->vec_ready = 1;
+		if (r->metric == VEC_COSINE) {	/* the sidecar's row, here */
+			fv = batch_alloc(b, fdim * sizeof(float));
+			vecfile_make_row(r->metric, c->vec, fdim, fv);
+			c->row = fv;
+		}
 	}
 	store_chunk_hash(c, it->hash);
 	c->hash = it->hash;
@@ -824,7 +829,7 @@ sidecar_start(struct run *r, int ann)
 }
 
 static void
-on_insert(void *arg, int64_t rowid, const float *vec, size_t dim)
+on_insert(void *arg, int64_t rowid, const float *vec, size_t dim, int made)
 {
 	struct run *r = arg;
 	struct buf path = BUF_INIT(0);
@@ -839,7 +844,8 @@ on_insert(void *arg, int64_t rowid, const float *vec, size_t dim)
 		    err, sizeof(err));
 		buf_release(&path);
 	}
-	if (r->app == NULL || vecfile_append_row(r->app, rowid, vec) == -1) {
+	if (r->app == NULL || (made ? vecfile_append_made(r->app, rowid, vec) :
+	    vecfile_append_row(r->app, rowid, vec)) == -1) {
 		r->extend = 0;		/* written afresh at the end */
 		vecfile_append_abort(r->app);
 		r->app = NULL;

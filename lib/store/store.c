@@ -37,7 +37,7 @@ enum {
  */
 static const char *const stage_cols[] = {
 	"id", "doc_id", "text", "meta", "hash", "model", "embedding", "seq",
-	"start", "end"
+	"start", "end", "row"		/* the last is not inserted */
 };
 #define STAGE_NAME	"aiindex_staged"
 #define STAGE_ROWS	10000		/* insert the stage at this many rows */
@@ -89,7 +89,7 @@ struct store {
 	int		 vec_changed;	/* this transaction changed vectors */
 	int		 vec_rewritten;	/* see store_vec_rewritten */
 	int64_t		 gens_added;	/* generations this store bumped */
-	void		(*on_insert)(void *, int64_t, const float *, size_t);
+	void		(*on_insert)(void *, int64_t, const float *, size_t, int);
 	void		*on_insert_arg;
 	struct newrow {			/* settle's inserted rows */
 		int64_t	 rowid;
@@ -216,8 +216,8 @@ report_inserts(struct store *s, size_t n)
 
 	qsort(s->newrows, n, sizeof(*s->newrows), newrow_cmp);
 	for (i = 0; i < n; i++) {
-		int type = stage_value(s->stage, (size_t)s->newrows[i].row, 6,
-		    &p, &len);
+		size_t row = (size_t)s->newrows[i].row;
+		int type = stage_value(s->stage, row, 6, &p, &len), made = 0;
 
 		if (type == SQLITE_NULL)
 			continue;	/* a chunk without a vector */
@@ -226,9 +226,14 @@ report_inserts(struct store *s, size_t n)
 			s->vec_rewritten = 1;	/* cannot tell: start afresh */
 			continue;
 		}
+		if (stage_value(s->stage, row, 10, &p, &len) == SQLITE_BLOB &&
+		    len == s->dim * 4)
+			made = 1;	/* the caller's row instead */
+		else
+			stage_value(s->stage, row, 6, &p, &len);
 		memcpy(s->tmp, p, len);		/* aligned, and a float[] */
 		s->on_insert(s->on_insert_arg, s->newrows[i].rowid, s->tmp,
-		    s->dim);
+		    s->dim, made);
 	}
 	return 0;
 }
@@ -933,7 +938,7 @@ static int
 stage_chunk(struct store *s, const struct store_chunk *c, const char *hash,
     const unsigned char *blob, enum store_status *status)
 {
-	struct stage_val v[10];
+	struct stage_val v[11];
 	const char *model = c->model ? c->model : "";
 	size_t i;
 
@@ -950,6 +955,9 @@ stage_chunk(struct store *s, const struct store_chunk *c, const char *hash,
 	if (c->vec != NULL) {
 		v[5] = (struct stage_val){ SQLITE_TEXT, model, strlen(model), 0 };
 		v[6] = (struct stage_val){ SQLITE_BLOB, blob, c->dim * 4, 0 };
+		if (c->row != NULL)
+			v[10] = (struct stage_val){ SQLITE_BLOB, c->row,
+			    c->dim * 4, 0 };
 	}
 	for (i = 0; i < 3; i++) {
 		int64_t x = i == 0 ? c->seq : i == 1 ? c->start : c->end;
@@ -1048,8 +1056,8 @@ store_upsert(struct store *s, const struct store_chunk *c,
 
 void
 store_on_insert(struct store *s,
-    void (*fn)(void *arg, int64_t rowid, const float *vec, size_t dim),
-    void *arg)
+    void (*fn)(void *arg, int64_t rowid, const float *vec, size_t dim,
+    int made), void *arg)
 {
 	s->on_insert = fn;
 	s->on_insert_arg = arg;

@@ -66,6 +66,10 @@ struct store_chunk {
 	/* Work done ahead (see store_chunk_hash), or NULL and 0: */
 	const char	*hash;		/* store_chunk_hash() of this chunk */
 	int		 vec_ready;	/* vec went through store_vec_prepare() */
+	/* Handed to the store_on_insert callback instead of the stored
+	 * vector when the chunk is inserted (a sidecar row made ahead),
+	 * or NULL: */
+	const float	*row;		/* dim floats */
 };
 
 /* A stored chunk as read back for a hit.  Strings are new (store_row_release). */
@@ -150,7 +154,8 @@ int	store_vec_prepare(enum vec_metric, float *v, size_t dim, char *err,
  * Call fn for every chunk with a vector as it is inserted, inside the
  * open transaction: its rowid (ascending from one call to the next while
  * no other writer intervenes) and its vector as stored (normalised for
- * cosine; borrowed for the call).  A caller keeping the sidecar (DB.vec)
+ * cosine; borrowed for the call), or, with made 1, the chunk's row
+ * (store_chunk.row).  A caller keeping the sidecar (DB.vec)
  * extends it with them instead of reading every vector back; it must
  * not when store_vec_rewritten() says the store changed or removed a
  * stored vector otherwise (an update, a delete) or rolled back, or when
@@ -158,8 +163,8 @@ int	store_vec_prepare(enum vec_metric, float *v, size_t dim, char *err,
  * the one at open plus store_generations_added()).
  */
 void	store_on_insert(struct store *,
-	    void (*fn)(void *arg, int64_t rowid, const float *vec, size_t dim),
-	    void *arg);
+	    void (*fn)(void *arg, int64_t rowid, const float *vec, size_t dim,
+	    int made), void *arg);
 int	store_vec_rewritten(const struct store *);
 int64_t	store_generations_added(const struct store *);
 

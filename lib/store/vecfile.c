@@ -144,8 +144,7 @@ vecfile_write(const char *path, size_t dim, enum vec_metric metric,
 		}
 		rowids[n++] = rowid;
 		if (metric == VEC_COSINE) {
-			memcpy(scratch, v, dim * sizeof(float));
-			vec_normalize(scratch, dim);
+			vecfile_make_row(metric, v, dim, scratch);
 			v = scratch;
 		}
 		if (fwrite(v, sizeof(float), dim, fp) != dim)
@@ -331,12 +330,22 @@ vecfile_append_begin(const char *path, const struct vecfile *old,
 	return a;
 }
 
-int
-vecfile_append_row(struct vecfile_append *a, int64_t rowid, const float *v)
+void
+vecfile_make_row(enum vec_metric metric, const float *v, size_t dim,
+    float *out)
+{
+	memcpy(out, v, dim * sizeof(float));
+	if (metric == VEC_COSINE)
+		vec_normalize(out, dim);
+}
+
+/* Add a row as the file holds it. */
+static int
+va_add(struct vecfile_append *a, int64_t rowid, const float *v)
 {
 	size_t row = a->dim * sizeof(float);
 
-	if (a->failed || rowid <= a->last || !vec_finite(v, a->dim)) {
+	if (a->failed || rowid <= a->last) {
 		a->failed = 1;
 		return -1;
 	}
@@ -352,17 +361,32 @@ vecfile_append_row(struct vecfile_append *a, int64_t rowid, const float *v)
 		a->rowids = nr;
 		a->cap = nc;
 	}
-	if (a->metric == VEC_COSINE) {	/* as vecfile_write does */
-		memcpy(a->scratch, v, row);
-		vec_normalize(a->scratch, a->dim);
-		v = a->scratch;
-	}
 	memcpy(a->wbuf + a->wlen, v, row);
 	a->wlen += row;
 	a->rowids[a->n++] = a->last = rowid;
 	if (a->wlen >= VA_BUF)
 		return va_flush(a);
 	return 0;
+}
+
+int
+vecfile_append_row(struct vecfile_append *a, int64_t rowid, const float *v)
+{
+	if (!vec_finite(v, a->dim)) {
+		a->failed = 1;
+		return -1;
+	}
+	if (a->metric == VEC_COSINE) {	/* as vecfile_write does */
+		vecfile_make_row(a->metric, v, a->dim, a->scratch);
+		v = a->scratch;
+	}
+	return va_add(a, rowid, v);
+}
+
+int
+vecfile_append_made(struct vecfile_append *a, int64_t rowid, const float *row)
+{
+	return va_add(a, rowid, row);
 }
 
 size_t

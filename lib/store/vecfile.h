@@ -57,7 +57,9 @@ int	vecfile_write(const char *path, size_t dim, enum vec_metric,
  * file vecfile_write would write from the same rows, byte for byte.
  *
  * vecfile_append_row: rowids must ascend above old's; cosine rows are
- * normalised here.  After an error every call fails and the caller
+ * normalised here.  vecfile_append_made: the same for a row that
+ * vecfile_make_row made from a finite vector ahead (on another thread,
+ * say), taken as it is.  After an error every call fails and the caller
  * writes the sidecar afresh.  vecfile_append_abort (NULL is fine) drops
  * the file; commit and abort free the appender.
  */
@@ -68,6 +70,15 @@ struct vecfile_append *vecfile_append_begin(const char *path,
 	    char *err, size_t errlen);
 int	vecfile_append_row(struct vecfile_append *, int64_t rowid,
 	    const float *vec);
+int	vecfile_append_made(struct vecfile_append *, int64_t rowid,
+	    const float *row);
+
+/*
+ * The row the sidecar holds for a stored vector v, into out (dim
+ * floats): v normalised for cosine, else v as it is.
+ */
+void	vecfile_make_row(enum vec_metric, const float *v, size_t dim,
+	    float *out);
 size_t	vecfile_append_n(const struct vecfile_append *);	/* rows added */
 int	vecfile_append_commit(struct vecfile_append *, uint64_t generation,
 	    char *err, size_t errlen);

@@ -294,6 +294,79 @@ test_ann(const char *dir)
 	free(q);
 }
 
+/* The bytes of path, or NULL; *len their count. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	struct stat sb;
+	char *p;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY)) == -1 || fstat(fd, &sb) == -1 ||
+	    (p = malloc((size_t)sb.st_size + 1)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return NULL;
+	}
+	*len = (size_t)sb.st_size;
+	if (read(fd, p, *len) != (ssize_t)*len) {
+		free(p);
+		p = NULL;
+	}
+	close(fd);
+	return p;
+}
+
+/*
+ * A sidecar extended row by row, by vecfile_append_row or with rows
+ * vecfile_make_row made ahead (vecfile_append_made), is the file
+ * vecfile_write writes from the same vectors, byte for byte.
+ */
+static void
+test_append(const char *dir)
+{
+	static const enum vec_metric metrics[] = { VEC_COSINE, VEC_DOT };
+	char path[3][512], err[256];
+	size_t n = 1500, dim = 24, i, k, len[3];
+	float *v = clustered(n, dim, 7, 0.5f), row[24];
+	struct vecfile_append *a;
+	char *bytes[3];
+	int m, same;
+
+	for (m = 0; m < 2; m++) {
+		for (k = 0; k < 3; k++)
+			snprintf(path[k], sizeof(path[k]), "%s/append%zu.vec", dir,
+			    k);
+		write_rows(path[0], v, n, dim, metrics[m], 9, NULL, err,
+		    sizeof(err));
+		for (k = 1; k < 3; k++) {
+			a = vecfile_append_begin(path[k], NULL, dim, metrics[m],
+			    err, sizeof(err));
+			for (i = 0; a != NULL && i < n; i++) {
+				vecfile_make_row(metrics[m], v + i * dim, dim, row);
+				if ((k == 1 ? vecfile_append_row(a, 10 *
+				    (int64_t)(i + 1), v + i * dim) :
+				    vecfile_append_made(a, 10 * (int64_t)(i + 1),
+				    row)) == -1)
+					break;
+			}
+			if (a != NULL)
+				vecfile_append_commit(a, 9, err, sizeof(err));
+		}
+		for (k = 0; k < 3; k++)
+			bytes[k] = slurp(path[k], &len[k]);
+		same = bytes[0] != NULL && bytes[1] != NULL && bytes[2] != NULL &&
+		    len[1] == len[0] && len[2] == len[0] &&
+		    memcmp(bytes[1], bytes[0], len[0]) == 0 &&
+		    memcmp(bytes[2], bytes[0], len[0]) == 0;
+		ok(same, "%s: appended rows, and rows made ahead, give the"
+		    " written file byte for byte", vec_metric_name(metrics[m]));
+		for (k = 0; k < 3; k++)
+			free(bytes[k]);
+	}
+	free(v);
+}
+
 int
 main(void)
 {
@@ -304,6 +377,7 @@ main(void)
 		return 1;
 	test_exact(dir);
 	test_ann(dir);
+	test_append(dir);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		ok(0, "clean up %s", dir);
