@@ -302,6 +302,103 @@ test_paragraphs(void)
 	free(g);
 }
 
+/* Chunks of s[0..len) by one strategy, in characters. */
+static void
+split_n(struct got *g, enum chunk_by by, size_t size, size_t overlap,
+    const char *s, size_t len)
+{
+	struct chunker_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.by = by;
+	o.unit = CHUNK_UNIT_CHARS;
+	o.size = size;
+	o.overlap = overlap;
+	o.tok = approx;
+	g->n = 0;
+	chunker_split(&o, s, len, collect, g);
+}
+
+static int
+same_chunks(const struct got *a, const struct got *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return 0;
+	for (i = 0; i < a->n; i++)
+		if (a->c[i].start != b->c[i].start ||
+		    a->c[i].end != b->c[i].end ||
+		    a->c[i].lines[0] != b->c[i].lines[0] ||
+		    a->c[i].lines[1] != b->c[i].lines[1] ||
+		    a->c[i].tokens != b->c[i].tokens ||
+		    a->c[i].cut_word != b->c[i].cut_word)
+			return 0;
+	return 1;
+}
+
+/*
+ * Every marking level against the plain loop, chunk for chunk: short
+ * documents (0 and 1 byte, shorter than a vector, around 64-byte block
+ * ends) of white space runs, blank lines at either end and multi-byte
+ * characters, each at an unaligned address and ending exactly at the
+ * end of its allocation.
+ */
+static void
+test_marks_levels(void)
+{
+	static const char *const parts[] = { "a", "bc ", " ", "\t", "\r",
+		"\n", "\n\n", " \r\n", "\xc3\xa9", "\xe2\x82\xac",
+		"\xf0\x9f\x98\x80", ". " };
+	static const enum chunk_by bys[] = { CHUNK_RECURSIVE, CHUNK_TOKENS,
+		CHUNK_SENTENCES, CHUNK_MARKDOWN, CHUNK_LINES, CHUNK_CODE };
+	struct got *want = calloc(1, sizeof(*want));
+	struct got *got = calloc(1, sizeof(*got));
+	char doc[400], *mem;
+	const char *impl, *w;
+	size_t k, n, cap, off, size, ov, b;
+	int slower, good = 1, levels = 0;
+
+	srand(11);
+	for (k = 0; k < 600 && good; k++) {
+		cap = k < 200 ? k : k < 400 ? 60 + k % 10 : 120 + k % 150;
+		for (n = 0; n < cap; n += strlen(w)) {
+			w = parts[rand() % 12];
+			if (n + strlen(w) > cap)
+				break;
+			memcpy(doc + n, w, strlen(w));
+		}
+		off = 1 + k % 15;
+		if ((mem = malloc(off + n + 1)) == NULL)
+			break;
+		memcpy(mem + off, doc, n);
+		size = 3 + (size_t)rand() % 40;
+		ov = (size_t)rand() % size;
+		for (b = 0; b < 6 && good; b++) {
+			chunker_marks_impl(99);		/* plain */
+			split_n(want, bys[b], size, ov, mem + off, n);
+			for (slower = 0;; slower++) {
+				impl = chunker_marks_impl(slower);
+				if (strcmp(impl, "plain") == 0)
+					break;
+				levels += k == 0 && b == 0;
+				split_n(got, bys[b], size, ov, mem + off, n);
+				if (!same_chunks(want, got)) {
+					good = 0;
+					printf("# %s differs from plain: case %zu,"
+					    " %zu bytes, by %zu\n", impl, k, n, b);
+				}
+			}
+		}
+		free(mem);
+	}
+	chunker_marks_impl(-1);
+	ok(good, "every marking level (%d here) chunks as the plain loop on"
+	    " short, unaligned documents", levels);
+	free(want);
+	free(got);
+}
+
 static void
 test_properties(void)
 {
@@ -441,6 +538,7 @@ main(void)
 	test_paragraphs();
 	test_markdown();
 	test_code();
+	test_marks_levels();
 	/* Each way of marking line feeds and continuation bytes this CPU
 	 * has, down to the plain loop, gives the same chunks. */
 	for (slower = 1;; slower++) {
