@@ -47,6 +47,52 @@ is "$(cat got)" 1 "--follow follows a link out of the tree"
 ai-chunk -q d 2>err >/dev/null
 is "$(wc -c <err)" 0 "-q silences the skips"
 
+# The walk opens files relative to their directory, with O_NOATIME where
+# allowed, and takes a directory's word that an entry is a regular file.
+# O_NOATIME is refused (EPERM) on a file another user owns: the files must
+# still be read, and one the user cannot read must be named.
+mkdir -p n/sub
+for f in a.txt sub/b.txt; do echo "text of $f" >"n/$f"; done
+ln -s a.txt n/link.txt
+ai-chunk n >n.want 2>/dev/null
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null &&
+    setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+	echo "secret" >n/z.txt
+	chmod 600 n/z.txt
+	chmod a+rx "$T"
+	setpriv --reuid=65534 --regid=65534 --clear-groups ai-chunk n >got 2>err
+	is "$?" 1 "another user's files: status 1 for the one unreadable"
+	same_file got n.want "... the readable ones read though O_NOATIME is refused"
+	is "$(cat err)" "ai-chunk: n/z.txt: Permission denied" \
+	    "... the unreadable one named"
+	rm -f n/z.txt
+else
+	skip "O_NOATIME refused" "needs root and setpriv"
+	skip "O_NOATIME refused" "needs root and setpriv"
+	skip "O_NOATIME refused" "needs root and setpriv"
+fi
+# A file system whose directories give no entry types (DT_UNKNOWN): ext2
+# without the filetype feature.  Each entry is looked at instead.
+mkdir -p m
+if command -v mkfs.ext2 >/dev/null && truncate -s 4M img &&
+    mkfs.ext2 -q -F -O ^filetype img >/dev/null 2>&1 &&
+    mount -o loop img m 2>/dev/null; then
+	trap 'umount "$T/m" 2>/dev/null; rm -rf "$T"' EXIT
+	cp -a n/. m/
+	ln -s ../../out/x m/sub/outlink
+	ai-chunk m >got 2>err
+	is "$?" 0 "no entry types: status 0"
+	sed 's,"m/,"n/,g' got >got.n
+	same_file got.n n.want "no entry types: the same chunks, links followed"
+	is "$(cat err)" "ai-chunk: m/sub/outlink: skipped: symbolic link out of the tree" \
+	    "no entry types: a link out of the tree still skipped"
+	umount m
+else
+	skip "DT_UNKNOWN" "cannot mount an ext2 image here"
+	skip "DT_UNKNOWN" "cannot mount an ext2 image here"
+	skip "DT_UNKNOWN" "cannot mount an ext2 image here"
+fi
+
 ln -s nowhere d/broken
 ai-chunk d >/dev/null 2>err
 is "$?:$(grep -c broken err)" "1:1" "a broken link: status 1 and a message"
