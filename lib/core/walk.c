@@ -206,7 +206,8 @@ walk_dir(struct walker *w, const char *path, int at, const char *name,
 		memcpy(names[n] + 1, de->d_name, len + 1);
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)		/* names is NULL for an empty directory */
+		qsort(names, n, sizeof(*names), cmp_names);
 	w->stack[w->depth].dev = st->st_dev;
 	w->stack[w->depth++].ino = st->st_ino;
 	for (i = 0; i < n && rc == 0; i++) {

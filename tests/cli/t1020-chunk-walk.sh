@@ -1,12 +1,12 @@
 #!/bin/sh
-# ai-chunk on directories: sorted order, hidden entries skipped, --include
-# and --exclude, symbolic links inside the tree followed, out of it only
-# with --follow, loops never.
+# ai-chunk on directories: sorted order, hidden entries skipped, an empty
+# directory passed over, --include and --exclude, symbolic links inside
+# the tree followed, out of it only with --follow, loops never.
 . "$(dirname "$0")/lib.sh"
 
 docs() { perl -MJSON::PP -ne 'print JSON::PP->new->decode($_)->{doc_id}, "\n"' | uniq; }
 
-mkdir -p "$T/d/sub" "$T/d/.git" "$T/d/.hidden" "$T/out/x"
+mkdir -p "$T/d/sub" "$T/d/.git" "$T/d/.hidden" "$T/d/empty" "$T/out/x"
 for f in b.txt a.md sub/c.py sub/B.txt .dot .git/config .hidden/h.txt; do
 	echo "text of $f" >"$T/d/$f"
 done
