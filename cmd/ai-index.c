@@ -228,6 +228,8 @@ struct item {
 	const char	*code;		/* K_BAD: the error code */
 	const char	*errmsg;	/* K_BAD, or rc -1 */
 	json_t		*rec;		/* K_BAD: the record as written */
+	const char	*line;		/* K_UPSERT under --on-error emit: */
+	size_t		 linelen;	/* the line, should the store refuse it */
 	struct store_chunk c;		/* strings in the batch's arena */
 	char		 hash[65];
 };
@@ -486,6 +488,22 @@ prepare(struct reader *rd, struct batch *b, struct item *it,
 }
 
 /*
+ * Under --on-error emit, keep the line of a record to store: the writer
+ * writes it as it came, with the error, should the store refuse it (a
+ * model or dimension other than the index's).
+ */
+static struct item *
+keep_line(struct reader *rd, struct batch *b, struct item *it,
+    const char *line, size_t len)
+{
+	if (it->kind == K_UPSERT && rd->r->cli.on_error == AI_ON_ERROR_EMIT) {
+		it->line = batch_str(b, line, len);
+		it->linelen = len;
+	}
+	return it;
+}
+
+/*
  * Read the next line of the input into a new item of b.  The common
  * record goes by the fast paths: its vector by embjson, the rest by
  * jdom.  Anything else, a record they refuse, and a record to refuse
@@ -516,7 +534,7 @@ read_one(struct reader *rd, struct batch *b)
 			v = jdom_parse(&rd->dom, rd->rest.data, rd->rest.len);
 			if (v != NULL && v->type == JV_OBJECT &&
 			    prepare(rd, b, it, v, NULL, fdim) == 0)
-				return it;
+				return keep_line(rd, b, it, line, len);
 		}
 		if (fast == 1 && ndjson_parse(&rd->nd, rd->rest.data,
 		    rd->rest.len, &rec) != 1)
@@ -538,7 +556,7 @@ read_one(struct reader *rd, struct batch *b)
 		cli_fatal(1, "out of memory");
 	if (prepare(rd, b, it, v, rec, fdim) == 0) {
 		json_decref(rec);
-		return it;
+		return keep_line(rd, b, it, line, len);
 	}
 	/* Refused: --on-error emit writes the record as it came. */
 	if (fast) {
@@ -700,8 +718,13 @@ one(struct run *r, const struct where *nd, struct item *it)
 	if (rc == AI_STORE_BUSY)
 		cli_fatal(1, "%s", store_errmsg(r->st));
 	if (rc == -1) {
+		json_t *rec = it->line == NULL ? NULL : json_loadb(it->line,
+		    it->linelen, JSON_ALLOW_NUL, NULL);
+
 		r->pending++;	/* the batch is open: commit it first */
-		return bad(r, nd, it->rec, "index", store_errmsg(r->st));
+		rc = bad(r, nd, rec, "index", store_errmsg(r->st));
+		json_decref(rec);
+		return rc;
 	}
 	if (r->sync && store_sync_seen(r->st, c->id, c->doc_id) == -1)
 		cli_fatal(1, "%s", store_errmsg(r->st));

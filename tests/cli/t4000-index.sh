@@ -110,6 +110,12 @@ printf '%s\n' '{"id":"em","embedding":[1,2,3],"embedding_model":"local/t"}' >"$T
 fails 1 "a refused record, emitted" ai-index --db "$T/kb.db" --on-error=emit -q "$T/emit"
 is "$(jq -c '[.embedding, .error.code, .error.line]' "$T/.out")" '[[1,2,3],"missing_field",1]' \
     "with its embedding as written and the error"
+# So is one the store refuses (a dimension other than the index's),
+# though it was read and checked on the other thread.
+printf '%s\n' '{"id":"em2","text":"x","meta":{"k":1},"embedding":[1,2,3,4],"embedding_model":"local/t"}' >"$T/emit2"
+fails 1 "a record the store refuses, emitted" ai-index --db "$T/kb.db" --on-error=emit -q "$T/emit2"
+is "$(jq -c '[.id, .meta, .embedding, .error.code, .error.line]' "$T/.out")" '["em2",{"k":1},[1,2,3,4],"index",1]' \
+    "with its fields as written and the error"
 # Records reach the writer in batches: a line that cannot be read, deep
 # in a long input, stops the run with every record before it stored and
 # reported, and none after it.
