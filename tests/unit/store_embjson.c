@@ -42,6 +42,10 @@ test_cut(void)
 		"{\"embedding\":[1 2]}",
 		"{\"embedding\":[[1]]}",
 	};
+	static const char *const forbidden[] = { "01.5", "-01.5", "00.5",
+		"0012345.5", ".5", "-.5", "-", "1.", "-1.", "1.e5", "1e",
+		"1.5e", "1.5e+", "+1", "+0.5", "0x10", "1.5.5", "--1", "- 1.5",
+		"1.5x", "0.5-" };
 	size_t i;
 
 	ok(cut(" {\"id\":\"a\", \"embedding\" : [1, -2.5,3e2 ,0.1,-0,"
@@ -57,6 +61,21 @@ test_cut(void)
 		v = NULL;
 		ok(cut(decline[i], &v, &n, &rest) == 0 && v == NULL &&
 		    rest.len == 0, "declines %s", decline[i]);
+	}
+	/*
+	 * What JSON forbids, far enough from the end of the line for the
+	 * word-at-a-time reader (the cases above are short enough for the
+	 * other one).
+	 */
+	for (i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++) {
+		char line[160];
+
+		snprintf(line, sizeof(line), "{\"embedding\":[%s,0.25,0.5,"
+		    "0.75,1.25,1.5,1.75,2.25,2.5]}", forbidden[i]);
+		v = NULL;
+		ok(cut(line, &v, &n, &rest) == 0 && v == NULL &&
+		    rest.len == 0, "declines %s before a long tail",
+		    forbidden[i]);
 	}
 	buf_release(&rest);
 }
@@ -119,7 +138,8 @@ random_number(char *tmp, size_t len, unsigned long *x, int k)
 		"9007199254740993.0", "0.9007199254740993", "12345678901234567890123",
 		"0.1234567890123456789012", "100000000.5", "99999999.99999999",
 		"0.0000000000000000000001", "1E2", "1e+2", "0.00000001",
-		"0.000000012345678", "1.00000000000000000000000000001" };
+		"0.000000012345678", "1.00000000000000000000000000001", "1.5E3",
+		"-2.25E-7", "0.125E+2" };
 	char *p = tmp;
 	int i, ni, nf;
 
