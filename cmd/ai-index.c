@@ -261,6 +261,7 @@ struct reader {
 	int		 rwait;		/* the reader sleeps */
 	struct batch	*ring[NBATCH];
 	size_t		 head, tail;	/* batches done, handed on */
+	size_t		 trimmed;	/* done batches looked at, up to head */
 	size_t		 inflight;	/* bytes of those in between */
 	int		 locked;	/* the reader holds mu */
 	double		 cpu;		/* its CPU seconds, at the end */
@@ -590,11 +591,33 @@ thread_cpu(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Drop what the batches the writer is done with (up to head) hold for
+ * large records: an arena keeps its blocks when reset, and a batch is
+ * reused only NBATCH batches later, so the ring would otherwise keep
+ * the largest batch each slot ever held (and a refused record's tree)
+ * long after the bound on the bytes in flight let them go.
+ */
+static void
+batch_trim(struct reader *rd, size_t head)
+{
+	struct batch *b;
+
+	for (; rd->trimmed < head; rd->trimmed++) {
+		b = rd->ring[rd->trimmed % NBATCH];
+		if (b->bytes > 2 * BATCH_BYTES) {
+			batch_clear(b);
+			jdom_release(&b->arena);
+		}
+	}
+}
+
 /* The next batch to fill: wait for one the writer is done with. */
 static struct batch *
 batch_get(struct reader *rd)
 {
 	struct batch **slot;
+	size_t head;
 
 	pthread_mutex_lock(&rd->mu);
 	rd->locked = 1;
@@ -604,8 +627,10 @@ batch_get(struct reader *rd)
 		pthread_cond_wait(&rd->room, &rd->mu);
 		rd->rwait = 0;
 	}
+	head = rd->head;
 	rd->locked = 0;
 	pthread_mutex_unlock(&rd->mu);
+	batch_trim(rd, head);
 	slot = &rd->ring[rd->tail % NBATCH];
 	if (*slot == NULL) {
 		if ((*slot = calloc(1, sizeof(**slot))) == NULL)

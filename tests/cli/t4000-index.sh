@@ -138,6 +138,31 @@ ok "72 records of 1.1 MB" ai-index --db "$T/large.db" --no-status "$T/large"
 is "$(sqlite3 "$T/large.db" "SELECT count(*), min(length(text)) > 1100000 FROM chunks")" "72|1" \
     "all stored whole"
 rm -f "$T/large" "$T/large.db"*
+# Nor are large records kept once the writer is done with them: 80
+# refused records of 2 MB each, read from a pipe that stays open, and
+# the most memory the run has used stays well below the ring's 64
+# batches of one such record (and its tree) each.
+if [ -r /proc/self/status ] && ! grep -q __asan_init "$BIN/ai-index"; then
+	mkfifo "$T/bigfifo"
+	ai-index --db "$T/big.db" --on-error=skip <"$T/bigfifo" >/dev/null 2>"$T/big.err" &
+	big=$!
+	exec 5>"$T/bigfifo"
+	awk 'BEGIN { t = "x"; while (length(t) < 2000000) t = t t;
+		for (i = 0; i < 80; i++) printf "{\"id\":\"B%d\",\"text\":\"%s\",\"embedding\":\"no\"}\n", i, t }' >&5
+	i=0
+	while [ "$i" -lt 400 ] && [ "$(wc -l <"$T/big.err")" -lt 80 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$big/status")
+	exec 5>&-
+	wait $big
+	is "$(wc -l <"$T/big.err" | tr -d ' ')" 80 "80 large records refused"
+	ok "their memory let go (at most $hwm kB in use)" test "$hwm" -lt 150000
+	rm -f "$T/big.db"*
+else
+	skip "memory of large records" "no /proc, or a sanitizer build"
+fi
 # From a pipe, a record is stored when it arrives, not when a batch of
 # them has.
 mkfifo "$T/fifo"
