@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/cli.h"
 #include "core/jdom.h"
 #include "core/ndjson.h"
@@ -581,16 +582,6 @@ reader_cleanup(void *arg)
 	}
 }
 
-static double
-thread_cpu(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == -1)
-		return 0;
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Drop what the batches the writer is done with (up to head) hold for
  * large records: an arena keeps its blocks when reset, and a batch is
@@ -681,7 +672,7 @@ reader_main(void *arg)
 	pthread_cleanup_push(reader_cleanup, rd);
 	reader_loop(rd);
 	pthread_cleanup_pop(0);
-	rd->cpu = thread_cpu();
+	rd->cpu = clock_seconds(CLOCK_THREAD_CPUTIME_ID);
 	return NULL;
 }
 
@@ -1106,7 +1097,7 @@ main(int argc, char *argv[])
 		    " deleted; CPU seconds: reading %.3f, writing %.3f",
 		    r.count[STORE_INSERTED], r.count[STORE_UPDATED],
 		    r.count[STORE_UNCHANGED], r.count[STORE_DELETED],
-		    r.read_cpu, thread_cpu());
+		    r.read_cpu, clock_seconds(CLOCK_THREAD_CPUTIME_ID));
 	store_close(r.st);
 	buf_release(&r.out);
 	return cli_finish(&r.cli);
