@@ -33,6 +33,7 @@
 #include <immintrin.h>
 #endif
 
+#include "../core/simd.h"
 #include "../core/utf8.h"
 #include "chunker.h"
 #include "code.h"
@@ -197,14 +198,7 @@ __attribute__((constructor))
 static void
 marks_cpu(void)
 {
-	__builtin_cpu_init();	/* may run before libgcc's own constructor */
-	marks_best = 1;
-	if (__builtin_cpu_supports("avx2"))
-		marks_best = 2;
-	if (__builtin_cpu_supports("avx512f") &&
-	    __builtin_cpu_supports("avx512bw"))
-		marks_best = 3;
-	marks_level = marks_best;
+	marks_level = marks_best = simd_best();
 	have_popcnt = __builtin_cpu_supports("popcnt");
 }
 #endif
@@ -212,8 +206,7 @@ marks_cpu(void)
 const char *
 chunker_marks_impl(int slower)
 {
-	marks_level = slower < 0 ? marks_best :
-	    slower >= marks_best ? 0 : marks_best - slower;
+	marks_level = simd_slower(marks_best, slower);
 	return marks_names[marks_level];
 }
 

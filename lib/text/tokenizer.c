@@ -66,6 +66,7 @@
 #include <immintrin.h>
 #endif
 
+#include "../core/simd.h"
 #include "../core/utf8.h"
 #include "bpe.h"
 #include "tokenizer.h"
@@ -447,24 +448,17 @@ __attribute__((constructor))
 static void
 approx_cpu(void)
 {
-	__builtin_cpu_init();	/* may run before libgcc's own constructor */
-	if (!__builtin_cpu_supports("popcnt"))
-		return;
-	approx_best = 1;
-	if (__builtin_cpu_supports("avx2"))
-		approx_best = 2;
-	if (__builtin_cpu_supports("avx512f") &&
-	    __builtin_cpu_supports("avx512bw"))
-		approx_best = 3;
-	approx_level = approx_best;
+	int best = simd_best();
+
+	if (__builtin_cpu_supports("popcnt"))
+		approx_level = approx_best = best;
 }
 #endif
 
 const char *
 tokenizer_approx_impl(int slower)
 {
-	approx_level = slower < 0 ? approx_best :
-	    slower >= approx_best ? 0 : approx_best - slower;
+	approx_level = simd_slower(approx_best, slower);
 	return approx_names[approx_level];
 }
 
