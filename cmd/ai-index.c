@@ -283,10 +283,11 @@ batch_alloc(struct batch *b, size_t n)
 static const char *
 batch_str(struct batch *b, const char *s, size_t len)
 {
-	char *p = batch_alloc(b, len + 1);
+	const char *p = jdom_strdup(&b->arena, s, len);
 
-	memcpy(p, s, len);
-	p[len] = '\0';
+	if (p == NULL)
+		cli_fatal(1, "out of memory");
+	b->bytes += len + 1;
 	return p;
 }
 

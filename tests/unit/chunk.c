@@ -38,9 +38,10 @@ collect(void *arg, const struct chunk *ch)
 
 static struct tokenizer *approx;	/* or the exact encoding under test */
 
+/* Chunks of s[0..len) by one strategy. */
 static void
-split(struct got *g, enum chunk_by by, enum chunk_unit unit, size_t size,
-    size_t overlap, const char *s)
+split_len(struct got *g, enum chunk_by by, enum chunk_unit unit, size_t size,
+    size_t overlap, const char *s, size_t len)
 {
 	struct chunker_opts o;
 
@@ -51,7 +52,14 @@ split(struct got *g, enum chunk_by by, enum chunk_unit unit, size_t size,
 	o.overlap = overlap;
 	o.tok = approx;
 	g->n = 0;
-	chunker_split(&o, s, strlen(s), collect, g);
+	chunker_split(&o, s, len, collect, g);
+}
+
+static void
+split(struct got *g, enum chunk_by by, enum chunk_unit unit, size_t size,
+    size_t overlap, const char *s)
+{
+	split_len(g, by, unit, size, overlap, s, strlen(s));
 }
 
 static size_t
@@ -302,23 +310,6 @@ test_paragraphs(void)
 	free(g);
 }
 
-/* Chunks of s[0..len) by one strategy, in characters. */
-static void
-split_n(struct got *g, enum chunk_by by, size_t size, size_t overlap,
-    const char *s, size_t len)
-{
-	struct chunker_opts o;
-
-	memset(&o, 0, sizeof(o));
-	o.by = by;
-	o.unit = CHUNK_UNIT_CHARS;
-	o.size = size;
-	o.overlap = overlap;
-	o.tok = approx;
-	g->n = 0;
-	chunker_split(&o, s, len, collect, g);
-}
-
 static int
 same_chunks(const struct got *a, const struct got *b)
 {
@@ -376,13 +367,15 @@ test_marks_levels(void)
 		ov = (size_t)rand() % size;
 		for (b = 0; b < 6 && good; b++) {
 			chunker_marks_impl(99);		/* plain */
-			split_n(want, bys[b], size, ov, mem + off, n);
+			split_len(want, bys[b], CHUNK_UNIT_CHARS, size, ov,
+			    mem + off, n);
 			for (slower = 0;; slower++) {
 				impl = chunker_marks_impl(slower);
 				if (strcmp(impl, "plain") == 0)
 					break;
 				levels += k == 0 && b == 0;
-				split_n(got, bys[b], size, ov, mem + off, n);
+				split_len(got, bys[b], CHUNK_UNIT_CHARS, size,
+				    ov, mem + off, n);
 				if (!same_chunks(want, got)) {
 					good = 0;
 					printf("# %s differs from plain: case %zu,"
