@@ -251,6 +251,7 @@ struct reader {
 	struct run	*r;
 	struct ndjson	 nd;
 	int		 regular;	/* the input is a regular file */
+	int		 rows;		/* make sidecar rows (it may extend) */
 	struct buf	 rest;		/* a line with its vector cut out */
 	float		*vec;		/* the record's vector, reused */
 	size_t		 vcap;
@@ -478,7 +479,7 @@ prepare(struct reader *rd, struct batch *b, struct item *it,
 		c->vec = fv;
 		c->dim = fdim;
 		c->vec_ready = 1;
-		if (r->metric == VEC_COSINE) {	/* the sidecar's row, here */
+		if (rd->rows) {		/* the sidecar's row, here */
 			fv = batch_alloc(b, fdim * sizeof(float));
 			vecfile_make_row(r->metric, c->vec, fdim, fv);
 			c->row = fv;
@@ -797,6 +798,7 @@ index_input(struct run *r, const char *path)
 	if (ndjson_open(&rd->nd, path, r->cli.max_record) == -1)
 		cli_fatal(1, "%s: %s", path, strerror(errno));
 	rd->regular = fstat(rd->nd.fd, &sb) == 0 && S_ISREG(sb.st_mode);
+	rd->rows = r->extend && r->metric == VEC_COSINE;
 	buf_init(&rd->rest, 0);
 	buf_init(&rd->meta, 0);
 	jdom_init(&rd->dom);
